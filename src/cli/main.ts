@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, describeRoutes, loadConfig } from '../config/index.js';
+import { startGateway } from '../gateway.js';
+import { createLogger } from '../telemetry/logger.js';
+import { codexConfigBlock } from './codex-config.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Tollgate ${VERSION} — one OpenAI-compatible endpoint in front of many models
+
+Usage:
+  tollgate start [--config FILE] [--port N] [--host H] [--demo]
+  tollgate check-config [--config FILE] [--demo]
+  tollgate codex-config [--config FILE] [--model NAME] [--demo]
+  tollgate --version | --help
+
+Without --config, TOLLGATE_CONFIG names the file; without either, the embedded
+default serves OpenAI (when OPENAI_API_KEY is set) and Ollama at 127.0.0.1:11434.
+--demo adds the built-in simulated model 'tollgate-demo' (no upstream needed).
+`;
+
+interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  demo: { type: 'boolean' },
+  model: { type: 'string', short: 'm' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`--port must be an integer between 0 and 65535, got '${text}'`);
+  return port;
+}
+
+/** Runs the CLI; resolves to the process exit code (start resolves only on shutdown). */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? (values.help ? 'help' : undefined);
+  if (command === undefined || command === 'help' || values.help) {
+    io.out(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+
+  try {
+    const config = loadConfig({ path: values.config, env: io.env, demo: values.demo === true });
+    switch (command) {
+      case 'check-config':
+        io.out(`Configuration OK (${config.source})\n\n${describeRoutes(config)}\n`);
+        return 0;
+      case 'codex-config':
+        io.out(codexConfigBlock(config, { model: values.model, host: values.host, port: parsePort(values.port) }));
+        return 0;
+      case 'start':
+        return await serve(config, { host: values.host, port: parsePort(values.port) });
+      default:
+        io.err(`Unknown command '${command}'.\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function serve(config: Parameters<typeof startGateway>[0], listen: { host: string | undefined; port: number | undefined }): Promise<number> {
+  const log = createLogger(config.logging);
+  const gateway = await startGateway(config, { log, host: listen.host, port: listen.port });
+  log.info(
+    { url: gateway.url, config: config.source, models: gateway.router.advertisedNames(), providers: config.providers.map((p) => `${p.name} (${p.kind})`) },
+    `Tollgate listening on ${gateway.url}/v1`,
+  );
+  return await new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'shutting down');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      gateway.close().then(
+        () => {
+          log.flush();
+          resolve(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

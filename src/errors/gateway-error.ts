@@ -1,0 +1,180 @@
+/**
+ * Every failure a client can see is a GatewayError: a stable `code`, an honest
+ * HTTP `status`, the OpenAI error `type`, and a message that says what went
+ * wrong and what to do. `cause` is for logs only and never reaches a client.
+ */
+export interface GatewayErrorOptions {
+  readonly param?: string | null;
+  readonly cause?: unknown;
+  /** Extra response headers (for example `Retry-After`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string;
+  readonly param: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, type: string, code: string, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.type = type;
+    this.code = code;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class InvalidRequestError extends GatewayError {
+  constructor(message: string, options: GatewayErrorOptions & { code?: string } = {}) {
+    super(400, 'invalid_request_error', options.code ?? 'invalid_request', message, options);
+  }
+}
+
+export class InvalidJsonError extends GatewayError {
+  constructor(detail: string) {
+    super(
+      400,
+      'invalid_request_error',
+      'invalid_json',
+      `The request body is not valid JSON (${detail}). Send a JSON object with Content-Type: application/json.`,
+    );
+  }
+}
+
+export class PayloadTooLargeError extends GatewayError {
+  constructor(limitBytes: number) {
+    super(
+      413,
+      'invalid_request_error',
+      'request_too_large',
+      `The request body exceeds the gateway limit of ${limitBytes} bytes. Send a smaller request, or raise server.body_limit in the gateway configuration.`,
+    );
+  }
+}
+
+export class ModelNotFoundError extends GatewayError {
+  constructor(model: string, available: readonly string[]) {
+    const list = available.length > 0 ? available.join(', ') : '(none configured)';
+    super(
+      404,
+      'invalid_request_error',
+      'model_not_found',
+      `The model '${model}' does not exist on this gateway. Available models: ${list}.`,
+      { param: 'model' },
+    );
+  }
+}
+
+export class RouteNotFoundError extends GatewayError {
+  constructor(method: string, path: string) {
+    super(
+      404,
+      'invalid_request_error',
+      'not_found',
+      `No route for ${method} ${path}. Available endpoints: POST /v1/chat/completions, POST /v1/responses, GET /v1/models, GET /healthz, GET /readyz, GET /metrics.`,
+    );
+  }
+}
+
+export class MethodNotAllowedError extends GatewayError {
+  readonly allowed: readonly string[];
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    super(
+      405,
+      'invalid_request_error',
+      'method_not_allowed',
+      `${method} is not allowed on ${path}; use ${allowed.join(' or ')}.`,
+      { headers: { allow: allowed.join(', ') } },
+    );
+    this.allowed = allowed;
+  }
+}
+
+export class UnsupportedMediaTypeError extends GatewayError {
+  constructor(contentType: string) {
+    super(
+      415,
+      'invalid_request_error',
+      'unsupported_media_type',
+      `Content-Type '${contentType}' is not supported; send the request body as application/json.`,
+    );
+  }
+}
+
+/** The upstream answered with an error status that the client may be shown. */
+export class UpstreamError extends GatewayError {
+  readonly provider: string;
+  readonly upstreamStatus: number | undefined;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    provider: string,
+    upstreamStatus: number | undefined,
+    options: GatewayErrorOptions & { type?: string } = {},
+  ) {
+    super(status, options.type ?? 'upstream_error', code, message, options);
+    this.provider = provider;
+    this.upstreamStatus = upstreamStatus;
+  }
+}
+
+/** The upstream could not be reached or broke the connection. */
+export class UpstreamUnavailableError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, detail: string, options: GatewayErrorOptions = {}) {
+    super(
+      502,
+      'upstream_error',
+      'upstream_unavailable',
+      `The upstream provider '${provider}' could not be reached (${detail}). Check that it is running and that its base_url in the gateway configuration is right.`,
+      options,
+    );
+    this.provider = provider;
+  }
+}
+
+export class UpstreamTimeoutError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, phase: string, timeoutMs: number) {
+    super(
+      504,
+      'upstream_error',
+      'upstream_timeout',
+      `The upstream provider '${provider}' did not answer in time (${phase} timeout after ${timeoutMs} ms). Try again; if it persists, check the provider or raise its timeouts.`,
+    );
+    this.provider = provider;
+  }
+}
+
+/** The upstream's reply could not be understood (bad framing, bad JSON). */
+export class UpstreamProtocolError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, detail: string, options: GatewayErrorOptions = {}) {
+    super(
+      502,
+      'upstream_error',
+      'upstream_protocol_error',
+      `The upstream provider '${provider}' sent a reply the gateway could not read (${detail}).`,
+      options,
+    );
+    this.provider = provider;
+  }
+}
+
+export class InternalError extends GatewayError {
+  constructor(cause: unknown) {
+    super(500, 'server_error', 'internal_error', 'The gateway hit an internal error. Try again; if it persists, report it with the x-request-id.', {
+      cause,
+    });
+  }
+}
+
+/** Anything thrown that is not a GatewayError becomes an InternalError: details stay in logs. */
+export function toGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new InternalError(err);
+}

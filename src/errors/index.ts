@@ -1,0 +1,2 @@
+export * from './gateway-error.js';
+export * from './render.js';

@@ -1,0 +1,22 @@
+import type { GatewayError } from './gateway-error.js';
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string };
+}
+
+/** The OpenAI error object. Only whitelisted fields: never `cause`. */
+export function errorBody(err: GatewayError): OpenAIErrorBody {
+  return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
+}
+
+export function errorJson(err: GatewayError): string {
+  return JSON.stringify(errorBody(err));
+}
+
+/**
+ * The terminal error of a Chat Completions stream: an `error` data event
+ * (what OpenAI and vLLM send mid-stream) followed by `[DONE]` so clients stop.
+ */
+export function chatStreamErrorFrames(err: GatewayError): string {
+  return `data: ${errorJson(err)}\n\ndata: [DONE]\n\n`;
+}

@@ -1,0 +1,92 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/types.js';
+import { createProviders } from './providers/registry.js';
+import type { Provider } from './providers/types.js';
+import { Router } from './routing/router.js';
+import { createApp } from './server/app.js';
+import type { Handler, Routes } from './server/app.js';
+import { createCompletionsHandler } from './server/handlers/completions.js';
+import { createReadyzHandler, handleHealthz } from './server/handlers/health.js';
+import type { ReadinessCheck } from './server/handlers/health.js';
+import { createModelsHandler } from './server/handlers/models.js';
+import type { CallObserver, RequestPolicy } from './server/pipeline.js';
+
+export interface GatewayOptions {
+  readonly log: Logger;
+  /** Overrides of the configured listen address (CLI flags, tests: port 0). */
+  readonly host?: string;
+  readonly port?: number;
+  readonly policies?: readonly RequestPolicy[];
+  readonly observers?: readonly CallObserver[];
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly server: Server;
+  readonly config: GatewayConfig;
+  readonly router: Router;
+  readonly providers: ReadonlyMap<string, Provider>;
+  close(): Promise<void>;
+}
+
+function providerCheck(provider: Provider): ReadinessCheck {
+  return {
+    name: `provider:${provider.name}`,
+    async check(signal) {
+      if (provider.listModels) await provider.listModels(signal);
+    },
+  };
+}
+
+/** The composition root: builds every part from the configuration and starts listening. */
+export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  const { log } = options;
+  const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
+  const router = new Router(config.models, providers);
+  let shuttingDown = false;
+
+  const completionsDeps = {
+    router,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    policies: options.policies ?? [],
+    observers: options.observers ?? [],
+  };
+  const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
+  const routes: Routes = new Map([
+    ['/v1/chat/completions', route([['POST', createCompletionsHandler('openai-chat', completionsDeps)]])],
+    ['/chat/completions', route([['POST', createCompletionsHandler('openai-chat', completionsDeps)]])],
+    ['/v1/models', route([['GET', createModelsHandler(router, Math.floor(Date.now() / 1000))]])],
+    ['/healthz', route([['GET', handleHealthz]])],
+    ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown)]])],
+  ]);
+
+  const server = createApp({ routes, log });
+  const host = options.host ?? config.server.host;
+  const port = options.port ?? config.server.port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${urlHost}:${address.port}`;
+
+  async function close(): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
+    grace.unref();
+    await closed;
+    clearTimeout(grace);
+    await Promise.allSettled([...providers.values()].map((p) => p.close()));
+  }
+
+  return { url, server, config, router, providers, close };
+}

@@ -1,0 +1,125 @@
+import type { ModelConfig } from '../config/types.js';
+import { ModelNotFoundError } from '../errors/index.js';
+import type { Provider } from '../providers/types.js';
+
+export interface Deployment {
+  readonly provider: Provider;
+  /** Model name sent upstream. */
+  readonly model: string;
+  readonly weight: number;
+}
+
+export interface ResolvedRoute {
+  /** The configured model entry's name: a bounded label for metrics and logs (`ollama/*` for any wildcard match). */
+  readonly name: string;
+  /** Ordered: primary first, then fallbacks. */
+  readonly deployments: readonly Deployment[];
+  readonly contextWindow: number | undefined;
+}
+
+interface WildcardRoute {
+  readonly config: ModelConfig;
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+function splitWildcard(pattern: string): { prefix: string; suffix: string } | undefined {
+  const star = pattern.indexOf('*');
+  return star < 0 ? undefined : { prefix: pattern.slice(0, star), suffix: pattern.slice(star + 1) };
+}
+
+function capture(name: string, prefix: string, suffix: string): string | undefined {
+  if (name.length <= prefix.length + suffix.length || !name.startsWith(prefix) || !name.endsWith(suffix)) return undefined;
+  return name.slice(prefix.length, name.length - suffix.length);
+}
+
+/**
+ * Maps the model name a client sends to the deployments that can serve it.
+ * Exact names and aliases are resolved with one map lookup to routes built at
+ * start-up; wildcard patterns are tried in configuration order after that.
+ */
+export class Router {
+  private readonly exact = new Map<string, ResolvedRoute>();
+  private readonly wildcards: WildcardRoute[] = [];
+  private readonly names: string[] = [];
+
+  constructor(
+    models: readonly ModelConfig[],
+    private readonly providers: ReadonlyMap<string, Provider>,
+  ) {
+    for (const model of models) {
+      const wildcard = splitWildcard(model.name);
+      if (wildcard) {
+        this.wildcards.push({ config: model, ...wildcard });
+        continue;
+      }
+      const route: ResolvedRoute = {
+        name: model.name,
+        deployments: model.route.map((d) => ({ provider: this.provider(d.provider), model: d.model, weight: d.weight })),
+        contextWindow: model.contextWindow,
+      };
+      for (const name of [model.name, ...model.aliases]) {
+        this.exact.set(name, route);
+        this.names.push(name);
+      }
+    }
+  }
+
+  private provider(name: string): Provider {
+    const provider = this.providers.get(name);
+    // The config loader checks this; reaching here means the two disagree.
+    if (!provider) throw new Error(`route names unknown provider '${name}'`);
+    return provider;
+  }
+
+  /** Throws ModelNotFoundError listing what is available. */
+  resolve(requested: string): ResolvedRoute {
+    const route = this.exact.get(requested);
+    if (route) return route;
+    for (const wildcard of this.wildcards) {
+      const part = capture(requested, wildcard.prefix, wildcard.suffix);
+      if (part === undefined) continue;
+      return {
+        name: wildcard.config.name,
+        deployments: wildcard.config.route.map((d) => ({
+          provider: this.provider(d.provider),
+          model: d.model.replace('*', part),
+          weight: d.weight,
+        })),
+        contextWindow: wildcard.config.contextWindow,
+      };
+    }
+    throw new ModelNotFoundError(requested, this.advertisedNames());
+  }
+
+  /** Concrete names and aliases, then wildcard patterns. */
+  advertisedNames(): string[] {
+    return [...this.names, ...this.wildcards.map((w) => w.config.name)];
+  }
+
+  concreteNames(): readonly string[] {
+    return this.names;
+  }
+
+  /**
+   * For each wildcard route whose primary deployment is itself a pattern,
+   * the client-facing names of the models its provider offers.
+   */
+  async discoverWildcardNames(signal: AbortSignal): Promise<string[]> {
+    const found = await Promise.allSettled(
+      this.wildcards.map(async (wildcard) => {
+        const primary = wildcard.config.route[0];
+        const upstreamPattern = primary === undefined ? undefined : splitWildcard(primary.model);
+        if (!primary || !upstreamPattern) return [];
+        const provider = this.provider(primary.provider);
+        if (!provider.listModels) return [];
+        const upstreamNames = await provider.listModels(signal);
+        return upstreamNames.flatMap((upstream) => {
+          const part = capture(upstream, upstreamPattern.prefix, upstreamPattern.suffix);
+          return part === undefined ? [] : [`${wildcard.prefix}${part}${wildcard.suffix}`];
+        });
+      }),
+    );
+    return found.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+  }
+}

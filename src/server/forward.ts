@@ -1,0 +1,79 @@
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from '../errors/index.js';
+import type { JsonObject } from '../protocols/json.js';
+import type { Deployment } from '../routing/router.js';
+import { clientCodecFor, upstreamCodecFor } from '../translators/registry.js';
+import { dispatchUpstream } from '../upstream/dispatch.js';
+import type { UpstreamRequestSpec } from '../upstream/dispatch.js';
+import type { CallObserver, PreparedCall } from './pipeline.js';
+import { PassthroughJsonRelay, PassthroughStreamRelay } from './relay/passthrough.js';
+import type { Relay } from './relay/relay.js';
+import { TranslatingJsonRelay, TranslatingStreamRelay } from './relay/translating.js';
+
+class UnsupportedTranslationError extends GatewayError {
+  constructor(from: string, provider: string, formats: readonly string[]) {
+    super(
+      400,
+      'invalid_request_error',
+      'unsupported_api',
+      `Provider '${provider}' speaks ${formats.join(', ')} and the gateway cannot translate ${from} requests to it. Use an endpoint that provider supports.`,
+    );
+  }
+}
+
+/** The body sent upstream when the formats match: the client's own, with the upstream model name. */
+function passthroughBody(call: PreparedCall, deployment: Deployment): string {
+  const body: JsonObject = { ...deployment.provider.requestDefaults, ...call.body, model: deployment.model };
+  return JSON.stringify(body);
+}
+
+function responseHeaders(call: PreparedCall, deployment: Deployment): Record<string, string> {
+  return {
+    'x-request-id': call.ctx.requestId,
+    'x-tollgate-provider': deployment.provider.name,
+    'x-tollgate-model': deployment.model,
+  };
+}
+
+/**
+ * Sends one prepared call to one deployment and relays the answer. Chooses
+ * pass-through when the upstream speaks the client's format, translation
+ * through the IR otherwise.
+ */
+export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, observers: readonly CallObserver[]): Relay {
+  const { provider } = deployment;
+  const headers = responseHeaders(call, deployment);
+  const upstreamHeaders = { ...provider.headers, 'x-request-id': call.ctx.requestId };
+  const clientCodec = clientCodecFor(call.clientFormat);
+  if (!clientCodec) throw new Error(`no client codec for ${call.clientFormat}`);
+
+  let relay: Relay;
+  let spec: UpstreamRequestSpec;
+  const timeouts = { firstByteTimeoutMs: provider.timeouts.firstByteMs, idleTimeoutMs: provider.timeouts.idleMs };
+
+  if (provider.formats.includes(call.clientFormat)) {
+    spec = { method: 'POST', path: provider.pathFor(call.clientFormat), headers: upstreamHeaders, body: passthroughBody(call, deployment), ...timeouts };
+    relay = call.stream
+      ? new PassthroughStreamRelay(res, call, deployment, headers, observers).setErrorCodec(clientCodec)
+      : new PassthroughJsonRelay(res, call, deployment, headers, observers);
+  } else {
+    const upstreamFormat = provider.formats.find((format) => upstreamCodecFor(format) !== undefined);
+    const upstreamCodec = upstreamFormat === undefined ? undefined : upstreamCodecFor(upstreamFormat);
+    if (upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, provider.formats);
+    const ir = clientCodec.parseRequest(call.body);
+    ir.model = deployment.model;
+    const body = JSON.stringify(upstreamCodec.buildRequest(ir, provider.requestDefaults));
+    spec = { method: 'POST', path: provider.pathFor(upstreamFormat), headers: upstreamHeaders, body, ...timeouts };
+    const encodeOptions = { requestedModel: call.requestedModel, includeUsage: includeUsageRequested(call.body) };
+    relay = call.stream
+      ? new TranslatingStreamRelay(upstreamCodec.createStreamDecoder(), clientCodec.createStreamEncoder(encodeOptions), res, call, deployment, headers, observers)
+      : new TranslatingJsonRelay(upstreamCodec.createStreamDecoder(), clientCodec.createAccumulator(encodeOptions), res, call, deployment, headers, observers);
+  }
+  relay.attach(dispatchUpstream(provider.dispatcher, provider.origin, spec, relay));
+  return relay;
+}
+
+function includeUsageRequested(body: JsonObject): boolean {
+  const options = body['stream_options'];
+  return typeof options === 'object' && options !== null && !Array.isArray(options) && options['include_usage'] === true;
+}

@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { IRChunk, IRUsage, WireFormat } from '../ir/index.js';
+import type { JsonObject } from '../protocols/json.js';
+import type { Deployment, ResolvedRoute } from '../routing/router.js';
+
+/** Per-request state shared by the steps of the pipeline. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly log: Logger;
+  /** Aborted when the client goes away: cancels upstream work and waits. */
+  readonly signal: AbortSignal;
+  /** Tenant label for metrics and the ledger; `default` for anonymous traffic. */
+  tenant: string;
+}
+
+/** A validated request about to be forwarded. Policies may change it (clamp, downgrade) or refuse it (throw). */
+export interface PreparedCall {
+  readonly ctx: RequestContext;
+  readonly clientFormat: WireFormat;
+  /** The model name the client sent. */
+  readonly requestedModel: string;
+  /** The client's body; the forwarder copies what it sends upstream from it. */
+  readonly body: JsonObject;
+  readonly stream: boolean;
+  route: ResolvedRoute;
+}
+
+/** Runs before anything is sent upstream (budgets, rate limits, access rules). */
+export interface RequestPolicy {
+  readonly name: string;
+  beforeForward(call: PreparedCall): void | Promise<void>;
+}
+
+export type CallStatus = 'ok' | 'error' | 'client_closed';
+
+export interface CallOutcome {
+  readonly status: CallStatus;
+  /** HTTP status the client got (499 when it went away first). */
+  readonly httpStatus: number;
+  readonly errorCode: string | undefined;
+  readonly deployment: Deployment | undefined;
+  readonly usage: IRUsage | undefined;
+  readonly durationMs: number;
+  /** From the request's arrival to the first byte sent to the client. */
+  readonly timeToFirstByteMs: number | undefined;
+}
+
+/**
+ * Watches one forwarded call. `onChunk` sees every IR chunk of a translated
+ * response (the place for a token ceiling); `onEnd` is called exactly once.
+ */
+export interface CallObserver {
+  onChunk?(call: PreparedCall, chunk: IRChunk): void;
+  onEnd(call: PreparedCall, outcome: CallOutcome): void;
+}

@@ -1,0 +1,117 @@
+import type { GatewayError } from '../../errors/index.js';
+import { UpstreamError } from '../../errors/index.js';
+import type { IRChunk } from '../../ir/index.js';
+import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
+import type { CallObserver } from '../pipeline.js';
+import { Relay } from './relay.js';
+
+type RelayArgs = ConstructorParameters<typeof Relay>;
+
+function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+  return new UpstreamError(502, chunk.code, `Provider '${provider}' reported an error: ${chunk.message}`, provider, undefined);
+}
+
+/**
+ * The upstream speaks another format: its bytes are decoded into IR chunks
+ * and encoded for the client. Until a chunk with content arrives the client
+ * has seen nothing, so an upstream error at the start is still a clean HTTP
+ * error (and, later, a chance to retry elsewhere).
+ */
+export class TranslatingStreamRelay extends Relay {
+  private pending = '';
+  private readonly chunkObservers: readonly CallObserver[];
+
+  constructor(
+    private readonly decoder: StreamDecoder,
+    private readonly encoder: StreamEncoder,
+    ...args: RelayArgs
+  ) {
+    super(...args);
+    this.chunkObservers = args[4].filter((o) => o.onChunk !== undefined);
+  }
+
+  protected onBody(chunk: Buffer): void {
+    this.handle(this.decoder.push(chunk));
+  }
+
+  protected onBodyEnd(): void {
+    if (!this.handle(this.decoder.end())) return;
+    this.flush();
+    this.write(this.encoder.end());
+    this.endStream();
+  }
+
+  /** Returns false when the exchange ended on an error chunk. */
+  private handle(chunks: IRChunk[]): boolean {
+    for (const chunk of chunks) {
+      if (chunk.type === 'error') {
+        this.fail(upstreamStreamError(this.deployment.provider.name, chunk));
+        return false;
+      }
+      if (chunk.type === 'usage') this.usage = chunk.usage;
+      for (const observer of this.chunkObservers) observer.onChunk!(this.prepared, chunk);
+      this.pending += this.encoder.push(chunk);
+      if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
+    }
+    if (this.isCommitted) this.flush();
+    return true;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.commit('text/event-stream; charset=utf-8');
+    this.write(this.pending);
+    this.pending = '';
+  }
+
+  protected writeTerminalError(error: GatewayError): void {
+    this.flush();
+    this.write(this.encoder.push({ type: 'error', message: error.message, code: error.code }));
+    this.write(this.encoder.end());
+  }
+}
+
+/** Non-streamed client on a translated route: the upstream still streams; chunks are accumulated into one body. */
+export class TranslatingJsonRelay extends Relay {
+  constructor(
+    private readonly decoder: StreamDecoder,
+    private readonly accumulator: ResponseAccumulator,
+    ...args: RelayArgs
+  ) {
+    super(...args);
+  }
+
+  protected onBody(chunk: Buffer): void {
+    this.handle(this.decoder.push(chunk));
+  }
+
+  protected onBodyEnd(): void {
+    if (!this.handle(this.decoder.end())) return;
+    let body: string;
+    try {
+      body = JSON.stringify(this.accumulator.result());
+    } catch (error) {
+      this.fail(error instanceof UpstreamError ? error : upstreamStreamError(this.deployment.provider.name, { type: 'error', message: String(error), code: 'upstream_error' }));
+      return;
+    }
+    this.sendComplete(body, 'application/json');
+  }
+
+  private handle(chunks: IRChunk[]): boolean {
+    for (const chunk of chunks) {
+      if (chunk.type === 'error') {
+        this.fail(upstreamStreamError(this.deployment.provider.name, chunk));
+        return false;
+      }
+      if (chunk.type === 'usage') this.usage = chunk.usage;
+      this.accumulator.push(chunk);
+    }
+    return true;
+  }
+
+  protected writeTerminalError(): void {
+    // Never committed before the body is complete.
+  }
+}
+
+export type { ClientCodec };

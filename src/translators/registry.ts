@@ -1,0 +1,23 @@
+import type { WireFormat } from '../ir/index.js';
+import { chatClientCodec, chatUpstreamCodec } from './openai-chat/index.js';
+import { ollamaUpstreamCodec } from './ollama/index.js';
+import type { ClientCodec, UpstreamCodec } from './types.js';
+
+/** Formats clients may speak, and the codec for each. */
+const clientCodecs: Partial<Record<WireFormat, ClientCodec>> = {
+  'openai-chat': chatClientCodec,
+};
+
+/** Formats the gateway can translate into when an upstream does not speak the client's. */
+const upstreamCodecs: Partial<Record<WireFormat, UpstreamCodec>> = {
+  'openai-chat': chatUpstreamCodec,
+  'ollama-chat': ollamaUpstreamCodec,
+};
+
+export function clientCodecFor(format: WireFormat): ClientCodec | undefined {
+  return clientCodecs[format];
+}
+
+export function upstreamCodecFor(format: WireFormat): UpstreamCodec | undefined {
+  return upstreamCodecs[format];
+}

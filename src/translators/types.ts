@@ -1,0 +1,55 @@
+import type { IRChunk, IRRequest, WireFormat } from '../ir/index.js';
+import type { JsonObject } from '../protocols/json.js';
+
+/**
+ * Turns upstream bytes into IR chunks. A typed state machine: feed every
+ * network read to `push`, call `end` once when the upstream body ends.
+ * `end` reports a stream that stopped before its natural end as an `error`
+ * chunk (code `upstream_truncated`) so a truncated stream is never silent.
+ */
+export interface StreamDecoder {
+  push(bytes: Uint8Array): IRChunk[];
+  end(): IRChunk[];
+}
+
+/** Turns IR chunks into the bytes a client reads. Returns '' when there is nothing to send yet. */
+export interface StreamEncoder {
+  push(chunk: IRChunk): string;
+  /** Called once after the last chunk (emits e.g. `data: [DONE]`). */
+  end(): string;
+}
+
+/** Builds a complete non-streamed response body from the chunks of one response. */
+export interface ResponseAccumulator {
+  push(chunk: IRChunk): void;
+  /** The final JSON body; throws a GatewayError if the chunks ended in an error. */
+  result(): JsonObject;
+}
+
+export interface ClientEncodeOptions {
+  /** The model name the client asked for. */
+  readonly requestedModel: string;
+  /** Chat: emit the final usage chunk only when the client asked for it. */
+  readonly includeUsage: boolean;
+}
+
+/** A format clients speak to the gateway. */
+export interface ClientCodec {
+  readonly format: WireFormat;
+  /** Validate and convert a request body; throws InvalidRequestError with a helpful message. */
+  parseRequest(body: JsonObject): IRRequest;
+  createStreamEncoder(options: ClientEncodeOptions): StreamEncoder;
+  createAccumulator(options: ClientEncodeOptions): ResponseAccumulator;
+}
+
+/** A format the gateway speaks to upstreams. */
+export interface UpstreamCodec {
+  readonly format: WireFormat;
+  /**
+   * The upstream request body; translated calls always stream from the upstream.
+   * `defaults` are body fields from the provider's configuration (for example
+   * Ollama `options: {num_ctx}` or `keep_alive`); the client's own values win.
+   */
+  buildRequest(request: IRRequest, defaults: Readonly<JsonObject>): JsonObject;
+  createStreamDecoder(): StreamDecoder;
+}
