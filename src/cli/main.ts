@@ -37,7 +37,9 @@ const OPTIONS = {
 function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`--port must be an integer between 0 and 65535, got '${text}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError('the command line', [{ path: '--port', message: `must be an integer between 0 and 65535, got '${text}'` }]);
+  }
   return port;
 }
 

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { IRChunk } from '../../../src/ir/index.js';
+import { OllamaStreamDecoder } from '../../../src/translators/ollama/index.js';
+
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/ollama/', import.meta.url));
+
+export function readFixture(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(`${FIXTURES}${name}`));
+}
+
+/** A decoder with deterministic ids and clock, so replays compare exactly. */
+export function testDecoder(): OllamaStreamDecoder {
+  let calls = 0;
+  return new OllamaStreamDecoder({
+    newId: (kind) => (kind === 'response' ? 'chatcmpl-test' : `call_gen_${calls++}`),
+    now: () => 1_700_000_000_000,
+  });
+}
+
+/** Feeds `bytes` cut at `cuts` (sorted offsets) and returns every chunk, end() included. */
+export function decodeSplit(bytes: Uint8Array, cuts: readonly number[]): IRChunk[] {
+  const decoder = testDecoder();
+  const out: IRChunk[] = [];
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    // Copy each piece: a network read is its own buffer, and the decoder must not rely on neighbours.
+    out.push(...decoder.push(bytes.slice(start, cut)));
+    start = cut;
+  }
+  out.push(...decoder.end());
+  return out;
+}
+
+/** mulberry32: a small seeded PRNG so split positions are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Up to `maxCuts` distinct sorted offsets strictly inside [1, length). */
+export function randomCuts(random: () => number, length: number, maxCuts: number): number[] {
+  const count = 1 + Math.floor(random() * maxCuts);
+  const cuts = new Set<number>();
+  for (let i = 0; i < count && length > 1; i++) cuts.add(1 + Math.floor(random() * (length - 1)));
+  return [...cuts].sort((a, b) => a - b);
+}
