@@ -7,7 +7,13 @@ import { Relay } from './relay.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
 
+/** An error the upstream reported inside its stream; a context overflow is the client's to fix, anything else is the upstream's. */
 function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+  if (chunk.code === 'context_length_exceeded') {
+    return new UpstreamError(400, chunk.code, `The request does not fit in the model's context window (provider '${provider}': ${chunk.message}). Shorten the conversation or use a model with a larger context window.`, provider, undefined, {
+      type: 'invalid_request_error',
+    });
+  }
   return new UpstreamError(502, chunk.code, `Provider '${provider}' reported an error: ${chunk.message}`, provider, undefined);
 }
 

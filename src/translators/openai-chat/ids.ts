@@ -1,0 +1,6 @@
+import { randomBytes } from 'node:crypto';
+
+/** An id in OpenAI's style for a response or tool call whose upstream gave none. */
+export function newId(prefix: 'chatcmpl-' | 'call_'): string {
+  return prefix + randomBytes(12).toString('base64url');
+}

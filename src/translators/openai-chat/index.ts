@@ -1,0 +1,28 @@
+import type { ClientCodec, UpstreamCodec } from '../types.js';
+import { ChatResponseAccumulator } from './accumulator.js';
+import { ChatStreamDecoder } from './decoder.js';
+import { ChatStreamEncoder } from './encoder.js';
+import { chatRequestToIR, irToChatRequest } from './request.js';
+
+export { ChatResponseAccumulator } from './accumulator.js';
+export { ChatStreamDecoder } from './decoder.js';
+export { ChatStreamEncoder } from './encoder.js';
+export { chatRequestToIR, irToChatRequest } from './request.js';
+export type { ChatRequestBuildOptions } from './request.js';
+export { ThinkTagSplitter } from './think-tags.js';
+export { usageFromChat, usageToChat } from './usage.js';
+
+/** Clients speaking Chat Completions (`POST /v1/chat/completions`). */
+export const chatClientCodec: ClientCodec = {
+  format: 'openai-chat',
+  parseRequest: chatRequestToIR,
+  createStreamEncoder: (options) => new ChatStreamEncoder(options),
+  createAccumulator: (options) => new ChatResponseAccumulator(options),
+};
+
+/** Upstreams speaking Chat Completions (OpenAI, vLLM, llama.cpp, LM Studio, in-house servers). */
+export const chatUpstreamCodec: UpstreamCodec = {
+  format: 'openai-chat',
+  buildRequest: (request, defaults) => irToChatRequest(request, defaults),
+  createStreamDecoder: () => new ChatStreamDecoder(),
+};
