@@ -43,8 +43,22 @@ export type IRMessage =
       readonly content: string | readonly IRContentPart[];
     };
 
-export interface IRTool {
+/**
+ * What a tool was in the client's own format, when the IR name had to differ
+ * (Responses `namespace` tools flattened to one name, freeform `custom` tools
+ * offered as a one-string-argument function). Encoders use it to give calls
+ * back in the client's terms.
+ */
+export interface IRToolOrigin {
+  readonly kind: 'function' | 'custom';
   readonly name: string;
+  readonly namespace?: string;
+}
+
+export interface IRTool {
+  /** The name the upstream sees (unique, `^[a-zA-Z0-9_-]{1,64}$` when it was rewritten). */
+  readonly name: string;
+  readonly origin?: IRToolOrigin;
   readonly description?: string;
   /** JSON Schema of the arguments object. */
   readonly parameters?: Readonly<Record<string, unknown>>;
@@ -78,6 +92,8 @@ export interface IRRequest {
   seed?: number;
   reasoningEffort?: string;
   responseFormat?: IRResponseFormat;
+  /** Hosted tools the client offered that no upstream format can express (e.g. `web_search`), dropped visibly. */
+  droppedTools?: string[];
   /**
    * Fields the client sent that the internal model does not name (for example
    * Ollama `options` or vLLM sampling extensions). Encoders decide which they

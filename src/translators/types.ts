@@ -17,6 +17,12 @@ export interface StreamEncoder {
   push(chunk: IRChunk): string;
   /** Called once after the last chunk (emits e.g. `data: [DONE]`). */
   end(): string;
+  /**
+   * A real protocol event that tells the client the response is still being
+   * worked on (Responses: `response.in_progress`), for slow upstreams; '' when
+   * the format has none. Comments do not count: some clients ignore them.
+   */
+  heartbeat?(): string;
 }
 
 /** Builds a complete non-streamed response body from the chunks of one response. */
@@ -31,6 +37,10 @@ export interface ClientEncodeOptions {
   readonly requestedModel: string;
   /** Chat: emit the final usage chunk only when the client asked for it. */
   readonly includeUsage: boolean;
+  /** The request being answered, when it went through the IR (tool origins, echo fields). */
+  readonly request?: IRRequest;
+  /** The client's original body, for formats that echo request fields in their response object. */
+  readonly clientBody?: Readonly<JsonObject>;
 }
 
 /** A format clients speak to the gateway. */

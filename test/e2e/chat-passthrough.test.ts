@@ -170,7 +170,7 @@ describe('chat completions pass-through to an OpenAI-compatible upstream', () =>
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'qwen-coder', stream: true, messages: [{ role: 'user', content: 'a lot' }] }),
     });
-    const reader = response.body!.getReader();
+    const reader = response.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
     await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 500));
     // 2,000 × 16 KiB = 32 MiB; without backpressure the gateway would have buffered all of it by now.

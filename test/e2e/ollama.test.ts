@@ -89,7 +89,7 @@ describe('chat completions translated to the Ollama native API', () => {
     let usage: OpenAI.CompletionUsage | undefined | null;
     let finish: string | null | undefined;
     for await (const part of stream) {
-      const delta = part.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
+      const delta: { content?: string | null; reasoning_content?: string } | undefined = part.choices[0]?.delta;
       reasoning += delta?.reasoning_content ?? '';
       content += delta?.content ?? '';
       finish = part.choices[0]?.finish_reason ?? finish;

@@ -1,0 +1,260 @@
+/**
+ * The input schema: snake_case YAML in, the resolved camelCase
+ * `GatewayConfig` (without `source`) out, with every default applied.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_STORE_PATH,
+  LOG_LEVELS,
+  OLLAMA_BASE_URL,
+  OPENAI_BASE_URL,
+} from './constants.js';
+import { durationMs, headers, httpUrl, integer, jsonObject, keepAlive, numeric, providerName, sizeBytes, strictMapping, wildcardText } from './fields.js';
+import { describeType, missingMessage } from './issues.js';
+import { splitRoute } from './routes.js';
+import type {
+  DeploymentConfig,
+  GatewayConfig,
+  MockModelScript,
+  MockProviderConfig,
+  ModelConfig,
+  OllamaProviderConfig,
+  OpenAICompatibleProviderConfig,
+  OpenAIProviderConfig,
+  ProviderConfigBase,
+  ProviderKind,
+} from './types.js';
+
+// ---------------------------------------------------------------- server, logging, store
+
+const server = strictMapping({
+  host: z.string().min(1).default(DEFAULT_HOST),
+  port: integer(0, 65535).default(DEFAULT_PORT),
+  body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
+  shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
+}).transform((s) => ({ host: s.host, port: s.port, bodyLimitBytes: s.body_limit, shutdownGraceMs: s.shutdown_grace }));
+
+const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });
+
+const store = strictMapping({
+  kind: z.literal('sqlite').default('sqlite'),
+  path: z.string().min(1).default(DEFAULT_STORE_PATH),
+});
+
+// ---------------------------------------------------------------- providers
+
+/** Keys that only some kinds accept, to explain an unknown key on another kind. */
+const KIND_ONLY_KEYS: Readonly<Record<string, string>> = {
+  organization: 'openai',
+  project: 'openai',
+  keep_alive: 'ollama',
+  latency: 'mock',
+  tokens_per_second: 'mock',
+  scripts: 'mock',
+};
+
+function elsewhere(kind: ProviderKind) {
+  return (key: string): string | undefined => {
+    const owner = KIND_ONLY_KEYS[key];
+    return owner !== undefined && owner !== kind ? `it applies only to providers of kind ${owner}` : undefined;
+  };
+}
+
+const timeouts = strictMapping({
+  connect: durationMs.optional(),
+  first_byte: durationMs.optional(),
+  idle: durationMs.optional(),
+});
+
+const commonKeys = {
+  name: providerName,
+  api_key: z.string({ error: (issue) => (issue.input === undefined ? undefined : `expected a string (the value is not shown)`) }).optional(),
+  headers: headers.optional(),
+  request_defaults: jsonObject.optional(),
+  max_connections: integer(1).optional(),
+  timeouts: timeouts.optional(),
+};
+
+interface CommonInput {
+  name: string;
+  api_key?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  request_defaults?: Record<string, unknown> | undefined;
+  max_connections?: number | undefined;
+  timeouts?: { connect?: number | undefined; first_byte?: number | undefined; idle?: number | undefined } | undefined;
+}
+
+function resolveCommon<K extends ProviderKind>(raw: CommonInput, kind: K, baseUrl: string): ProviderConfigBase & { readonly kind: K } {
+  return {
+    name: raw.name,
+    kind,
+    baseUrl,
+    apiKey: raw.api_key ?? '',
+    headers: raw.headers ?? {},
+    requestDefaults: raw.request_defaults ?? {},
+    maxConnections: raw.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+    timeouts: {
+      connectMs: raw.timeouts?.connect ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      firstByteMs: raw.timeouts?.first_byte ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS[kind],
+      idleMs: raw.timeouts?.idle ?? DEFAULT_IDLE_TIMEOUT_MS,
+    },
+  };
+}
+
+const openaiProvider = strictMapping(
+  {
+    ...commonKeys,
+    kind: z.literal('openai'),
+    base_url: httpUrl({ fallback: OPENAI_BASE_URL }),
+    // OpenAI rejects every request without a key: fail at startup instead.
+    api_key: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined ? missingMessage('the OpenAI API key, e.g. api_key: ${OPENAI_API_KEY}') : 'expected a string (the value is not shown)',
+      })
+      .min(1, { error: 'expected a non-empty API key for kind openai (is the environment variable empty?)' }),
+    organization: z.string().min(1).optional(),
+    project: z.string().min(1).optional(),
+  },
+  { elsewhere: elsewhere('openai'), expected: 'a provider mapping' },
+).transform(
+  (raw): OpenAIProviderConfig => ({
+    ...resolveCommon(raw, 'openai', raw.base_url),
+    ...(raw.organization === undefined ? {} : { organization: raw.organization }),
+    ...(raw.project === undefined ? {} : { project: raw.project }),
+  }),
+);
+
+const openaiCompatibleProvider = strictMapping(
+  { ...commonKeys, kind: z.literal('openai-compatible'), base_url: httpUrl({ requiredFor: 'openai-compatible' }) },
+  { elsewhere: elsewhere('openai-compatible'), expected: 'a provider mapping' },
+).transform((raw): OpenAICompatibleProviderConfig => resolveCommon(raw, 'openai-compatible', raw.base_url));
+
+const ollamaProvider = strictMapping(
+  { ...commonKeys, kind: z.literal('ollama'), base_url: httpUrl({ fallback: OLLAMA_BASE_URL }), keep_alive: keepAlive.optional() },
+  { elsewhere: elsewhere('ollama'), expected: 'a provider mapping' },
+).transform(
+  (raw): OllamaProviderConfig => ({
+    ...resolveCommon(raw, 'ollama', raw.base_url),
+    ...(raw.keep_alive === undefined ? {} : { keepAlive: raw.keep_alive }),
+  }),
+);
+
+const toolCall = strictMapping({ name: z.string().min(1), arguments: jsonObject.default({}) });
+
+const mockScript = strictMapping({
+  reply: z.string().optional(),
+  reasoning: z.string().optional(),
+  tool_calls: z.array(toolCall).optional(),
+}).transform(
+  (raw): MockModelScript => ({
+    ...(raw.reply === undefined ? {} : { reply: raw.reply }),
+    ...(raw.reasoning === undefined ? {} : { reasoning: raw.reasoning }),
+    ...(raw.tool_calls === undefined ? {} : { toolCalls: raw.tool_calls.map((c) => ({ name: c.name, arguments: c.arguments })) }),
+  }),
+);
+
+const mockProvider = strictMapping(
+  {
+    ...commonKeys,
+    kind: z.literal('mock'),
+    // Empty means the built-in in-process simulator; a URL points at a running one.
+    base_url: httpUrl({ optional: true }),
+    latency: durationMs.default(0),
+    tokens_per_second: numeric(z.number().min(0)).default(0),
+    scripts: z.record(z.string(), mockScript).default({}),
+  },
+  { elsewhere: elsewhere('mock'), expected: 'a provider mapping' },
+).transform(
+  (raw): MockProviderConfig => ({
+    ...resolveCommon(raw, 'mock', raw.base_url),
+    latencyMs: raw.latency,
+    tokensPerSecond: raw.tokens_per_second,
+    scripts: raw.scripts,
+  }),
+);
+
+export const providerSchema = z.discriminatedUnion('kind', [openaiProvider, openaiCompatibleProvider, ollamaProvider, mockProvider], {
+  error: (issue) => {
+    // Typed as union issues only, but a non-mapping entry arrives here as invalid_type.
+    const code: string = issue.code;
+    return code === 'invalid_type' ? `expected a provider mapping (name, kind, …), got ${describeType(issue.input)}` : undefined;
+  },
+});
+
+// ---------------------------------------------------------------- models
+
+const ROUTE_EXPECTATION = "a 'provider/model' string (e.g. local/gpt-oss:20b) or a mapping with provider, model and weight";
+
+const deployment = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== 'string') return value;
+    const split = splitRoute(value);
+    if (split === undefined) ctx.addIssue({ code: 'custom', message: `expected ${ROUTE_EXPECTATION}` });
+    return split ?? value;
+  },
+  strictMapping(
+    {
+      provider: providerName,
+      model: wildcardText('an upstream model name'),
+      weight: numeric(z.number().gt(0)).default(1),
+    },
+    { expected: ROUTE_EXPECTATION },
+  ).transform((raw): DeploymentConfig => ({ provider: raw.provider, model: raw.model, weight: raw.weight })),
+);
+
+const alias = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('*'), { error: "expected an alias without '*' (only a model name can be a wildcard)" });
+
+export const modelSchema = strictMapping(
+  {
+    name: wildcardText('a model name'),
+    aliases: z.array(alias).default([]),
+    route: z.array(deployment).min(1, { error: 'expected at least one deployment (provider/model) in the route' }),
+    context_window: integer(1).optional(),
+    description: z.string().optional(),
+  },
+  { expected: 'a model mapping' },
+).transform(
+  (raw): ModelConfig => ({
+    name: raw.name,
+    aliases: raw.aliases,
+    route: raw.route,
+    ...(raw.context_window === undefined ? {} : { contextWindow: raw.context_window }),
+    ...(raw.description === undefined ? {} : { description: raw.description }),
+  }),
+);
+
+// ---------------------------------------------------------------- root
+
+export type ResolvedConfig = Omit<GatewayConfig, 'source'>;
+
+export const configSchema = strictMapping(
+  {
+    server: server.prefault({}),
+    logging: logging.prefault({}),
+    store: store.prefault({}),
+    providers: z.array(providerSchema).min(1, { error: 'expected at least one provider' }),
+    models: z.array(modelSchema).min(1, { error: 'expected at least one model' }),
+  },
+  { expected: 'a mapping with at least providers and models' },
+).transform(
+  (raw): ResolvedConfig => ({
+    server: raw.server,
+    logging: raw.logging,
+    store: raw.store,
+    providers: raw.providers,
+    models: raw.models,
+  }),
+);

@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { replyJson, startOpenAIUpstream } from '../simulators/openai-upstream.js';
+
+describe('structured logs', () => {
+  it('are JSON lines with the request id, and never contain keys or upstream error bodies', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        callback();
+      },
+    });
+    const upstream = await startOpenAIUpstream((req, res) => {
+      if ((req.body as { model: string }).model === 'denied') return replyJson(res, 401, { error: { message: 'bad key sk-upstream-secret-123' } });
+      return replyJson(res, 500, { error: { message: 'boom with internals' } });
+    });
+    const gateway = await startTestGateway(
+      config([provider({ name: 'up', kind: 'openai-compatible', baseUrl: upstream.url, apiKey: 'sk-upstream-secret-123' })], [model('m', ['up/denied']), model('n', ['up/other'])]),
+      { log: createLogger({ level: 'info' }, sink) },
+    );
+    try {
+      for (const name of ['m', 'n']) {
+        const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer client-secret-456', 'x-request-id': `log-test-${name}` },
+          body: JSON.stringify({ model: name, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(response.status).toBe(502);
+        await response.arrayBuffer();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const access = entries.filter((e) => e['msg'] === 'request');
+    expect(access.map((e) => [e['req_id'], e['status'], e['path']])).toEqual([
+      ['log-test-m', 502, '/v1/chat/completions'],
+      ['log-test-n', 502, '/v1/chat/completions'],
+    ]);
+    const all = lines.join('\n');
+    expect(all).not.toContain('sk-upstream-secret');
+    expect(all).not.toContain('client-secret');
+  });
+});
