@@ -52,11 +52,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     bodyLimitBytes: config.server.bodyLimitBytes,
     policies: options.policies ?? [],
     observers: options.observers ?? [],
+    streamKeepaliveMs: config.server.streamKeepaliveMs,
   };
   const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
   const routes: Routes = new Map([
     ['/v1/chat/completions', route([['POST', createCompletionsHandler('openai-chat', completionsDeps)]])],
     ['/chat/completions', route([['POST', createCompletionsHandler('openai-chat', completionsDeps)]])],
+    ['/v1/responses', route([['POST', createCompletionsHandler('openai-responses', completionsDeps)]])],
+    ['/responses', route([['POST', createCompletionsHandler('openai-responses', completionsDeps)]])],
     ['/v1/models', route([['GET', createModelsHandler(router, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown)]])],

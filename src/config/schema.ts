@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_STREAM_KEEPALIVE_MS,
   DEFAULT_STORE_PATH,
   LOG_LEVELS,
   OLLAMA_BASE_URL,
@@ -41,7 +42,14 @@ const server = strictMapping({
   port: integer(0, 65535).default(DEFAULT_PORT),
   body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
   shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
-}).transform((s) => ({ host: s.host, port: s.port, bodyLimitBytes: s.body_limit, shutdownGraceMs: s.shutdown_grace }));
+  stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
+}).transform((s) => ({
+  host: s.host,
+  port: s.port,
+  bodyLimitBytes: s.body_limit,
+  shutdownGraceMs: s.shutdown_grace,
+  streamKeepaliveMs: s.stream_keepalive,
+}));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });
 

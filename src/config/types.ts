@@ -92,6 +92,12 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   /** Seconds to wait for in-flight requests on shutdown. */
   readonly shutdownGraceMs: number;
+  /**
+   * After this long without anything to send, a streaming client whose
+   * protocol has a progress event (Responses: `response.in_progress`) gets one,
+   * and again at this interval. 0 disables it.
+   */
+  readonly streamKeepaliveMs: number;
 }
 
 export interface LoggingConfig {

@@ -40,12 +40,17 @@ function responseHeaders(call: PreparedCall, deployment: Deployment): Record<str
  * pass-through when the upstream speaks the client's format, translation
  * through the IR otherwise.
  */
-export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, observers: readonly CallObserver[]): Relay {
+export interface ForwardOptions {
+  readonly observers: readonly CallObserver[];
+  readonly streamKeepaliveMs: number;
+}
+
+export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, options: ForwardOptions): Relay {
+  const { observers } = options;
   const { provider } = deployment;
   const headers = responseHeaders(call, deployment);
   const upstreamHeaders = { ...provider.headers, 'x-request-id': call.ctx.requestId };
   const clientCodec = clientCodecFor(call.clientFormat);
-  if (!clientCodec) throw new Error(`no client codec for ${call.clientFormat}`);
 
   let relay: Relay;
   let spec: UpstreamRequestSpec;
@@ -59,14 +64,14 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
   } else {
     const upstreamFormat = provider.formats.find((format) => upstreamCodecFor(format) !== undefined);
     const upstreamCodec = upstreamFormat === undefined ? undefined : upstreamCodecFor(upstreamFormat);
-    if (upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, provider.formats);
+    if (clientCodec === undefined || upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, provider.formats);
     const ir = clientCodec.parseRequest(call.body);
     ir.model = deployment.model;
     const body = JSON.stringify(upstreamCodec.buildRequest(ir, provider.requestDefaults));
     spec = { method: 'POST', path: provider.pathFor(upstreamFormat), headers: upstreamHeaders, body, ...timeouts };
-    const encodeOptions = { requestedModel: call.requestedModel, includeUsage: includeUsageRequested(call.body) };
+    const encodeOptions = { requestedModel: call.requestedModel, includeUsage: includeUsageRequested(call.body), request: ir, clientBody: call.body };
     relay = call.stream
-      ? new TranslatingStreamRelay(upstreamCodec.createStreamDecoder(), clientCodec.createStreamEncoder(encodeOptions), res, call, deployment, headers, observers)
+      ? new TranslatingStreamRelay(upstreamCodec.createStreamDecoder(), clientCodec.createStreamEncoder(encodeOptions), options.streamKeepaliveMs, res, call, deployment, headers, observers)
       : new TranslatingJsonRelay(upstreamCodec.createStreamDecoder(), clientCodec.createAccumulator(encodeOptions), res, call, deployment, headers, observers);
   }
   relay.attach(dispatchUpstream(provider.dispatcher, provider.origin, spec, relay));

@@ -11,6 +11,7 @@ export interface CompletionsDeps {
   readonly bodyLimitBytes: number;
   readonly policies: readonly RequestPolicy[];
   readonly observers: readonly CallObserver[];
+  readonly streamKeepaliveMs: number;
 }
 
 /**
@@ -44,6 +45,6 @@ export function createCompletionsHandler(clientFormat: WireFormat, deps: Complet
     if (ctx.signal.aborted) return;
     const deployment = call.route.deployments[0];
     if (!deployment) throw new Error(`route ${call.route.name} has no deployments`);
-    forward(res, call, deployment, deps.observers);
+    forward(res, call, deployment, deps);
   };
 }

@@ -13,7 +13,7 @@ const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
 export class PassthroughStreamRelay extends Relay {
   private codec: ClientCodec | undefined;
 
-  setErrorCodec(codec: ClientCodec): this {
+  setErrorCodec(codec: ClientCodec | undefined): this {
     this.codec = codec;
     return this;
   }

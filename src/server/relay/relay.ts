@@ -87,6 +87,13 @@ export abstract class Relay implements UpstreamSink {
     this.fail(classifyTransportError(this.deployment.provider.name, error, this.deployment.provider.timeouts));
   }
 
+  /** Releases timers and the like; called once when the exchange ends, however it ends. */
+  protected dispose(): void {}
+
+  protected get hasEnded(): boolean {
+    return this.ended;
+  }
+
   /** Headers sent to the client with a successful response. */
   protected successHeaders(contentType: string): Record<string, string> {
     return { ...this.responseHeaders, 'content-type': contentType };
@@ -162,6 +169,7 @@ export abstract class Relay implements UpstreamSink {
   private finish(httpStatus: number, status: CallOutcome['status'], errorCode: string | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    this.dispose();
     this.res.off('close', this.onClientClose);
     this.res.off('drain', this.onDrain);
     const now = performance.now();

@@ -26,14 +26,44 @@ function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: '
 export class TranslatingStreamRelay extends Relay {
   private pending = '';
   private readonly chunkObservers: readonly CallObserver[];
+  private keepalive: NodeJS.Timeout | undefined;
+  private lastWriteAt = performance.now();
+  /** Set when a keepalive had to open the client's stream before the upstream's own start arrived. */
+  private startedEarly = false;
 
   constructor(
     private readonly decoder: StreamDecoder,
     private readonly encoder: StreamEncoder,
+    keepaliveMs: number,
     ...args: RelayArgs
   ) {
     super(...args);
     this.chunkObservers = args[4].filter((o) => o.onChunk !== undefined);
+    if (encoder.heartbeat && keepaliveMs > 0) {
+      // One coarse timer per stream instead of re-arming a timer on every chunk.
+      this.keepalive = setInterval(() => this.keepAlive(keepaliveMs), Math.max(1, Math.floor(keepaliveMs / 2)));
+      this.keepalive.unref();
+    }
+  }
+
+  /**
+   * A slow upstream (model load, long prefill) must not look dead to a client
+   * with an idle timeout: after `keepaliveMs` of silence the client gets a real
+   * protocol event. This commits the response, so it is only done once the
+   * wait is long; before that, an upstream error is still a clean HTTP error.
+   */
+  private keepAlive(keepaliveMs: number): void {
+    if (this.hasEnded || performance.now() - this.lastWriteAt < keepaliveMs) return;
+    if (!this.isCommitted && this.pending.length === 0) {
+      this.pending = this.encoder.push({ type: 'start', id: '', model: this.deployment.model, created: Math.floor(Date.now() / 1000) });
+      this.startedEarly = true;
+    }
+    this.pending += this.encoder.heartbeat!();
+    this.flush();
+  }
+
+  protected override dispose(): void {
+    if (this.keepalive) clearInterval(this.keepalive);
   }
 
   protected onBody(chunk: Buffer): void {
@@ -55,6 +85,7 @@ export class TranslatingStreamRelay extends Relay {
         return false;
       }
       if (chunk.type === 'usage') this.usage = chunk.usage;
+      if (chunk.type === 'start' && this.startedEarly) continue;
       for (const observer of this.chunkObservers) observer.onChunk!(this.prepared, chunk);
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
@@ -68,6 +99,7 @@ export class TranslatingStreamRelay extends Relay {
     this.commit('text/event-stream; charset=utf-8');
     this.write(this.pending);
     this.pending = '';
+    if (this.keepalive) this.lastWriteAt = performance.now();
   }
 
   protected writeTerminalError(error: GatewayError): void {
