@@ -11,7 +11,9 @@ import { createCompletionsHandler } from './server/handlers/completions.js';
 import { createReadyzHandler, handleHealthz } from './server/handlers/health.js';
 import type { ReadinessCheck } from './server/handlers/health.js';
 import { createModelsHandler } from './server/handlers/models.js';
+import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { CallObserver, RequestPolicy } from './server/pipeline.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -20,6 +22,8 @@ export interface GatewayOptions {
   readonly port?: number;
   readonly policies?: readonly RequestPolicy[];
   readonly observers?: readonly CallObserver[];
+  /** Defaults to a fresh registry with the process metrics. */
+  readonly metrics?: GatewayMetrics;
 }
 
 export interface Gateway {
@@ -28,6 +32,7 @@ export interface Gateway {
   readonly config: GatewayConfig;
   readonly router: Router;
   readonly providers: ReadonlyMap<string, Provider>;
+  readonly metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   const router = new Router(config.models, providers);
   let shuttingDown = false;
+  const metrics = options.metrics ?? new GatewayMetrics();
 
   const completionsDeps = {
     router,
@@ -53,6 +59,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     policies: options.policies ?? [],
     observers: options.observers ?? [],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
+    metrics,
   };
   const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
   const routes: Routes = new Map([
@@ -62,6 +69,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ['/responses', route([['POST', createCompletionsHandler('openai-responses', completionsDeps)]])],
     ['/v1/models', route([['GET', createModelsHandler(router, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
+    ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
     ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown)]])],
   ]);
 
@@ -91,5 +99,5 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await Promise.allSettled([...providers.values()].map((p) => p.close()));
   }
 
-  return { url, server, config, router, providers, close };
+  return { url, server, config, router, providers, metrics, close };
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { Deployment } from '../routing/router.js';
+import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { clientCodecFor, upstreamCodecFor } from '../translators/registry.js';
 import { dispatchUpstream } from '../upstream/dispatch.js';
 import type { UpstreamRequestSpec } from '../upstream/dispatch.js';
@@ -43,6 +44,7 @@ function responseHeaders(call: PreparedCall, deployment: Deployment): Record<str
 export interface ForwardOptions {
   readonly observers: readonly CallObserver[];
   readonly streamKeepaliveMs: number;
+  readonly metrics: GatewayMetrics;
 }
 
 export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, options: ForwardOptions): Relay {
@@ -67,6 +69,7 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
     if (clientCodec === undefined || upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, provider.formats);
     const ir = clientCodec.parseRequest(call.body);
     ir.model = deployment.model;
+    if (ir.droppedTools && ir.droppedTools.length > 0) reportDroppedTools(ir.droppedTools, headers, call, deployment, options.metrics);
     const body = JSON.stringify(upstreamCodec.buildRequest(ir, provider.requestDefaults));
     spec = { method: 'POST', path: provider.pathFor(upstreamFormat), headers: upstreamHeaders, body, ...timeouts };
     const encodeOptions = { requestedModel: call.requestedModel, includeUsage: includeUsageRequested(call.body), request: ir, clientBody: call.body };
@@ -81,4 +84,14 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
 function includeUsageRequested(body: JsonObject): boolean {
   const options = body['stream_options'];
   return typeof options === 'object' && options !== null && !Array.isArray(options) && options['include_usage'] === true;
+}
+
+/**
+ * A hosted tool the upstream cannot run is removed from the request; the
+ * client is told in a header, operators in a metric and a log line.
+ */
+function reportDroppedTools(tools: readonly string[], headers: Record<string, string>, call: PreparedCall, deployment: Deployment, metrics: GatewayMetrics): void {
+  headers['x-tollgate-dropped-tools'] = tools.join(', ');
+  for (const tool of tools) metrics.droppedTools.inc({ tool, provider: deployment.provider.name });
+  call.ctx.log.info({ dropped_tools: tools, provider: deployment.provider.name }, 'dropped tools the upstream cannot run');
 }

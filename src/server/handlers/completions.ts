@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError } from '../../errors/index.js';
 import type { WireFormat } from '../../ir/index.js';
 import type { Router } from '../../routing/router.js';
+import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import { readJsonObject } from '../body.js';
 import { forward } from '../forward.js';
 import type { CallObserver, PreparedCall, RequestContext, RequestPolicy } from '../pipeline.js';
@@ -12,6 +13,7 @@ export interface CompletionsDeps {
   readonly policies: readonly RequestPolicy[];
   readonly observers: readonly CallObserver[];
   readonly streamKeepaliveMs: number;
+  readonly metrics: GatewayMetrics;
 }
 
 /**

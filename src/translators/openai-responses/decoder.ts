@@ -24,7 +24,9 @@ import type { StreamDecoder } from '../types.js';
  *   response.failed, error                       -> error
  *
  * Anything else (content_part, annotations, hosted tool progress, `.done`
- * events that repeat text already streamed) is ignored.
+ * events that repeat text already streamed) is ignored. The text of several
+ * message items runs together, as the SDKs' `output_text` joins it; reasoning
+ * parts get a blank line between them.
  */
 
 export interface ResponsesStreamDecoderOptions {
@@ -178,7 +180,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         this.argumentsDelta(parsed, out);
         return;
       case 'response.function_call_arguments.done':
-        this.argumentsDone(parsed, str(parsed['arguments']), out);
+        this.wholeArguments(this.findCall(str(parsed['item_id']), int(parsed['output_index'])), parsed['arguments'], out);
         return;
       case 'response.output_item.done':
         this.itemDone(parsed, out);
@@ -242,11 +244,9 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     this.reasoningSent = true;
   }
 
-  private findCall(event: JsonObject): CallState | undefined {
-    const itemId = str(event['item_id']);
+  private findCall(itemId: string | undefined, outputIndex: number | undefined): CallState | undefined {
     const byItem = itemId === undefined ? undefined : this.callsByItem.get(itemId);
     if (byItem !== undefined) return byItem;
-    const outputIndex = int(event['output_index']);
     return outputIndex === undefined ? undefined : this.callsByOutput.get(outputIndex);
   }
 
@@ -281,15 +281,16 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     const delta = event['delta'];
     if (typeof delta !== 'string' || delta === '') return;
     // A delta for an item that was never announced opens a call without id or name rather than losing its text.
-    const call = this.findCall(event) ?? this.openCall({ id: event['item_id'] ?? null }, int(event['output_index']), out);
+    const itemId = str(event['item_id']);
+    const outputIndex = int(event['output_index']);
+    const call = this.findCall(itemId, outputIndex) ?? this.openCall(itemId === undefined ? {} : { id: itemId }, outputIndex, out);
     call.argumentsSent = true;
     out.push({ type: 'tool_call', index: call.index, argumentsDelta: delta });
   }
 
   /** Whole arguments at the end of a call: sent only when no delta carried them. */
-  private argumentsDone(event: JsonObject, args: string | undefined, out: IRChunk[]): void {
-    const call = this.findCall(event);
-    if (call === undefined || call.argumentsSent || args === undefined || args === '') return;
+  private wholeArguments(call: CallState | undefined, args: JsonValue | undefined, out: IRChunk[]): void {
+    if (call === undefined || call.argumentsSent || typeof args !== 'string' || args === '') return;
     call.argumentsSent = true;
     out.push({ type: 'tool_call', index: call.index, argumentsDelta: args });
   }
@@ -298,10 +299,10 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     const item = event['item'];
     if (!isJsonObject(item) || item['type'] !== 'function_call') return;
     const outputIndex = int(event['output_index']);
-    const itemId = str(item['id']);
-    const call = (itemId === undefined ? undefined : this.callsByItem.get(itemId)) ?? (outputIndex === undefined ? undefined : this.callsByOutput.get(outputIndex));
+    const call = this.findCall(str(item['id']), outputIndex);
+    // A call seen only when done (no `added` event) still reaches the client, whole.
     if (call === undefined) this.openCall(item, outputIndex, out);
-    else this.argumentsDone(item, str(item['arguments']), out, call);
+    else this.wholeArguments(call, item['arguments'], out);
   }
 
   private usage(response: JsonObject | undefined, out: IRChunk[]): void {
