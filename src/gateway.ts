@@ -22,6 +22,8 @@ export interface GatewayOptions {
   readonly port?: number;
   readonly policies?: readonly RequestPolicy[];
   readonly observers?: readonly CallObserver[];
+  /** Check every outgoing stream against its protocol and log violations (TOLLGATE_VALIDATE_STREAMS=1). */
+  readonly validateStreams?: boolean;
   /** Defaults to a fresh registry with the process metrics. */
   readonly metrics?: GatewayMetrics;
 }
@@ -60,6 +62,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     observers: options.observers ?? [],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
     metrics,
+    validateStreams: options.validateStreams ?? false,
   };
   const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
   const routes: Routes = new Map([

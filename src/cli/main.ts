@@ -73,7 +73,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.out(codexConfigBlock(config, { model: values.model, host: values.host, port: parsePort(values.port) }));
         return 0;
       case 'start':
-        return await serve(config, { host: values.host, port: parsePort(values.port) });
+        return await serve(config, { host: values.host, port: parsePort(values.port) }, io.env['TOLLGATE_VALIDATE_STREAMS'] === '1');
       default:
         io.err(`Unknown command '${command}'.\n\n${USAGE}`);
         return 2;
@@ -87,9 +87,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-async function serve(config: Parameters<typeof startGateway>[0], listen: { host: string | undefined; port: number | undefined }): Promise<number> {
+async function serve(
+  config: Parameters<typeof startGateway>[0],
+  listen: { host: string | undefined; port: number | undefined },
+  validateStreams: boolean,
+): Promise<number> {
   const log = createLogger(config.logging);
-  const gateway = await startGateway(config, { log, host: listen.host, port: listen.port });
+  const gateway = await startGateway(config, { log, host: listen.host, port: listen.port, validateStreams });
   log.info(
     { url: gateway.url, config: config.source, models: gateway.router.advertisedNames(), providers: config.providers.map((p) => `${p.name} (${p.kind})`) },
     `Tollgate listening on ${gateway.url}/v1`,

@@ -138,6 +138,22 @@ export class UpstreamUnavailableError extends GatewayError {
   }
 }
 
+/** The upstream's reply began and then the connection broke. */
+export class UpstreamInterruptedError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, detail: string, cause: unknown) {
+    const reason = /\(([^)]+)\)/.exec(detail)?.[1] ?? 'connection lost';
+    super(
+      502,
+      'upstream_error',
+      'upstream_interrupted',
+      `The upstream provider '${provider}' broke off its reply midway (${reason}). The answer is incomplete; send the request again.`,
+      { cause },
+    );
+    this.provider = provider;
+  }
+}
+
 export class UpstreamTimeoutError extends GatewayError {
   readonly provider: string;
   constructor(provider: string, phase: string, timeoutMs: number) {

@@ -8,6 +8,7 @@ import { dispatchUpstream } from '../upstream/dispatch.js';
 import type { UpstreamRequestSpec } from '../upstream/dispatch.js';
 import type { CallObserver, PreparedCall } from './pipeline.js';
 import { PassthroughJsonRelay, PassthroughStreamRelay } from './relay/passthrough.js';
+import { streamCheckFor } from './relay/stream-check.js';
 import type { Relay } from './relay/relay.js';
 import { TranslatingJsonRelay, TranslatingStreamRelay } from './relay/translating.js';
 
@@ -45,6 +46,8 @@ export interface ForwardOptions {
   readonly observers: readonly CallObserver[];
   readonly streamKeepaliveMs: number;
   readonly metrics: GatewayMetrics;
+  /** Validate every outgoing stream against its protocol and log violations (debugging aid). */
+  readonly validateStreams: boolean;
 }
 
 export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, options: ForwardOptions): Relay {
@@ -77,6 +80,7 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
       ? new TranslatingStreamRelay(upstreamCodec.createStreamDecoder(), clientCodec.createStreamEncoder(encodeOptions), options.streamKeepaliveMs, res, call, deployment, headers, observers)
       : new TranslatingJsonRelay(upstreamCodec.createStreamDecoder(), clientCodec.createAccumulator(encodeOptions), res, call, deployment, headers, observers);
   }
+  if (options.validateStreams && call.stream) relay.checkStream(streamCheckFor(call.clientFormat));
   relay.attach(dispatchUpstream(provider.dispatcher, provider.origin, spec, relay));
   return relay;
 }
@@ -91,7 +95,29 @@ function includeUsageRequested(body: JsonObject): boolean {
  * client is told in a header, operators in a metric and a log line.
  */
 function reportDroppedTools(tools: readonly string[], headers: Record<string, string>, call: PreparedCall, deployment: Deployment, metrics: GatewayMetrics): void {
-  headers['x-tollgate-dropped-tools'] = tools.join(', ');
-  for (const tool of tools) metrics.droppedTools.inc({ tool, provider: deployment.provider.name });
+  const labels = tools.map(toolLabel);
+  headers['x-tollgate-dropped-tools'] = [...new Set(labels)].join(', ');
+  for (const tool of labels) metrics.droppedTools.inc({ tool, provider: deployment.provider.name });
   call.ctx.log.info({ dropped_tools: tools, provider: deployment.provider.name }, 'dropped tools the upstream cannot run');
+}
+
+/** Hosted tool types of the Responses API; anything else a client invents is reported as `other` (bounded labels, safe headers). */
+const KNOWN_HOSTED_TOOLS = new Set([
+  'web_search',
+  'web_search_preview',
+  'web_search_preview_2025_03_11',
+  'file_search',
+  'code_interpreter',
+  'computer_use_preview',
+  'computer_use',
+  'image_generation',
+  'local_shell',
+  'shell',
+  'tool_search',
+  'mcp',
+  'apply_patch',
+]);
+
+function toolLabel(type: string): string {
+  return KNOWN_HOSTED_TOOLS.has(type) ? type : 'other';
 }

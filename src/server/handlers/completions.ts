@@ -14,6 +14,7 @@ export interface CompletionsDeps {
   readonly observers: readonly CallObserver[];
   readonly streamKeepaliveMs: number;
   readonly metrics: GatewayMetrics;
+  readonly validateStreams: boolean;
 }
 
 /**

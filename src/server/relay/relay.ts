@@ -3,10 +3,12 @@ import type { GatewayError } from '../../errors/index.js';
 import { toGatewayError } from '../../errors/index.js';
 import type { IRUsage } from '../../ir/index.js';
 import type { Deployment } from '../../routing/router.js';
+import { UpstreamInterruptedError } from '../../errors/index.js';
 import { classifyTransportError, classifyUpstreamStatus } from '../../upstream/classify.js';
 import type { UpstreamCall, UpstreamHead, UpstreamSink } from '../../upstream/dispatch.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import type { CallObserver, CallOutcome, PreparedCall } from '../pipeline.js';
+import type { StreamCheck } from './stream-check.js';
 import { sendError } from '../respond.js';
 
 /** Error bodies are read only this far: enough for a message, not a memory hazard. */
@@ -34,7 +36,10 @@ export abstract class Relay implements UpstreamSink {
   private committedAt: number | undefined;
   private pausedForDrain = false;
   private ended = false;
+  private bodyStarted = false;
   protected usage: IRUsage | undefined;
+  /** Debugging aid: validates what the client receives (see stream-check.ts). */
+  private check: StreamCheck | undefined;
 
   constructor(
     protected readonly res: ServerResponse,
@@ -43,6 +48,11 @@ export abstract class Relay implements UpstreamSink {
     protected readonly responseHeaders: Readonly<Record<string, string>>,
     private readonly observers: readonly CallObserver[],
   ) {}
+
+  checkStream(check: StreamCheck | undefined): this {
+    this.check = check;
+    return this;
+  }
 
   attach(call: UpstreamCall): void {
     this.call = call;
@@ -65,7 +75,10 @@ export abstract class Relay implements UpstreamSink {
   onData(chunk: Buffer): void {
     if (this.ended) return;
     if (this.errorBody) this.errorBody.add(chunk);
-    else this.onBody(chunk);
+    else {
+      this.bodyStarted = true;
+      this.onBody(chunk);
+    }
   }
 
   onEnd(): void {
@@ -84,7 +97,9 @@ export abstract class Relay implements UpstreamSink {
       this.finish(499, 'client_closed', 'client_closed');
       return;
     }
-    this.fail(classifyTransportError(this.deployment.provider.name, error, this.deployment.provider.timeouts));
+    const classified = classifyTransportError(this.deployment.provider.name, error, this.deployment.provider.timeouts);
+    // A connection lost after the reply began is not "unreachable": say what happened.
+    this.fail(this.bodyStarted && classified.code === 'upstream_unavailable' ? new UpstreamInterruptedError(this.deployment.provider.name, classified.message, error) : classified);
   }
 
   /** Releases timers and the like; called once when the exchange ends, however it ends. */
@@ -118,6 +133,7 @@ export abstract class Relay implements UpstreamSink {
   /** Writes to the client, pausing the upstream while the client's buffer is full. */
   protected write(text: string | Buffer): void {
     if (text.length === 0) return;
+    this.check?.observe(text);
     if (!this.res.write(text) && !this.pausedForDrain) {
       this.pausedForDrain = true;
       this.call?.pause();
@@ -170,6 +186,10 @@ export abstract class Relay implements UpstreamSink {
     if (this.ended) return;
     this.ended = true;
     this.dispose();
+    if (this.check) {
+      const violations = this.check.finish();
+      if (violations.length > 0 && status !== 'client_closed') this.prepared.ctx.log.warn({ violations }, 'the stream sent to the client broke its protocol');
+    }
     this.res.off('close', this.onClientClose);
     this.res.off('drain', this.onDrain);
     const now = performance.now();

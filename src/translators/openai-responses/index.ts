@@ -1,0 +1,22 @@
+import type { ClientCodec } from '../types.js';
+import { ResponsesResponseAccumulator } from './accumulator.js';
+import { ResponsesStreamEncoder } from './encoder.js';
+import { responsesRequestToIR } from './request.js';
+
+export { ResponsesResponseAccumulator } from './accumulator.js';
+export { ResponsesStreamEncoder } from './encoder.js';
+export type { ResponsesEncoderDeps } from './encoder.js';
+export type { NewId } from './ids.js';
+export { customToolInput, usageToResponses } from './output.js';
+export { mintReasoningState, readReasoningState } from './reasoning-state.js';
+export { responsesRequestToIR } from './request.js';
+export { MAX_GRAMMAR_IN_SCHEMA, ToolCatalog, flatToolName } from './tools.js';
+export { ResponsesStreamValidator, validateResponsesSse } from './validator.js';
+
+/** Clients speaking the Responses API (`POST /v1/responses`), Codex CLI first among them. */
+export const responsesClientCodec: ClientCodec = {
+  format: 'openai-responses',
+  parseRequest: responsesRequestToIR,
+  createStreamEncoder: (options) => new ResponsesStreamEncoder(options),
+  createAccumulator: (options) => new ResponsesResponseAccumulator(options),
+};
