@@ -4,6 +4,8 @@ import type { JsonObject } from '../protocols/json.js';
 import type { Deployment } from '../routing/router.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { clientCodecFor, upstreamCodecFor } from '../translators/registry.js';
+import { usageReaderFor } from '../translators/usage-readers.js';
+import type { UsageReader } from '../translators/usage-readers.js';
 import { dispatchUpstream } from '../upstream/dispatch.js';
 import type { UpstreamRequestSpec } from '../upstream/dispatch.js';
 import type { CallObserver, PreparedCall } from './pipeline.js';
@@ -24,9 +26,10 @@ class UnsupportedTranslationError extends GatewayError {
 }
 
 /** The body sent upstream when the formats match: the client's own, with the upstream model name. */
-function passthroughBody(call: PreparedCall, deployment: Deployment): string {
+function passthroughBody(call: PreparedCall, deployment: Deployment, reader: UsageReader | undefined): { body: string; injectedUsage: boolean } {
   const body: JsonObject = { ...deployment.provider.requestDefaults, ...call.body, model: deployment.model };
-  return JSON.stringify(body);
+  const injectedUsage = call.stream && reader?.requestStreamUsage !== undefined ? reader.requestStreamUsage(body) : false;
+  return { body: JSON.stringify(body), injectedUsage };
 }
 
 function responseHeaders(call: PreparedCall, deployment: Deployment): Record<string, string> {
@@ -62,10 +65,14 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
   const timeouts = { firstByteTimeoutMs: provider.timeouts.firstByteMs, idleTimeoutMs: provider.timeouts.idleMs };
 
   if (provider.formats.includes(call.clientFormat)) {
-    spec = { method: 'POST', path: provider.pathFor(call.clientFormat), headers: upstreamHeaders, body: passthroughBody(call, deployment), ...timeouts };
+    const reader = usageReaderFor(call.clientFormat);
+    const { body, injectedUsage } = passthroughBody(call, deployment, reader);
+    spec = { method: 'POST', path: provider.pathFor(call.clientFormat), headers: upstreamHeaders, body, ...timeouts };
     relay = call.stream
-      ? new PassthroughStreamRelay(res, call, deployment, headers, observers).setErrorCodec(clientCodec)
-      : new PassthroughJsonRelay(res, call, deployment, headers, observers);
+      ? new PassthroughStreamRelay(res, call, deployment, headers, observers)
+          .setErrorCodec(clientCodec)
+          .captureUsage(reader, injectedUsage ? reader?.stripUsageEvents : undefined)
+      : new PassthroughJsonRelay(res, call, deployment, headers, observers).captureUsage(reader);
   } else {
     const upstreamFormat = provider.formats.find((format) => upstreamCodecFor(format) !== undefined);
     const upstreamCodec = upstreamFormat === undefined ? undefined : upstreamCodecFor(upstreamFormat);

@@ -1,15 +1,143 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+const PROMPT_CHAR_BUCKETS = [100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000];
+
+export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled';
+export type TokenPhase = 'prompt' | 'completion' | 'cached_prompt' | 'reasoning';
+
+type LabelChild<T> = ReturnType<Counter<string>['labels']> & T;
+
+/** Metric children bound once per (provider, model, tenant): label hashing happens once, not per request. */
+export interface CallMetricsChildren {
+  readonly requests: Readonly<Record<CallStatusLabel, LabelChild<unknown>>>;
+  readonly tokens: Readonly<Record<TokenPhase, LabelChild<unknown>>>;
+  readonly cost: LabelChild<unknown>;
+  readonly upstreamDuration: ReturnType<Histogram<string>['labels']>;
+  readonly timeToFirstToken: ReturnType<Histogram<string>['labels']>;
+  readonly usageEstimated: LabelChild<unknown>;
+  readonly unpriced: LabelChild<unknown>;
+  readonly retries: LabelChild<unknown>;
+}
 
 /**
  * Every metric the gateway exports, on one registry owned by the gateway
  * instance (no global default registry: two gateways in one process, as in
  * tests, must not share series). Names are a contract with dashboards and
- * alert rules; label values always come from bounded sets.
+ * alert rules; label values always come from bounded sets (configured
+ * providers, route names and tenants, route templates).
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
+  private readonly bound = new Map<string, CallMetricsChildren>();
+  private readonly todayCost = new Map<string, number>();
+  private costDay = utcDay(Date.now());
 
-  /** Hosted tools a client offered that the upstream format cannot express, dropped from the request. */
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP exchanges by route template, whole duration (streams until the last byte).',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly requests = new Counter({
+    name: 'llm_requests_total',
+    help: 'Finished LLM calls. status: ok, error (gateway or upstream failure), client_error (a 4xx the client caused), cancelled (the client went away).',
+    labelNames: ['provider', 'model', 'tenant', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: 'llm_tokens_total',
+    help: 'Tokens by phase: prompt, completion, cached_prompt and reasoning (the last two where the upstream reports them).',
+    labelNames: ['provider', 'model', 'phase', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cost = new Counter({
+    name: 'llm_cost_usd_total',
+    help: 'Cost in USD from the pricing table.',
+    labelNames: ['provider', 'model', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly promptChars = new Histogram({
+    name: 'llm_prompt_chars',
+    help: 'Characters of prompt text per request, to spot abnormally long prompts.',
+    labelNames: ['tenant'] as const,
+    buckets: PROMPT_CHAR_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly estimatedCostToday = new Gauge({
+    name: 'llm_estimated_cost_usd',
+    help: "Today's running cost total in USD (UTC day), reset at midnight UTC.",
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+    collect: () => this.rollCostDay(Date.now()),
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'llm_upstream_duration_seconds',
+    help: 'Duration of upstream exchanges.',
+    labelNames: ['provider', 'model'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'llm_time_to_first_token_seconds',
+    help: 'From the request arriving to the first content byte sent to the client.',
+    labelNames: ['provider', 'model'] as const,
+    buckets: TTFT_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: 'llm_retries_total',
+    help: 'Upstream attempts that were retries of an earlier failed attempt.',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly fallbacks = new Counter({
+    name: 'llm_fallbacks_total',
+    help: 'Moves from one deployment of a route to the next.',
+    labelNames: ['model', 'from_provider', 'to_provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inflight = new Gauge({
+    name: 'llm_inflight_requests',
+    help: 'Upstream calls in flight.',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly usageEstimated = new Counter({
+    name: 'llm_usage_estimated_total',
+    help: 'Requests whose usage was counted with the tokenizer because the upstream reported none or the client disconnected.',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly unpriced = new Counter({
+    name: 'llm_unpriced_requests_total',
+    help: 'Requests to a model with no price in the pricing table (costed at 0).',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitOpen = new Gauge({
+    name: 'llm_circuit_open',
+    help: "1 while a deployment's circuit breaker is open or half-open, 0 when closed.",
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+
   readonly droppedTools = new Counter({
     name: 'llm_dropped_tools_total',
     help: 'Tools dropped from requests because the upstream protocol has no equivalent (e.g. web_search on a Chat Completions upstream).',
@@ -21,6 +149,67 @@ export class GatewayMetrics {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The children for one (provider, route model, tenant), created on first use. */
+  forCall(provider: string, model: string, tenant: string): CallMetricsChildren {
+    const key = `${provider}\u0000${model}\u0000${tenant}`;
+    let children = this.bound.get(key);
+    if (!children) {
+      children = {
+        requests: {
+          ok: this.requests.labels(provider, model, tenant, 'ok'),
+          error: this.requests.labels(provider, model, tenant, 'error'),
+          client_error: this.requests.labels(provider, model, tenant, 'client_error'),
+          cancelled: this.requests.labels(provider, model, tenant, 'cancelled'),
+        },
+        tokens: {
+          prompt: this.tokens.labels(provider, model, 'prompt', tenant),
+          completion: this.tokens.labels(provider, model, 'completion', tenant),
+          cached_prompt: this.tokens.labels(provider, model, 'cached_prompt', tenant),
+          reasoning: this.tokens.labels(provider, model, 'reasoning', tenant),
+        },
+        cost: this.cost.labels(provider, model, tenant),
+        upstreamDuration: this.upstreamDuration.labels(provider, model),
+        timeToFirstToken: this.timeToFirstToken.labels(provider, model),
+        usageEstimated: this.usageEstimated.labels(provider, model),
+        unpriced: this.unpriced.labels(provider, model),
+        retries: this.retries.labels(provider, model),
+      };
+      this.bound.set(key, children);
+    }
+    return children;
+  }
+
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.labels(HTTP_METHODS.has(method) ? method : 'other', route, String(status)).observe(seconds);
+  }
+
+  /** Adds to today's running cost of a tenant (resets at UTC midnight). */
+  addCost(tenant: string, usd: number, now = Date.now()): void {
+    this.rollCostDay(now);
+    const total = (this.todayCost.get(tenant) ?? 0) + usd;
+    this.todayCost.set(tenant, total);
+    this.estimatedCostToday.labels(tenant).set(total);
+  }
+
+  /** Warm start after a restart: today's totals as recorded in the ledger. */
+  seedTodayCost(totals: ReadonlyMap<string, number>, now = Date.now()): void {
+    this.rollCostDay(now);
+    for (const [tenant, usd] of totals) {
+      this.todayCost.set(tenant, usd);
+      this.estimatedCostToday.labels(tenant).set(usd);
+    }
+  }
+
+  private rollCostDay(now: number): void {
+    const day = utcDay(now);
+    if (day === this.costDay) return;
+    this.costDay = day;
+    for (const tenant of this.todayCost.keys()) {
+      this.todayCost.set(tenant, 0);
+      this.estimatedCostToday.labels(tenant).set(0);
+    }
+  }
+
   async render(): Promise<string> {
     return this.registry.metrics();
   }
@@ -28,4 +217,8 @@ export class GatewayMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+export function utcDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
 }

@@ -1,7 +1,12 @@
 import type { GatewayError } from '../../errors/index.js';
 import type { ClientCodec } from '../../translators/types.js';
+import type { UsageReader } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import { Relay } from './relay.js';
+import { UsageSniffer } from './usage-sniffer.js';
+
+/** Marks the usage-only Chat chunk; a Buffer search avoids decoding every read. */
+const USAGE_ONLY_MARK = Buffer.from('"choices":[]');
 
 /** Largest non-streamed upstream reply the gateway will hold. */
 const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
@@ -12,15 +17,29 @@ const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
  */
 export class PassthroughStreamRelay extends Relay {
   private codec: ClientCodec | undefined;
+  private sniffer: UsageSniffer | undefined;
+  private strip: ((text: string) => string) | undefined;
 
   setErrorCodec(codec: ClientCodec | undefined): this {
     this.codec = codec;
     return this;
   }
 
+  /** Capture usage from the relayed events; `strip` removes usage events the gateway asked for and the client did not. */
+  captureUsage(reader: UsageReader | undefined, strip: ((text: string) => string) | undefined): this {
+    this.sniffer = reader ? new UsageSniffer(reader) : undefined;
+    this.strip = strip;
+    return this;
+  }
+
   protected onBody(chunk: Buffer): void {
     this.commit('text/event-stream; charset=utf-8');
-    this.write(chunk);
+    if (this.sniffer) {
+      this.sniffer.observe(chunk);
+      if (this.sniffer.usage) this.usage = this.sniffer.usage;
+    }
+    if (this.strip && chunk.includes(USAGE_ONLY_MARK)) this.write(this.strip(chunk.toString('utf8')));
+    else this.write(chunk);
   }
 
   protected onBodyEnd(): void {
@@ -40,13 +59,27 @@ export class PassthroughStreamRelay extends Relay {
 /** Non-streamed pass-through: the upstream's JSON body is relayed whole. */
 export class PassthroughJsonRelay extends Relay {
   private readonly body = new BodyCollector(MAX_JSON_BODY_BYTES);
+  private reader: UsageReader | undefined;
+
+  captureUsage(reader: UsageReader | undefined): this {
+    this.reader = reader;
+    return this;
+  }
 
   protected onBody(chunk: Buffer): void {
     this.body.add(chunk);
   }
 
   protected onBodyEnd(): void {
-    this.sendComplete(this.body.buffer(), 'application/json');
+    const body = this.body.buffer();
+    if (this.reader) {
+      try {
+        this.usage = this.reader.fromBody(JSON.parse(body.toString('utf8')) as unknown);
+      } catch {
+        // Not JSON: relayed as it is; usage will be estimated.
+      }
+    }
+    this.sendComplete(body, 'application/json');
   }
 
   protected writeTerminalError(): void {
