@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
+import { createMetricsObserver } from './metering/metrics-observer.js';
 import { createProviders } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { Router } from './routing/router.js';
@@ -59,7 +60,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     router,
     bodyLimitBytes: config.server.bodyLimitBytes,
     policies: options.policies ?? [],
-    observers: options.observers ?? [],
+    observers: [createMetricsObserver(metrics), ...(options.observers ?? [])],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
     metrics,
     validateStreams: options.validateStreams ?? false,
@@ -76,7 +77,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown)]])],
   ]);
 
-  const server = createApp({ routes, log });
+  const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds) });
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;
   await new Promise<void>((resolve, reject) => {

@@ -42,6 +42,8 @@ export interface CallOutcome {
   readonly deployment: Deployment | undefined;
   readonly usage: IRUsage | undefined;
   readonly durationMs: number;
+  /** From the upstream request being sent to the end of the exchange. */
+  readonly upstreamDurationMs: number;
   /** From the request's arrival to the first byte sent to the client. */
   readonly timeToFirstByteMs: number | undefined;
 }
@@ -51,6 +53,8 @@ export interface CallOutcome {
  * response (the place for a token ceiling); `onEnd` is called exactly once.
  */
 export interface CallObserver {
+  /** An upstream attempt was sent. */
+  onStart?(call: PreparedCall, deployment: Deployment): void;
   onChunk?(call: PreparedCall, chunk: IRChunk): void;
   onEnd(call: PreparedCall, outcome: CallOutcome): void;
 }

@@ -44,7 +44,7 @@ export class PassthroughStreamRelay extends Relay {
 
   protected onBodyEnd(): void {
     this.commit('text/event-stream; charset=utf-8');
-    this.endStream();
+    this.endStream(this.sniffer?.sawError ? 'upstream_stream_error' : undefined);
   }
 
   protected writeTerminalError(error: GatewayError): void {

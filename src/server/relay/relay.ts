@@ -37,6 +37,7 @@ export abstract class Relay implements UpstreamSink {
   private pausedForDrain = false;
   private ended = false;
   private bodyStarted = false;
+  private upstreamStartedAt = 0;
   protected usage: IRUsage | undefined;
   /** Debugging aid: validates what the client receives (see stream-check.ts). */
   private check: StreamCheck | undefined;
@@ -56,6 +57,8 @@ export abstract class Relay implements UpstreamSink {
 
   attach(call: UpstreamCall): void {
     this.call = call;
+    this.upstreamStartedAt = performance.now();
+    for (const observer of this.observers) observer.onStart?.(this.prepared, this.deployment);
     this.res.on('close', this.onClientClose);
     this.res.on('drain', this.onDrain);
   }
@@ -148,10 +151,10 @@ export abstract class Relay implements UpstreamSink {
     this.finish(200, 'ok', undefined);
   }
 
-  /** The stream completed normally. */
-  protected endStream(): void {
+  /** The stream ended; `errorCode` when the upstream reported an error inside a stream relayed as is. */
+  protected endStream(errorCode?: string): void {
     this.res.end();
-    this.finish(200, 'ok', undefined);
+    this.finish(200, errorCode === undefined ? 'ok' : 'error', errorCode);
   }
 
   /** Ends the exchange with an error: a clean HTTP error before commit, the terminal stream event after. */
@@ -200,6 +203,7 @@ export abstract class Relay implements UpstreamSink {
       deployment: this.deployment,
       usage: this.usage,
       durationMs: now - this.prepared.ctx.startedAt,
+      upstreamDurationMs: now - this.upstreamStartedAt,
       timeToFirstByteMs: this.committedAt === undefined ? undefined : this.committedAt - this.prepared.ctx.startedAt,
     };
     for (const observer of this.observers) {
