@@ -20,8 +20,8 @@ export interface UsageReader {
    * true when it changed the body, so the extra usage event is later removed
    * with `stripUsageEvents` (the client gets exactly what it asked for).
    */
-  requestStreamUsage?(body: JsonObject): boolean;
-  stripUsageEvents?(text: string): string;
+  requestStreamUsage?(this: void, body: JsonObject): boolean;
+  stripUsageEvents?(this: void, text: string): string;
 }
 
 const chatUsage: UsageReader = {
