@@ -1,5 +1,5 @@
 /** Default values shared by the schema, the embedded default and the docs. */
-import type { ProviderKind } from './types.js';
+import type { BalancingStrategy, CircuitBreakerConfig, ProviderKind, RetryConfig } from './types.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
@@ -30,3 +30,44 @@ export const DEFAULT_FIRST_BYTE_TIMEOUT_MS: Readonly<Record<ProviderKind, number
   ollama: 120_000,
   mock: 120_000,
 };
+
+/**
+ * The whole exchange with a deployment (all attempts, up to the last byte).
+ * Local models load slowly and generate slowly on small GPUs, so they get
+ * twice OpenAI's budget; both stay well above one Codex turn's usual length.
+ */
+export const DEFAULT_TOTAL_TIMEOUT_MS: Readonly<Record<ProviderKind, number>> = {
+  openai: 300_000,
+  'openai-compatible': 600_000,
+  ollama: 600_000,
+  mock: 600_000,
+};
+
+/**
+ * Retries: few and spread out. Codex CLI already retries 5xx and transport
+ * errors (4 requests per turn, 5 turns), so every retry here multiplies; the
+ * budget keeps the product bounded during an outage.
+ */
+export const DEFAULT_RETRY: RetryConfig = {
+  maxAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  multiplier: 2,
+  // OpenAI's rate-limit 429s carry Retry-After of a few seconds; waiting longer belongs to a fallback or the client.
+  maxRetryAfterMs: 20_000,
+  budget: { ratio: 0.2, windowMs: 10_000, minPerSecond: 3 },
+};
+
+export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerConfig = {
+  enabled: true,
+  consecutiveFailures: 5,
+  failureRate: 0.5,
+  minRequests: 10,
+  windowMs: 60_000,
+  coolDownMs: 30_000,
+  maxCoolDownMs: 300_000,
+  countRateLimits: false,
+};
+
+export const BALANCING_STRATEGIES = ['weighted', 'least_inflight'] as const satisfies readonly BalancingStrategy[];
+export const DEFAULT_BALANCING: BalancingStrategy = 'weighted';

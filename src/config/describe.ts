@@ -5,7 +5,7 @@
  * embedded in a base URL are masked.
  */
 import { formatBytes, formatDuration } from './units.js';
-import type { DeploymentConfig, GatewayConfig, ProviderConfig } from './types.js';
+import type { CircuitBreakerConfig, DeploymentConfig, GatewayConfig, ModelConfig, ProviderConfig, RetryConfig } from './types.js';
 
 export function describeRoutes(config: GatewayConfig): string {
   const { server, store, logging } = config;
@@ -13,14 +13,16 @@ export function describeRoutes(config: GatewayConfig): string {
     `Configuration: ${config.source}`,
     `Server: http://${hostForUrl(server.host)}:${server.port} (body limit ${formatBytes(server.bodyLimitBytes)}, shutdown grace ${formatDuration(server.shutdownGraceMs)}, log level ${logging.level})`,
     `Store: ${store.kind} ${store.path}`,
+    `Retries: ${describeRetry(config.resilience.retry)}`,
+    `Circuit breaker: ${describeBreaker(config.resilience.circuitBreaker)}`,
     '',
-    'Models (first deployment is the primary, the rest are fallbacks in order):',
+    "Models (deployments are tried left to right; '|' joins deployments of equal priority, which are load-balanced):",
   ];
 
   const modelRows: string[][] = [['NAME', 'MODEL', 'CONTEXT', 'ROUTE']];
   for (const model of config.models) {
     const context = model.contextWindow === undefined ? '-' : String(model.contextWindow);
-    const route = model.route.map(formatDeployment).join(' -> ');
+    const route = formatRoute(model);
     modelRows.push([model.name, model.name, context, route]);
     for (const alias of model.aliases) modelRows.push([alias, `(alias of ${model.name})`, context, route]);
   }
@@ -28,15 +30,55 @@ export function describeRoutes(config: GatewayConfig): string {
 
   const providerRows: string[][] = [['NAME', 'KIND', 'BASE URL', 'API KEY', 'DETAILS']];
   for (const provider of config.providers) {
-    providerRows.push([provider.name, provider.kind, describeBaseUrl(provider), provider.apiKey === '' ? 'unset' : 'set', providerDetails(provider)]);
+    providerRows.push([provider.name, provider.kind, describeBaseUrl(provider), provider.apiKey === '' ? 'unset' : 'set', providerDetails(provider, config)]);
   }
   lines.push(...table(providerRows).map((row) => `  ${row}`));
   return lines.join('\n');
 }
 
+/** Priority groups in order, joined by ' -> '; members of a group joined by ' | '. */
+function formatRoute(model: ModelConfig): string {
+  const sorted = [...model.route].sort((a, b) => a.priority - b.priority);
+  const groups: string[] = [];
+  let balanced = false;
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j < sorted.length && sorted[j]?.priority === sorted[i]?.priority) j++;
+    if (j - i > 1) balanced = true;
+    groups.push(sorted.slice(i, j).map(formatDeployment).join(' | '));
+    i = j;
+  }
+  const route = groups.join(' -> ');
+  return balanced && model.balancing === 'least_inflight' ? `${route} [least in-flight]` : route;
+}
+
 function formatDeployment(deployment: DeploymentConfig): string {
   const target = `${deployment.provider}/${deployment.model}`;
-  return deployment.weight === 1 ? target : `${target} (weight ${deployment.weight})`;
+  const notes: string[] = [];
+  if (deployment.weight !== 1) notes.push(`weight ${deployment.weight}`);
+  if (deployment.contextWindow !== undefined) notes.push(`context ${deployment.contextWindow}`);
+  return notes.length === 0 ? target : `${target} (${notes.join(', ')})`;
+}
+
+function describeRetry(retry: RetryConfig): string {
+  if (retry.maxAttempts === 1) return 'off (1 attempt per deployment)';
+  const budget = retry.budget;
+  return (
+    `up to ${retry.maxAttempts} attempts per deployment, backoff ${formatDuration(retry.baseDelayMs)}..${formatDuration(retry.maxDelayMs)} (x${retry.multiplier}, full jitter), ` +
+    `Retry-After up to ${formatDuration(retry.maxRetryAfterMs)}, budget ${formatRatio(budget.ratio)} of requests + ${budget.minPerSecond}/s over ${formatDuration(budget.windowMs)}`
+  );
+}
+
+function describeBreaker(breaker: CircuitBreakerConfig): string {
+  if (!breaker.enabled) return 'off';
+  return (
+    `opens after ${breaker.consecutiveFailures} failures in a row or ${formatRatio(breaker.failureRate)} of >= ${breaker.minRequests} requests in ${formatDuration(breaker.windowMs)}, ` +
+    `open ${formatDuration(breaker.coolDownMs)}..${formatDuration(breaker.maxCoolDownMs)}${breaker.countRateLimits ? ', 429 counts' : ''}`
+  );
+}
+
+function formatRatio(ratio: number): string {
+  return `${Math.round(ratio * 1000) / 10}%`;
 }
 
 function describeBaseUrl(provider: ProviderConfig): string {
@@ -52,13 +94,19 @@ function describeBaseUrl(provider: ProviderConfig): string {
   }
 }
 
-function providerDetails(provider: ProviderConfig): string {
+function providerDetails(provider: ProviderConfig, config: GatewayConfig): string {
   const details: string[] = [];
   const headerNames = Object.keys(provider.headers);
   if (headerNames.length > 0) details.push(`headers: ${headerNames.join(', ')}`);
   const t = provider.timeouts;
-  details.push(`timeouts: connect ${formatDuration(t.connectMs)}, first byte ${formatDuration(t.firstByteMs)}, idle ${formatDuration(t.idleMs)}`);
+  const total = t.totalMs === 0 ? 'none' : formatDuration(t.totalMs);
+  details.push(`timeouts: connect ${formatDuration(t.connectMs)}, first byte ${formatDuration(t.firstByteMs)}, idle ${formatDuration(t.idleMs)}, total ${total}`);
   details.push(`max connections ${provider.maxConnections}`);
+  // Only overrides: the global lines above already describe the rest.
+  const retry = describeRetry(provider.retry);
+  if (retry !== describeRetry(config.resilience.retry)) details.push(`retries: ${retry}`);
+  const breaker = describeBreaker(provider.circuitBreaker);
+  if (breaker !== describeBreaker(config.resilience.circuitBreaker)) details.push(`circuit breaker: ${breaker}`);
   switch (provider.kind) {
     case 'ollama':
       if (provider.keepAlive !== undefined) details.push(`keep_alive ${provider.keepAlive}`);

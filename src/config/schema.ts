@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import {
+  BALANCING_STRATEGIES,
+  DEFAULT_BALANCING,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
@@ -15,12 +17,25 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
   DEFAULT_STORE_PATH,
+  DEFAULT_TOTAL_TIMEOUT_MS,
   LOG_LEVELS,
   OLLAMA_BASE_URL,
   OPENAI_BASE_URL,
 } from './constants.js';
 import { durationMs, headers, httpUrl, integer, jsonObject, keepAlive, numeric, providerName, sizeBytes, strictMapping, wildcardText } from './fields.js';
 import { describeType, missingMessage } from './issues.js';
+import {
+  applyCircuitBreaker,
+  applyRetry,
+  circuitBreakerInput,
+  coolDownProblem,
+  DEFAULT_RESILIENCE,
+  resilienceInput,
+  resolveResilience,
+  retryInput,
+  type CircuitBreakerInput,
+  type RetryInput,
+} from './resilience.js';
 import { splitRoute } from './routes.js';
 import type {
   DeploymentConfig,
@@ -31,8 +46,10 @@ import type {
   OllamaProviderConfig,
   OpenAICompatibleProviderConfig,
   OpenAIProviderConfig,
+  ProviderConfig,
   ProviderConfigBase,
   ProviderKind,
+  ResilienceConfig,
 } from './types.js';
 
 // ---------------------------------------------------------------- server, logging, store
@@ -81,6 +98,7 @@ const timeouts = strictMapping({
   connect: durationMs.optional(),
   first_byte: durationMs.optional(),
   idle: durationMs.optional(),
+  total: durationMs.optional(),
 });
 
 const commonKeys = {
@@ -90,6 +108,8 @@ const commonKeys = {
   request_defaults: jsonObject.optional(),
   max_connections: integer(1).optional(),
   timeouts: timeouts.optional(),
+  retry: retryInput.optional(),
+  circuit_breaker: circuitBreakerInput.optional(),
 };
 
 interface CommonInput {
@@ -98,10 +118,24 @@ interface CommonInput {
   headers?: Record<string, string> | undefined;
   request_defaults?: Record<string, unknown> | undefined;
   max_connections?: number | undefined;
-  timeouts?: { connect?: number | undefined; first_byte?: number | undefined; idle?: number | undefined } | undefined;
+  timeouts?: { connect?: number | undefined; first_byte?: number | undefined; idle?: number | undefined; total?: number | undefined } | undefined;
+  retry?: RetryInput | undefined;
+  circuit_breaker?: CircuitBreakerInput | undefined;
 }
 
-function resolveCommon<K extends ProviderKind>(raw: CommonInput, kind: K, baseUrl: string): ProviderConfigBase & { readonly kind: K } {
+/**
+ * A provider entry resolves in two steps: the schema checks it, and the root
+ * lays its `retry` / `circuit_breaker` overrides over the file's `resilience`
+ * defaults, which a provider entry cannot see on its own.
+ */
+type ProviderResolver = (resilience: ResilienceConfig) => ProviderConfig;
+
+function resolveCommon<K extends ProviderKind>(
+  raw: CommonInput,
+  kind: K,
+  baseUrl: string,
+  resilience: ResilienceConfig,
+): ProviderConfigBase & { readonly kind: K } {
   return {
     name: raw.name,
     kind,
@@ -114,7 +148,10 @@ function resolveCommon<K extends ProviderKind>(raw: CommonInput, kind: K, baseUr
       connectMs: raw.timeouts?.connect ?? DEFAULT_CONNECT_TIMEOUT_MS,
       firstByteMs: raw.timeouts?.first_byte ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS[kind],
       idleMs: raw.timeouts?.idle ?? DEFAULT_IDLE_TIMEOUT_MS,
+      totalMs: raw.timeouts?.total ?? DEFAULT_TOTAL_TIMEOUT_MS[kind],
     },
+    retry: applyRetry(resilience.retry, raw.retry),
+    circuitBreaker: applyCircuitBreaker(resilience.circuitBreaker, raw.circuit_breaker),
   };
 }
 
@@ -135,26 +172,32 @@ const openaiProvider = strictMapping(
   },
   { elsewhere: elsewhere('openai'), expected: 'a provider mapping' },
 ).transform(
-  (raw): OpenAIProviderConfig => ({
-    ...resolveCommon(raw, 'openai', raw.base_url),
-    ...(raw.organization === undefined ? {} : { organization: raw.organization }),
-    ...(raw.project === undefined ? {} : { project: raw.project }),
-  }),
+  (raw): ProviderResolver =>
+    (resilience): OpenAIProviderConfig => ({
+      ...resolveCommon(raw, 'openai', raw.base_url, resilience),
+      ...(raw.organization === undefined ? {} : { organization: raw.organization }),
+      ...(raw.project === undefined ? {} : { project: raw.project }),
+    }),
 );
 
 const openaiCompatibleProvider = strictMapping(
   { ...commonKeys, kind: z.literal('openai-compatible'), base_url: httpUrl({ requiredFor: 'openai-compatible' }) },
   { elsewhere: elsewhere('openai-compatible'), expected: 'a provider mapping' },
-).transform((raw): OpenAICompatibleProviderConfig => resolveCommon(raw, 'openai-compatible', raw.base_url));
+).transform(
+  (raw): ProviderResolver =>
+    (resilience): OpenAICompatibleProviderConfig =>
+      resolveCommon(raw, 'openai-compatible', raw.base_url, resilience),
+);
 
 const ollamaProvider = strictMapping(
   { ...commonKeys, kind: z.literal('ollama'), base_url: httpUrl({ fallback: OLLAMA_BASE_URL }), keep_alive: keepAlive.optional() },
   { elsewhere: elsewhere('ollama'), expected: 'a provider mapping' },
 ).transform(
-  (raw): OllamaProviderConfig => ({
-    ...resolveCommon(raw, 'ollama', raw.base_url),
-    ...(raw.keep_alive === undefined ? {} : { keepAlive: raw.keep_alive }),
-  }),
+  (raw): ProviderResolver =>
+    (resilience): OllamaProviderConfig => ({
+      ...resolveCommon(raw, 'ollama', raw.base_url, resilience),
+      ...(raw.keep_alive === undefined ? {} : { keepAlive: raw.keep_alive }),
+    }),
 );
 
 const toolCall = strictMapping({ name: z.string().min(1), arguments: jsonObject.default({}) });
@@ -183,15 +226,16 @@ const mockProvider = strictMapping(
   },
   { elsewhere: elsewhere('mock'), expected: 'a provider mapping' },
 ).transform(
-  (raw): MockProviderConfig => ({
-    ...resolveCommon(raw, 'mock', raw.base_url),
-    latencyMs: raw.latency,
-    tokensPerSecond: raw.tokens_per_second,
-    scripts: raw.scripts,
-  }),
+  (raw): ProviderResolver =>
+    (resilience): MockProviderConfig => ({
+      ...resolveCommon(raw, 'mock', raw.base_url, resilience),
+      latencyMs: raw.latency,
+      tokensPerSecond: raw.tokens_per_second,
+      scripts: raw.scripts,
+    }),
 );
 
-export const providerSchema = z.discriminatedUnion('kind', [openaiProvider, openaiCompatibleProvider, ollamaProvider, mockProvider], {
+const providerEntry = z.discriminatedUnion('kind', [openaiProvider, openaiCompatibleProvider, ollamaProvider, mockProvider], {
   error: (issue) => {
     // Typed as union issues only, but a non-mapping entry arrives here as invalid_type.
     const code: string = issue.code;
@@ -199,9 +243,15 @@ export const providerSchema = z.discriminatedUnion('kind', [openaiProvider, open
   },
 });
 
+/** One provider entry on its own, resolved against the built-in resilience defaults. */
+export const providerSchema = providerEntry.transform((resolve): ProviderConfig => resolve(DEFAULT_RESILIENCE));
+
 // ---------------------------------------------------------------- models
 
 const ROUTE_EXPECTATION = "a 'provider/model' string (e.g. local/gpt-oss:20b) or a mapping with provider, model and weight";
+
+/** A route entry before its default priority (its position) is known. */
+type DeploymentEntry = Omit<DeploymentConfig, 'priority'> & { readonly priority: number | undefined };
 
 const deployment = z.preprocess(
   (value, ctx) => {
@@ -215,10 +265,25 @@ const deployment = z.preprocess(
       provider: providerName,
       model: wildcardText('an upstream model name'),
       weight: numeric(z.number().gt(0)).default(1),
+      priority: integer(0).optional(),
+      context_window: integer(1).optional(),
     },
     { expected: ROUTE_EXPECTATION },
-  ).transform((raw): DeploymentConfig => ({ provider: raw.provider, model: raw.model, weight: raw.weight })),
+  ).transform(
+    (raw): DeploymentEntry => ({
+      provider: raw.provider,
+      model: raw.model,
+      weight: raw.weight,
+      priority: raw.priority,
+      ...(raw.context_window === undefined ? {} : { contextWindow: raw.context_window }),
+    }),
+  ),
 );
+
+function resolveDeployment(entry: DeploymentEntry, index: number): DeploymentConfig {
+  const { priority, contextWindow, ...rest } = entry;
+  return { ...rest, priority: priority ?? index + 1, ...(contextWindow === undefined ? {} : { contextWindow }) };
+}
 
 const alias = z
   .string()
@@ -230,6 +295,7 @@ export const modelSchema = strictMapping(
     name: wildcardText('a model name'),
     aliases: z.array(alias).default([]),
     route: z.array(deployment).min(1, { error: 'expected at least one deployment (provider/model) in the route' }),
+    balancing: z.enum(BALANCING_STRATEGIES).default(DEFAULT_BALANCING),
     context_window: integer(1).optional(),
     description: z.string().optional(),
   },
@@ -238,7 +304,8 @@ export const modelSchema = strictMapping(
   (raw): ModelConfig => ({
     name: raw.name,
     aliases: raw.aliases,
-    route: raw.route,
+    route: raw.route.map(resolveDeployment),
+    balancing: raw.balancing,
     ...(raw.context_window === undefined ? {} : { contextWindow: raw.context_window }),
     ...(raw.description === undefined ? {} : { description: raw.description }),
   }),
@@ -253,16 +320,20 @@ export const configSchema = strictMapping(
     server: server.prefault({}),
     logging: logging.prefault({}),
     store: store.prefault({}),
-    providers: z.array(providerSchema).min(1, { error: 'expected at least one provider' }),
+    resilience: resilienceInput.optional(),
+    providers: z.array(providerEntry).min(1, { error: 'expected at least one provider' }),
     models: z.array(modelSchema).min(1, { error: 'expected at least one model' }),
   },
   { expected: 'a mapping with at least providers and models' },
-).transform(
-  (raw): ResolvedConfig => ({
-    server: raw.server,
-    logging: raw.logging,
-    store: raw.store,
-    providers: raw.providers,
-    models: raw.models,
-  }),
-);
+).transform((raw, ctx): ResolvedConfig => {
+  const resilience = resolveResilience(raw.resilience);
+  const globalProblem = coolDownProblem(resilience.circuitBreaker);
+  if (globalProblem !== undefined) ctx.addIssue({ code: 'custom', path: ['resilience', 'circuit_breaker', 'max_cool_down'], message: globalProblem });
+  const providers = raw.providers.map((resolve) => resolve(resilience));
+  providers.forEach((provider, index) => {
+    // Reported where the provider overrides the breaker; an inherited contradiction is reported once, above.
+    const problem = coolDownProblem(provider.circuitBreaker);
+    if (problem !== undefined && globalProblem === undefined) ctx.addIssue({ code: 'custom', path: ['providers', index, 'circuit_breaker'], message: problem });
+  });
+  return { server: raw.server, logging: raw.logging, store: raw.store, resilience, providers, models: raw.models };
+});

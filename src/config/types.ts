@@ -25,7 +25,16 @@ export interface ProviderConfigBase {
     readonly firstByteMs: number;
     /** Between two body reads of a streaming response. */
     readonly idleMs: number;
+    /**
+     * The whole exchange with one deployment of this provider: every attempt
+     * and backoff wait, up to the last byte of the response. 0 means no limit.
+     */
+    readonly totalMs: number;
   };
+  /** Retry policy for this provider's deployments: `resilience.retry` with this provider's overrides applied. */
+  readonly retry: RetryConfig;
+  /** Circuit breaker for each of this provider's deployments: `resilience.circuit_breaker` with overrides applied. */
+  readonly circuitBreaker: CircuitBreakerConfig;
 }
 
 export interface OpenAIProviderConfig extends ProviderConfigBase {
@@ -70,17 +79,34 @@ export interface DeploymentConfig {
   readonly provider: string;
   /** Model name sent upstream; may contain `*`, replaced by the part a wildcard route matched. */
   readonly model: string;
-  /** Relative weight for load balancing among deployments (default 1). */
+  /** Relative weight for load balancing among deployments of equal priority (default 1). */
   readonly weight: number;
+  /**
+   * Lower is tried first; deployments of equal priority are balanced with each
+   * other. Default: the entry's position in the route (1, 2, 3, …), which
+   * makes the first the primary and the rest fallbacks in order.
+   */
+  readonly priority: number;
+  /** This deployment's context window in tokens when it differs from the model's (e.g. a smaller `num_ctx`). */
+  readonly contextWindow?: number;
 }
+
+/** How requests are spread over deployments of equal priority. */
+export type BalancingStrategy = 'weighted' | 'least_inflight';
 
 export interface ModelConfig {
   /** The name clients send. May contain one `*` wildcard (e.g. `ollama/*`). */
   readonly name: string;
   readonly aliases: readonly string[];
-  /** Ordered: the first deployment is the primary, the rest are fallbacks. */
+  /** In configuration order; `priority` decides the order of attempts. */
   readonly route: readonly DeploymentConfig[];
-  /** Context window in tokens, when known (used by `codex-config`). */
+  /** Among deployments of equal priority (default `weighted`). */
+  readonly balancing: BalancingStrategy;
+  /**
+   * Context window in tokens, when known (used by `codex-config`, and for
+   * deployments without their own: a `context_length_exceeded` falls back
+   * only to a deployment with a larger window).
+   */
   readonly contextWindow?: number;
   readonly description?: string;
 }
@@ -110,10 +136,55 @@ export interface StoreConfig {
   readonly path: string;
 }
 
+export interface RetryBudgetConfig {
+  /** Retries may add at most this share of the first attempts in the window (0.2 = 20 %). */
+  readonly ratio: number;
+  /** The sliding window over which requests and retries are counted. */
+  readonly windowMs: number;
+  /** Retries per second allowed regardless of traffic, so a quiet deployment can still retry. */
+  readonly minPerSecond: number;
+}
+
+export interface RetryConfig {
+  /** Attempts per deployment, counting the first (1 disables retries). */
+  readonly maxAttempts: number;
+  /** Backoff before retry n (n = 1, 2, …): uniform in [0, min(maxDelay, baseDelay × multiplier^(n-1))). */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly multiplier: number;
+  /** A Retry-After up to this long is waited for; a longer one moves on to a fallback (or fails) at once. */
+  readonly maxRetryAfterMs: number;
+  readonly budget: RetryBudgetConfig;
+}
+
+export interface CircuitBreakerConfig {
+  readonly enabled: boolean;
+  /** Opens after this many failures in a row. */
+  readonly consecutiveFailures: number;
+  /** … or when this share of the requests in the window failed (0–1) … */
+  readonly failureRate: number;
+  /** … and the window holds at least this many requests. */
+  readonly minRequests: number;
+  readonly windowMs: number;
+  /** How long the circuit stays open before a probe; doubled after each failed probe … */
+  readonly coolDownMs: number;
+  /** … up to this. */
+  readonly maxCoolDownMs: number;
+  /** Whether HTTP 429 rate limits count as failures (quota exhaustion always does). */
+  readonly countRateLimits: boolean;
+}
+
+/** Global defaults; each provider's `retry` and `circuitBreaker` start from these. */
+export interface ResilienceConfig {
+  readonly retry: RetryConfig;
+  readonly circuitBreaker: CircuitBreakerConfig;
+}
+
 export interface GatewayConfig {
   readonly server: ServerConfig;
   readonly logging: LoggingConfig;
   readonly store: StoreConfig;
+  readonly resilience: ResilienceConfig;
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];
   /** Where this configuration came from: a file path, or `embedded default`. */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY } from '../../src/config/constants.js';
 import { ConfigError, defaultConfig, ollamaBaseUrl } from '../../src/config/index.js';
+
+const RESILIENCE = { retry: DEFAULT_RETRY, circuitBreaker: DEFAULT_CIRCUIT_BREAKER };
 
 const names = (items: readonly { name: string }[]): string[] => items.map((i) => i.name);
 
@@ -7,7 +10,7 @@ describe('defaultConfig', () => {
   it('serves Ollama only when OPENAI_API_KEY is unset', () => {
     const config = defaultConfig({}, { demo: false });
     expect(config.source).toBe('embedded default');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000 });
     expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite' });
     expect(config.providers).toEqual([
       {
@@ -18,15 +21,23 @@ describe('defaultConfig', () => {
         headers: {},
         requestDefaults: {},
         maxConnections: 64,
-        timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000 },
+        timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 600_000 },
+        ...RESILIENCE,
       },
     ]);
     expect(config.models).toEqual([
-      { name: 'gpt-oss:20b', aliases: [], route: [{ provider: 'ollama', model: 'gpt-oss:20b', weight: 1 }], contextWindow: 131072 },
+      {
+        name: 'gpt-oss:20b',
+        aliases: [],
+        route: [{ provider: 'ollama', model: 'gpt-oss:20b', weight: 1, priority: 1 }],
+        balancing: 'weighted',
+        contextWindow: 131072,
+      },
       {
         name: 'ollama/*',
         aliases: [],
-        route: [{ provider: 'ollama', model: '*', weight: 1 }],
+        route: [{ provider: 'ollama', model: '*', weight: 1, priority: 1 }],
+        balancing: 'weighted',
         description: 'Any model pulled into the local Ollama, by its Ollama name',
       },
     ]);
@@ -39,9 +50,9 @@ describe('defaultConfig', () => {
     expect(openai).toMatchObject({ kind: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-env', timeouts: { firstByteMs: 60_000 } });
     expect(names(config.models)).toEqual(['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o-mini', 'o4-mini', 'gpt-oss:20b', 'openai/*', 'ollama/*']);
     for (const model of ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o-mini', 'o4-mini']) {
-      expect(config.models.find((m) => m.name === model)?.route).toEqual([{ provider: 'openai', model, weight: 1 }]);
+      expect(config.models.find((m) => m.name === model)?.route).toEqual([{ provider: 'openai', model, weight: 1, priority: 1 }]);
     }
-    expect(config.models.find((m) => m.name === 'openai/*')?.route).toEqual([{ provider: 'openai', model: '*', weight: 1 }]);
+    expect(config.models.find((m) => m.name === 'openai/*')?.route).toEqual([{ provider: 'openai', model: '*', weight: 1, priority: 1 }]);
   });
 
   it('ignores an empty OPENAI_API_KEY', () => {
@@ -69,7 +80,8 @@ describe('defaultConfig', () => {
       headers: {},
       requestDefaults: {},
       maxConnections: 64,
-      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000 },
+      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 600_000 },
+      ...RESILIENCE,
       latencyMs: 0,
       tokensPerSecond: 0,
       scripts: {},
@@ -77,7 +89,7 @@ describe('defaultConfig', () => {
     const demo = config.models[0];
     expect(demo?.name).toBe('tollgate-demo');
     expect(demo?.aliases).toEqual(['demo']);
-    expect(demo?.route).toEqual([{ provider: 'demo', model: 'tollgate-demo', weight: 1 }]);
+    expect(demo?.route).toEqual([{ provider: 'demo', model: 'tollgate-demo', weight: 1, priority: 1 }]);
   });
 
   it('combines demo, OpenAI and Ollama', () => {

@@ -90,8 +90,8 @@ describe('loadConfig', () => {
     expect(config.providers[2]).toMatchObject({ baseUrl: 'http://gpu-box.internal:8000/v1', apiKey: 'vllm-example' });
     const oss = config.models.find((m) => m.name === 'gpt-oss:20b');
     expect(oss?.route).toEqual([
-      { provider: 'local', model: 'gpt-oss:20b', weight: 1 },
-      { provider: 'vllm', model: 'openai/gpt-oss-20b', weight: 1 },
+      { provider: 'local', model: 'gpt-oss:20b', weight: 1, priority: 1 },
+      { provider: 'vllm', model: 'openai/gpt-oss-20b', weight: 1, priority: 2 },
     ]);
     expect(oss?.aliases).toContain('oss');
     expect(config.models.some((m) => m.name.includes('*'))).toBe(true);

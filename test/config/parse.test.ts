@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY } from '../../src/config/constants.js';
 import { parseConfigText, type GatewayConfig } from '../../src/config/index.js';
+
+const RESILIENCE = { retry: DEFAULT_RETRY, circuitBreaker: DEFAULT_CIRCUIT_BREAKER };
 
 const FULL = `
 server:
@@ -62,6 +65,7 @@ const EXPECTED: GatewayConfig = {
   server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000 },
   logging: { level: 'debug' },
   store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' },
+  resilience: RESILIENCE,
   providers: [
     {
       name: 'openai',
@@ -71,7 +75,8 @@ const EXPECTED: GatewayConfig = {
       headers: { 'X-Trace': 'on' },
       requestDefaults: {},
       maxConnections: 32,
-      timeouts: { connectMs: 10_000, firstByteMs: 60_000, idleMs: 60_000 },
+      timeouts: { connectMs: 10_000, firstByteMs: 60_000, idleMs: 60_000, totalMs: 300_000 },
+      ...RESILIENCE,
       organization: 'org-123',
       project: 'proj_456',
     },
@@ -83,7 +88,8 @@ const EXPECTED: GatewayConfig = {
       headers: {},
       requestDefaults: { options: { num_ctx: 32768 } },
       maxConnections: 64,
-      timeouts: { connectMs: 2000, firstByteMs: 300_000, idleMs: 90_000 },
+      timeouts: { connectMs: 2000, firstByteMs: 300_000, idleMs: 90_000, totalMs: 600_000 },
+      ...RESILIENCE,
       keepAlive: '30m',
     },
     {
@@ -94,7 +100,8 @@ const EXPECTED: GatewayConfig = {
       headers: {},
       requestDefaults: {},
       maxConnections: 64,
-      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000 },
+      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 600_000 },
+      ...RESILIENCE,
     },
     {
       name: 'sim',
@@ -104,7 +111,8 @@ const EXPECTED: GatewayConfig = {
       headers: {},
       requestDefaults: {},
       maxConnections: 64,
-      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000 },
+      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 600_000 },
+      ...RESILIENCE,
       latencyMs: 250,
       tokensPerSecond: 40,
       scripts: {
@@ -124,9 +132,10 @@ const EXPECTED: GatewayConfig = {
       name: 'gpt-oss:20b',
       aliases: ['oss'],
       route: [
-        { provider: 'local', model: 'gpt-oss:20b', weight: 1 },
-        { provider: 'vllm', model: 'openai/gpt-oss-20b', weight: 1 },
+        { provider: 'local', model: 'gpt-oss:20b', weight: 1, priority: 1 },
+        { provider: 'vllm', model: 'openai/gpt-oss-20b', weight: 1, priority: 2 },
       ],
+      balancing: 'weighted',
       contextWindow: 131072,
       description: 'local first',
     },
@@ -134,12 +143,13 @@ const EXPECTED: GatewayConfig = {
       name: 'balanced',
       aliases: [],
       route: [
-        { provider: 'openai', model: 'gpt-4.1-mini', weight: 3 },
-        { provider: 'vllm', model: 'mini', weight: 1 },
+        { provider: 'openai', model: 'gpt-4.1-mini', weight: 3, priority: 1 },
+        { provider: 'vllm', model: 'mini', weight: 1, priority: 2 },
       ],
+      balancing: 'weighted',
     },
-    { name: 'ollama/*', aliases: [], route: [{ provider: 'local', model: '*', weight: 1 }] },
-    { name: 'sim-model', aliases: [], route: [{ provider: 'sim', model: 'coder', weight: 1 }] },
+    { name: 'ollama/*', aliases: [], route: [{ provider: 'local', model: '*', weight: 1, priority: 1 }], balancing: 'weighted' },
+    { name: 'sim-model', aliases: [], route: [{ provider: 'sim', model: 'coder', weight: 1, priority: 1 }], balancing: 'weighted' },
   ],
 };
 
@@ -151,7 +161,7 @@ describe('parseConfigText', () => {
 
   it('applies every default to a minimal configuration', () => {
     const config = parseConfigText('providers: [{ name: local, kind: ollama }]\nmodels: [{ name: m, route: [local/m] }]\n', 'min.yaml', {});
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000 });
     expect(config.logging).toEqual({ level: 'info' });
     expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite' });
     expect(config.providers[0]).toEqual({
@@ -162,7 +172,8 @@ describe('parseConfigText', () => {
       headers: {},
       requestDefaults: {},
       maxConnections: 64,
-      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000 },
+      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 600_000 },
+      ...RESILIENCE,
     });
     expect(config.providers[0]).not.toHaveProperty('keepAlive');
     expect(config.models[0]).not.toHaveProperty('contextWindow');
@@ -219,8 +230,8 @@ models:
   - { name: "hf/*", route: ["vllm/hf/*"] }
 `;
     const config = parseConfigText(text, 't.yaml', {});
-    expect(config.models[0]?.route[0]).toEqual({ provider: 'vllm', model: 'org/model/v2', weight: 1 });
-    expect(config.models[1]?.route[0]).toEqual({ provider: 'vllm', model: 'hf/*', weight: 1 });
+    expect(config.models[0]?.route[0]).toEqual({ provider: 'vllm', model: 'org/model/v2', weight: 1, priority: 1 });
+    expect(config.models[1]?.route[0]).toEqual({ provider: 'vllm', model: 'hf/*', weight: 1, priority: 1 });
   });
 
   it('normalises an ollama keep_alive given in seconds', () => {

@@ -1,5 +1,6 @@
 import pino from 'pino';
-import type { GatewayConfig, ModelConfig, ProviderConfig, ProviderKind } from '../../src/config/types.js';
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY } from '../../src/config/constants.js';
+import type { GatewayConfig, ModelConfig, ProviderConfig, ProviderKind, ResilienceConfig, RetryConfig } from '../../src/config/types.js';
 import { startGateway } from '../../src/gateway.js';
 import type { Gateway, GatewayOptions } from '../../src/gateway.js';
 
@@ -13,7 +14,12 @@ const BASE_URLS: Record<ProviderKind, string> = {
   mock: '',
 };
 
-/** A resolved provider config with test-friendly defaults (short timeouts). */
+/** The production retry policy with waits short enough for tests. */
+export const TEST_RETRY: RetryConfig = { ...DEFAULT_RETRY, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 };
+
+export const TEST_RESILIENCE: ResilienceConfig = { retry: TEST_RETRY, circuitBreaker: DEFAULT_CIRCUIT_BREAKER };
+
+/** A resolved provider config with test-friendly defaults (short timeouts and backoff). */
 export function provider(input: ProviderInput): ProviderConfig {
   const base = {
     baseUrl: BASE_URLS[input.kind],
@@ -21,7 +27,9 @@ export function provider(input: ProviderInput): ProviderConfig {
     headers: {},
     requestDefaults: {},
     maxConnections: 16,
-    timeouts: { connectMs: 2_000, firstByteMs: 5_000, idleMs: 5_000 },
+    timeouts: { connectMs: 2_000, firstByteMs: 5_000, idleMs: 5_000, totalMs: 30_000 },
+    retry: TEST_RESILIENCE.retry,
+    circuitBreaker: TEST_RESILIENCE.circuitBreaker,
     ...(input.kind === 'mock' ? { latencyMs: 0, tokensPerSecond: 0, scripts: {} } : {}),
   };
   return { ...base, ...input } as ProviderConfig;
@@ -32,10 +40,11 @@ export function model(name: string, route: string[], extra: Partial<ModelConfig>
   return {
     name,
     aliases: [],
-    route: route.map((entry) => {
+    route: route.map((entry, index) => {
       const slash = entry.indexOf('/');
-      return { provider: entry.slice(0, slash), model: entry.slice(slash + 1), weight: 1 };
+      return { provider: entry.slice(0, slash), model: entry.slice(slash + 1), weight: 1, priority: index + 1 };
     }),
+    balancing: 'weighted',
     ...extra,
   };
 }
@@ -45,6 +54,7 @@ export function config(providers: ProviderConfig[], models: ModelConfig[], serve
     server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 1_000, streamKeepaliveMs: 20_000, ...server },
     logging: { level: 'silent' },
     store: { kind: 'sqlite', path: ':memory:' },
+    resilience: TEST_RESILIENCE,
     providers,
     models,
     source: 'test',
