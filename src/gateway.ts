@@ -4,6 +4,11 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { createMetricsObserver } from './metering/metrics-observer.js';
 import { createProviders } from './providers/registry.js';
+import { DeploymentStates } from './routing/deployment-state.js';
+import { systemClock } from './util/clock.js';
+import type { Clock } from './util/clock.js';
+import { systemRandom } from './util/random.js';
+import type { RandomSource } from './util/random.js';
 import type { Provider } from './providers/types.js';
 import { Router } from './routing/router.js';
 import { createApp } from './server/app.js';
@@ -23,6 +28,9 @@ export interface GatewayOptions {
   readonly port?: number;
   readonly policies?: readonly RequestPolicy[];
   readonly observers?: readonly CallObserver[];
+  /** Time and randomness for retries, breakers and balancing (tests inject fakes). */
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
   /** Check every outgoing stream against its protocol and log violations (TOLLGATE_VALIDATE_STREAMS=1). */
   readonly validateStreams?: boolean;
   /** Defaults to a fresh registry with the process metrics. */
@@ -56,7 +64,19 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let shuttingDown = false;
   const metrics = options.metrics ?? new GatewayMetrics();
 
+  const clock = options.clock ?? systemClock;
+  const states = new DeploymentStates({
+    clock,
+    onStateChange: (key, change) => {
+      const slash = key.indexOf('/');
+      metrics.circuitOpen.labels(key.slice(0, slash), key.slice(slash + 1)).set(change.to === 'closed' ? 0 : 1);
+      log.warn({ deployment: key, from: change.from, to: change.to, reason: change.reason, cool_down_ms: change.coolDownMs }, 'circuit breaker changed state');
+    },
+  });
   const completionsDeps = {
+    clock,
+    random: options.random ?? systemRandom,
+    states,
     router,
     bodyLimitBytes: config.server.bodyLimitBytes,
     policies: options.policies ?? [],
@@ -74,7 +94,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ['/v1/models', route([['GET', createModelsHandler(router, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown)]])],
+    ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown, () => states.snapshot())]])],
   ]);
 
   const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds) });

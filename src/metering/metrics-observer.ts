@@ -13,12 +13,8 @@ export function statusLabel(outcome: CallOutcome): CallStatusLabel {
 /** Records every finished call in the Prometheus metrics (the contract in docs/observability.md). */
 export function createMetricsObserver(metrics: GatewayMetrics): CallObserver {
   return {
-    onStart(_call, deployment) {
-      metrics.inflight.labels(deployment.provider.name).inc();
-    },
     onEnd(call, outcome) {
       const provider = outcome.deployment?.provider.name ?? 'none';
-      if (outcome.deployment) metrics.inflight.labels(provider).dec();
       const bound = metrics.forCall(provider, call.route.name, call.ctx.tenant);
       bound.requests[statusLabel(outcome)].inc();
       bound.upstreamDuration.observe(outcome.upstreamDurationMs / 1000);

@@ -24,6 +24,8 @@ export interface Provider {
   readonly headers: Readonly<Record<string, string>>;
   readonly requestDefaults: Readonly<JsonObject>;
   readonly timeouts: ProviderConfig['timeouts'];
+  readonly retry: ProviderConfig['retry'];
+  readonly circuitBreaker: ProviderConfig['circuitBreaker'];
   /** The request path (with the base URL's path) for a format this provider speaks. */
   pathFor(format: WireFormat): string;
   /** Model names the upstream offers, for wildcard routes in `GET /v1/models`; undefined when it cannot list them. */

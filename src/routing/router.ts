@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../config/types.js';
+import type { BalancingStrategy, DeploymentConfig, ModelConfig } from '../config/types.js';
 import { ModelNotFoundError } from '../errors/index.js';
 import type { Provider } from '../providers/types.js';
 
@@ -6,15 +6,22 @@ export interface Deployment {
   readonly provider: Provider;
   /** Model name sent upstream. */
   readonly model: string;
+  /** Identity for circuit breaking and in-flight counts: `provider/model`. */
+  readonly key: string;
   readonly weight: number;
+  /** Lower is tried first; equal priorities are balanced. */
+  readonly priority: number;
+  /** This deployment's context window, when known (the route's otherwise). */
+  readonly contextWindow: number | undefined;
 }
 
 export interface ResolvedRoute {
   /** The configured model entry's name: a bounded label for metrics and logs (`ollama/*` for any wildcard match). */
   readonly name: string;
-  /** Ordered: primary first, then fallbacks. */
+  /** In configuration order; `priority` decides the order of attempts. */
   readonly deployments: readonly Deployment[];
   readonly contextWindow: number | undefined;
+  readonly balancing: BalancingStrategy;
 }
 
 interface WildcardRoute {
@@ -55,14 +62,26 @@ export class Router {
       }
       const route: ResolvedRoute = {
         name: model.name,
-        deployments: model.route.map((d) => ({ provider: this.provider(d.provider), model: d.model, weight: d.weight })),
+        deployments: model.route.map((d) => this.deployment(d, d.model, model)),
         contextWindow: model.contextWindow,
+        balancing: model.balancing,
       };
       for (const name of [model.name, ...model.aliases]) {
         this.exact.set(name, route);
         this.names.push(name);
       }
     }
+  }
+
+  private deployment(config: DeploymentConfig, model: string, route: ModelConfig): Deployment {
+    return {
+      provider: this.provider(config.provider),
+      model,
+      key: `${config.provider}/${model}`,
+      weight: config.weight,
+      priority: config.priority,
+      contextWindow: config.contextWindow ?? route.contextWindow,
+    };
   }
 
   private provider(name: string): Provider {
@@ -81,12 +100,9 @@ export class Router {
       if (part === undefined) continue;
       return {
         name: wildcard.config.name,
-        deployments: wildcard.config.route.map((d) => ({
-          provider: this.provider(d.provider),
-          model: d.model.replace('*', part),
-          weight: d.weight,
-        })),
+        deployments: wildcard.config.route.map((d) => this.deployment(d, d.model.replace('*', part), wildcard.config)),
         contextWindow: wildcard.config.contextWindow,
+        balancing: wildcard.config.balancing,
       };
     }
     throw new ModelNotFoundError(requested, this.advertisedNames());

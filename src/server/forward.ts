@@ -32,11 +32,12 @@ function passthroughBody(call: PreparedCall, deployment: Deployment, reader: Usa
   return { body: JSON.stringify(body), injectedUsage };
 }
 
-function responseHeaders(call: PreparedCall, deployment: Deployment): Record<string, string> {
+export function responseHeaders(call: PreparedCall, deployment: Deployment, attempts: number): Record<string, string> {
   return {
     'x-request-id': call.ctx.requestId,
     'x-tollgate-provider': deployment.provider.name,
     'x-tollgate-model': deployment.model,
+    'x-tollgate-attempts': String(attempts),
   };
 }
 
@@ -53,10 +54,11 @@ export interface ForwardOptions {
   readonly validateStreams: boolean;
 }
 
-export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, options: ForwardOptions): Relay {
+/** Sends attempt number `attempts` (counting every attempt of this request) and relays its answer. */
+export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, options: ForwardOptions, attempts: number): Relay {
   const { observers } = options;
   const { provider } = deployment;
-  const headers = responseHeaders(call, deployment);
+  const headers = responseHeaders(call, deployment, attempts);
   const upstreamHeaders = { ...provider.headers, 'x-request-id': call.ctx.requestId };
   const clientCodec = clientCodecFor(call.clientFormat);
 
@@ -79,7 +81,7 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
     if (clientCodec === undefined || upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, provider.formats);
     const ir = clientCodec.parseRequest(call.body);
     ir.model = deployment.model;
-    if (ir.droppedTools && ir.droppedTools.length > 0) reportDroppedTools(ir.droppedTools, headers, call, deployment, options.metrics);
+    if (ir.droppedTools && ir.droppedTools.length > 0) reportDroppedTools(ir.droppedTools, headers, call, deployment, attempts === 1 ? options.metrics : undefined);
     const body = JSON.stringify(upstreamCodec.buildRequest(ir, provider.requestDefaults));
     spec = { method: 'POST', path: provider.pathFor(upstreamFormat), headers: upstreamHeaders, body, ...timeouts };
     const encodeOptions = { requestedModel: call.requestedModel, includeUsage: includeUsageRequested(call.body), request: ir, clientBody: call.body };
@@ -88,6 +90,8 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
       : new TranslatingJsonRelay(upstreamCodec.createStreamDecoder(), clientCodec.createAccumulator(encodeOptions), res, call, deployment, headers, observers);
   }
   if (options.validateStreams && call.stream) relay.checkStream(streamCheckFor(call.clientFormat));
+  const failure = clientCodec?.streamFailure;
+  if (failure) relay.mapTerminalErrors((error) => ({ message: failure.message(error), code: failure.code(error) }));
   relay.attach(dispatchUpstream(provider.dispatcher, provider.origin, spec, relay));
   return relay;
 }
@@ -101,9 +105,10 @@ function includeUsageRequested(body: JsonObject): boolean {
  * A hosted tool the upstream cannot run is removed from the request; the
  * client is told in a header, operators in a metric and a log line.
  */
-function reportDroppedTools(tools: readonly string[], headers: Record<string, string>, call: PreparedCall, deployment: Deployment, metrics: GatewayMetrics): void {
+function reportDroppedTools(tools: readonly string[], headers: Record<string, string>, call: PreparedCall, deployment: Deployment, metrics: GatewayMetrics | undefined): void {
   const labels = tools.map(toolLabel);
   headers['x-tollgate-dropped-tools'] = [...new Set(labels)].join(', ');
+  if (!metrics) return;
   for (const tool of labels) metrics.droppedTools.inc({ tool, provider: deployment.provider.name });
   call.ctx.log.info({ dropped_tools: tools, provider: deployment.provider.name }, 'dropped tools the upstream cannot run');
 }

@@ -1,3 +1,4 @@
+import type { GatewayError } from '../errors/index.js';
 import type { IRChunk, IRRequest, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 
@@ -46,6 +47,18 @@ export interface ClientEncodeOptions {
 /** A format clients speak to the gateway. */
 export interface ClientCodec {
   readonly format: WireFormat;
+  /**
+   * How a final failure (after the gateway's own retries and fallbacks) reads
+   * in this format's terminal stream event. When present, a streaming client
+   * gets even a failure that happened before any byte was sent as a stream
+   * (the protocol's failure event), not as an HTTP error: the format's
+   * clients retry HTTP 5xx on their own and would multiply the gateway's
+   * retries.
+   */
+  readonly streamFailure?: {
+    code(error: GatewayError): string;
+    message(error: GatewayError): string;
+  };
   /** Validate and convert a request body; throws InvalidRequestError with a helpful message. */
   parseRequest(body: JsonObject): IRRequest;
   createStreamEncoder(options: ClientEncodeOptions): StreamEncoder;

@@ -48,6 +48,8 @@ export function createHttpProvider(config: ProviderConfig, spec: HttpProviderSpe
     headers,
     requestDefaults: config.requestDefaults as JsonObject,
     timeouts: config.timeouts,
+    retry: config.retry,
+    circuitBreaker: config.circuitBreaker,
     pathFor(format: WireFormat): string {
       const path = paths.get(format);
       if (path === undefined) throw new Error(`provider ${config.name} does not speak ${format}`);

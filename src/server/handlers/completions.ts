@@ -2,19 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError } from '../../errors/index.js';
 import type { WireFormat } from '../../ir/index.js';
 import type { Router } from '../../routing/router.js';
-import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import { readJsonObject } from '../body.js';
-import { forward } from '../forward.js';
-import type { CallObserver, PreparedCall, RequestContext, RequestPolicy } from '../pipeline.js';
+import { execute } from '../execute.js';
+import type { ExecuteDeps } from '../execute.js';
+import type { PreparedCall, RequestContext, RequestPolicy } from '../pipeline.js';
 
-export interface CompletionsDeps {
+export interface CompletionsDeps extends ExecuteDeps {
   readonly router: Router;
   readonly bodyLimitBytes: number;
   readonly policies: readonly RequestPolicy[];
-  readonly observers: readonly CallObserver[];
-  readonly streamKeepaliveMs: number;
-  readonly metrics: GatewayMetrics;
-  readonly validateStreams: boolean;
 }
 
 /**
@@ -46,8 +42,6 @@ export function createCompletionsHandler(clientFormat: WireFormat, deps: Complet
     ctx.log.setBindings({ model, route: call.route.name });
     for (const policy of deps.policies) await policy.beforeForward(call);
     if (ctx.signal.aborted) return;
-    const deployment = call.route.deployments[0];
-    if (!deployment) throw new Error(`route ${call.route.name} has no deployments`);
-    forward(res, call, deployment, deps);
+    await execute(res, call, deps);
   };
 }

@@ -12,7 +12,7 @@ export interface ReadinessCheck {
 }
 
 /** GET /readyz: 200 when every check passes, 503 with the failing ones named otherwise. */
-export function createReadyzHandler(checks: readonly ReadinessCheck[], isShuttingDown: () => boolean) {
+export function createReadyzHandler(checks: readonly ReadinessCheck[], isShuttingDown: () => boolean, circuits: () => Record<string, unknown> = () => ({})) {
   return async function handleReadyz(_req: unknown, res: ServerResponse, ctx: RequestContext): Promise<void> {
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(2_000)]);
     const results = await Promise.all(
@@ -26,7 +26,7 @@ export function createReadyzHandler(checks: readonly ReadinessCheck[], isShuttin
       }),
     );
     const ready = !isShuttingDown() && results.every((r) => r.ok);
-    sendJson(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'not_ready', shutting_down: isShuttingDown(), checks: results }), {
+    sendJson(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'not_ready', shutting_down: isShuttingDown(), checks: results, deployments: circuits() }), {
       'x-request-id': ctx.requestId,
     });
   };

@@ -1,4 +1,6 @@
 import type { GatewayError } from '../../errors/index.js';
+import { UpstreamProtocolError } from '../../errors/index.js';
+import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
@@ -19,6 +21,7 @@ export class PassthroughStreamRelay extends Relay {
   private codec: ClientCodec | undefined;
   private sniffer: UsageSniffer | undefined;
   private strip: ((text: string) => string) | undefined;
+  private readonly held: Buffer[] = [];
 
   setErrorCodec(codec: ClientCodec | undefined): this {
     this.codec = codec;
@@ -33,25 +36,50 @@ export class PassthroughStreamRelay extends Relay {
   }
 
   protected onBody(chunk: Buffer): void {
-    this.commit('text/event-stream; charset=utf-8');
-    if (this.sniffer) {
-      this.sniffer.observe(chunk);
-      if (this.sniffer.usage) this.usage = this.sniffer.usage;
-    }
+    const sniffer = this.sniffer;
+    if (sniffer) {
+      sniffer.observe(chunk);
+      if (sniffer.usage) this.usage = sniffer.usage;
+      if (!this.isCommitted) {
+        // Peek: hold the bytes until the first event is whole. An error as the very first event is
+        // still a clean failure the caller may retry elsewhere; anything else commits the response.
+        if (sniffer.events === 0) {
+          this.held.push(chunk);
+          return;
+        }
+        if (sniffer.errorFirst && sniffer.error) {
+          this.fail(inStreamError(this.deployment.provider.name, sniffer.error));
+          return;
+        }
+        this.commit('text/event-stream; charset=utf-8');
+        for (const held of this.held) this.relay(held);
+        this.held.length = 0;
+      }
+    } else this.commit('text/event-stream; charset=utf-8');
+    this.relay(chunk);
+  }
+
+  private relay(chunk: Buffer): void {
     if (this.strip && chunk.includes(USAGE_ONLY_MARK)) this.write(this.strip(chunk.toString('utf8')));
     else this.write(chunk);
   }
 
   protected onBodyEnd(): void {
+    if (!this.isCommitted && this.sniffer?.events === 0) {
+      this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its first event'));
+      return;
+    }
     this.commit('text/event-stream; charset=utf-8');
-    this.endStream(this.sniffer?.sawError ? 'upstream_stream_error' : undefined);
+    for (const held of this.held) this.relay(held);
+    const error = this.sniffer?.error;
+    this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));
   }
 
   protected writeTerminalError(error: GatewayError): void {
     if (!this.codec) return;
     // A fresh encoder renders the protocol's terminal error without knowing what was relayed before.
     const encoder = this.codec.createStreamEncoder({ requestedModel: this.prepared.requestedModel, includeUsage: false });
-    this.write(encoder.push({ type: 'error', message: error.message, code: error.code }));
+    this.write(encoder.push({ type: 'error', ...this.terminal(error) }));
     this.write(encoder.end());
   }
 }

@@ -1,15 +1,13 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayError } from '../../errors/index.js';
-import { toGatewayError } from '../../errors/index.js';
+import { UpstreamInterruptedError } from '../../errors/index.js';
 import type { IRUsage } from '../../ir/index.js';
 import type { Deployment } from '../../routing/router.js';
-import { UpstreamInterruptedError } from '../../errors/index.js';
 import { classifyTransportError, classifyUpstreamStatus } from '../../upstream/classify.js';
 import type { UpstreamCall, UpstreamHead, UpstreamSink } from '../../upstream/dispatch.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
-import type { CallObserver, CallOutcome, PreparedCall } from '../pipeline.js';
+import type { CallObserver, PreparedCall } from '../pipeline.js';
 import type { StreamCheck } from './stream-check.js';
-import { sendError } from '../respond.js';
 
 /** Error bodies are read only this far: enough for a message, not a memory hazard. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -22,17 +20,33 @@ export class ClientClosedError extends Error {
   }
 }
 
+/** How one attempt ended. Only `failed` with `committed: false` may be retried or fall back. */
+export type AttemptResult =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'failed'; readonly committed: boolean; readonly error: GatewayError; readonly upstreamHeaders: IncomingHttpHeaders | undefined }
+  | { readonly kind: 'cancelled' };
+
+export interface AttemptReport {
+  readonly result: AttemptResult;
+  readonly usage: IRUsage | undefined;
+  /** performance.now() of the first byte sent to the client, if any. */
+  readonly committedAt: number | undefined;
+  readonly upstreamStartedAt: number;
+  readonly endedAt: number;
+}
+
 /**
- * Carries one upstream response to the client. Subclasses decide what the
+ * Carries one upstream attempt to the client. Subclasses decide what the
  * body becomes (raw bytes, translated stream, aggregated JSON); this class
- * owns everything they share: upstream error statuses, the commit point (the
- * first byte sent to the client, before which an error is still a clean HTTP
- * error), backpressure, client disconnects and the outcome report.
+ * owns what they share: upstream error statuses, the commit point (the first
+ * byte sent to the client: before it a failure is handed back to the caller,
+ * which may retry or fall back; after it the failure ends the stream with the
+ * protocol's terminal error), backpressure and client disconnects.
  */
 export abstract class Relay implements UpstreamSink {
   protected call: UpstreamCall | undefined;
   private errorBody: BodyCollector | undefined;
-  private upstreamStatus = 0;
+  private upstreamHead: UpstreamHead | undefined;
   private committedAt: number | undefined;
   private pausedForDrain = false;
   private ended = false;
@@ -41,14 +55,25 @@ export abstract class Relay implements UpstreamSink {
   protected usage: IRUsage | undefined;
   /** Debugging aid: validates what the client receives (see stream-check.ts). */
   private check: StreamCheck | undefined;
+  private resolveDone: (report: AttemptReport) => void = () => undefined;
+  /** Settles once, when the attempt is over. */
+  readonly done: Promise<AttemptReport> = new Promise((resolve) => (this.resolveDone = resolve));
 
   constructor(
     protected readonly res: ServerResponse,
     protected readonly prepared: PreparedCall,
     protected readonly deployment: Deployment,
     protected readonly responseHeaders: Readonly<Record<string, string>>,
-    private readonly observers: readonly CallObserver[],
+    protected readonly observers: readonly CallObserver[],
   ) {}
+
+  /** How a terminal error reads in the client's stream (some formats map codes; see ClientCodec.streamFailure). */
+  protected terminal: (error: GatewayError) => { readonly message: string; readonly code: string } = (error) => ({ message: error.message, code: error.code });
+
+  mapTerminalErrors(mapping: ((error: GatewayError) => { readonly message: string; readonly code: string }) | undefined): this {
+    if (mapping) this.terminal = mapping;
+    return this;
+  }
 
   checkStream(check: StreamCheck | undefined): this {
     this.check = check;
@@ -58,9 +83,17 @@ export abstract class Relay implements UpstreamSink {
   attach(call: UpstreamCall): void {
     this.call = call;
     this.upstreamStartedAt = performance.now();
-    for (const observer of this.observers) observer.onStart?.(this.prepared, this.deployment);
+    if (this.prepared.ctx.signal.aborted) {
+      this.onClientClose();
+      return;
+    }
     this.res.on('close', this.onClientClose);
     this.res.on('drain', this.onDrain);
+  }
+
+  /** Cancels the attempt from outside (the exchange's total timeout). */
+  abort(error: GatewayError): void {
+    if (!this.ended) this.call?.abort(error);
   }
 
   /** Successful (2xx) upstream body bytes. */
@@ -71,7 +104,7 @@ export abstract class Relay implements UpstreamSink {
   protected abstract writeTerminalError(error: GatewayError): void;
 
   onHead(head: UpstreamHead): void {
-    this.upstreamStatus = head.status;
+    this.upstreamHead = head;
     if (head.status >= 300) this.errorBody = new BodyCollector(MAX_ERROR_BODY_BYTES);
   }
 
@@ -86,9 +119,9 @@ export abstract class Relay implements UpstreamSink {
 
   onEnd(): void {
     if (this.ended) return;
-    if (this.errorBody) {
+    if (this.errorBody && this.upstreamHead) {
       const { provider, model } = this.deployment;
-      this.fail(classifyUpstreamStatus(provider.name, model, this.upstreamStatus, {}, this.errorBody.text()));
+      this.fail(classifyUpstreamStatus(provider.name, model, this.upstreamHead.status, this.upstreamHead.headers, this.errorBody.text()));
       return;
     }
     this.onBodyEnd();
@@ -97,7 +130,7 @@ export abstract class Relay implements UpstreamSink {
   onError(error: Error): void {
     if (this.ended) return;
     if (error instanceof ClientClosedError) {
-      this.finish(499, 'client_closed', 'client_closed');
+      this.settle({ kind: 'cancelled' });
       return;
     }
     const classified = classifyTransportError(this.deployment.provider.name, error, this.deployment.provider.timeouts);
@@ -105,7 +138,7 @@ export abstract class Relay implements UpstreamSink {
     this.fail(this.bodyStarted && classified.code === 'upstream_unavailable' ? new UpstreamInterruptedError(this.deployment.provider.name, classified.message, error) : classified);
   }
 
-  /** Releases timers and the like; called once when the exchange ends, however it ends. */
+  /** Releases timers and the like; called once when the attempt ends, however it ends. */
   protected dispose(): void {}
 
   protected get hasEnded(): boolean {
@@ -121,7 +154,7 @@ export abstract class Relay implements UpstreamSink {
     return this.committedAt !== undefined;
   }
 
-  /** Starts the client's streamed response; from here on, errors are in-stream. */
+  /** Starts the client's streamed response; from here on, errors are in-stream and nothing is retried. */
   protected commit(contentType: string): void {
     if (this.committedAt !== undefined) return;
     this.committedAt = performance.now();
@@ -148,28 +181,29 @@ export abstract class Relay implements UpstreamSink {
     this.committedAt = performance.now();
     this.res.writeHead(200, { ...this.successHeaders(contentType), 'content-length': Buffer.byteLength(body) });
     this.res.end(body);
-    this.finish(200, 'ok', undefined);
+    this.settle({ kind: 'ok' });
   }
 
-  /** The stream ended; `errorCode` when the upstream reported an error inside a stream relayed as is. */
-  protected endStream(errorCode?: string): void {
+  /** The stream ended; `error` when the upstream reported one inside a stream relayed as is. */
+  protected endStream(error?: GatewayError): void {
     this.res.end();
-    this.finish(200, errorCode === undefined ? 'ok' : 'error', errorCode);
+    this.settle(error === undefined ? { kind: 'ok' } : { kind: 'failed', committed: true, error, upstreamHeaders: undefined });
   }
 
-  /** Ends the exchange with an error: a clean HTTP error before commit, the terminal stream event after. */
+  /**
+   * Ends the attempt with an error. Before the commit point nothing is
+   * written: the caller decides between a retry, a fallback and the error
+   * response. After it, the client's stream ends with the terminal error.
+   */
   protected fail(error: GatewayError): void {
     if (this.ended) return;
     this.call?.abort(error);
-    if (this.isCommitted) {
-      if (!this.res.destroyed) {
-        this.writeTerminalError(error);
-        this.res.end();
-      }
-    } else {
-      sendError(this.res, error, this.responseHeaders);
+    const committed = this.isCommitted;
+    if (committed && !this.res.destroyed) {
+      this.writeTerminalError(error);
+      this.res.end();
     }
-    this.finish(error.status, 'error', error.code);
+    this.settle({ kind: 'failed', committed, error, upstreamHeaders: this.upstreamHead?.headers });
   }
 
   private readonly onDrain = (): void => {
@@ -182,36 +216,19 @@ export abstract class Relay implements UpstreamSink {
     if (this.ended || this.res.writableFinished) return;
     // The client went away: stop the upstream now rather than let it generate tokens nobody reads.
     this.call?.abort(new ClientClosedError());
-    this.finish(499, 'client_closed', 'client_closed');
+    this.settle({ kind: 'cancelled' });
   };
 
-  private finish(httpStatus: number, status: CallOutcome['status'], errorCode: string | undefined): void {
+  private settle(result: AttemptResult): void {
     if (this.ended) return;
     this.ended = true;
     this.dispose();
     if (this.check) {
       const violations = this.check.finish();
-      if (violations.length > 0 && status !== 'client_closed') this.prepared.ctx.log.warn({ violations }, 'the stream sent to the client broke its protocol');
+      if (violations.length > 0 && result.kind !== 'cancelled') this.prepared.ctx.log.warn({ violations }, 'the stream sent to the client broke its protocol');
     }
     this.res.off('close', this.onClientClose);
     this.res.off('drain', this.onDrain);
-    const now = performance.now();
-    const outcome: CallOutcome = {
-      status,
-      httpStatus,
-      errorCode,
-      deployment: this.deployment,
-      usage: this.usage,
-      durationMs: now - this.prepared.ctx.startedAt,
-      upstreamDurationMs: now - this.upstreamStartedAt,
-      timeToFirstByteMs: this.committedAt === undefined ? undefined : this.committedAt - this.prepared.ctx.startedAt,
-    };
-    for (const observer of this.observers) {
-      try {
-        observer.onEnd(this.prepared, outcome);
-      } catch (error) {
-        this.prepared.ctx.log.error({ err: toGatewayError(error) }, 'call observer failed');
-      }
-    }
+    this.resolveDone({ result, usage: this.usage, committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
   }
 }

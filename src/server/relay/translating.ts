@@ -1,5 +1,6 @@
 import type { GatewayError } from '../../errors/index.js';
 import { UpstreamError } from '../../errors/index.js';
+import { inStreamError } from './in-stream-error.js';
 import type { IRChunk } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
 import type { CallObserver } from '../pipeline.js';
@@ -7,14 +8,8 @@ import { Relay } from './relay.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
 
-/** An error the upstream reported inside its stream; a context overflow is the client's to fix, anything else is the upstream's. */
 function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
-  if (chunk.code === 'context_length_exceeded') {
-    return new UpstreamError(400, chunk.code, `The request does not fit in the model's context window (provider '${provider}': ${chunk.message}). Shorten the conversation or use a model with a larger context window.`, provider, undefined, {
-      type: 'invalid_request_error',
-    });
-  }
-  return new UpstreamError(502, chunk.code, `Provider '${provider}' reported an error: ${chunk.message}`, provider, undefined);
+  return inStreamError(provider, chunk);
 }
 
 /**
@@ -104,7 +99,7 @@ export class TranslatingStreamRelay extends Relay {
 
   protected writeTerminalError(error: GatewayError): void {
     this.flush();
-    this.write(this.encoder.push({ type: 'error', message: error.message, code: error.code }));
+    this.write(this.encoder.push({ type: 'error', ...this.terminal(error) }));
     this.write(this.encoder.end());
   }
 }

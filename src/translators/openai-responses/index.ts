@@ -1,3 +1,4 @@
+import { responsesFailureCode, responsesFailureMessage } from './error-codes.js';
 import type { ClientCodec } from '../types.js';
 import { ResponsesResponseAccumulator } from './accumulator.js';
 import { ResponsesStreamEncoder } from './encoder.js';
@@ -14,9 +15,12 @@ export { MAX_GRAMMAR_IN_SCHEMA, ToolCatalog, flatToolName } from './tools.js';
 export { ResponsesStreamValidator, validateResponsesSse } from './validator.js';
 
 /** Clients speaking the Responses API (`POST /v1/responses`), Codex CLI first among them. */
+export { responsesFailureCode, responsesFailureMessage } from './error-codes.js';
+
 export const responsesClientCodec: ClientCodec = {
   format: 'openai-responses',
   parseRequest: responsesRequestToIR,
   createStreamEncoder: (options) => new ResponsesStreamEncoder(options),
   createAccumulator: (options) => new ResponsesResponseAccumulator(options),
+  streamFailure: { code: responsesFailureCode, message: responsesFailureMessage },
 };
