@@ -139,8 +139,28 @@ describe('Codex CLI through Tollgate', () => {
     const gateway = await gatewayFor('openai-compatible', upstream.url);
     const run = await codexExec({ baseUrl: gateway.url, model: 'agent-model', prompt: 'Do it.', cwd: workdir(), timeoutMs: 90_000 });
     expect(run.code).not.toBe(0);
-    expect(`${run.stdout}\n${run.stderr}`).toMatch(/error|disconnected/i);
-    // Codex retries a failed turn at most 5 times; 5xx answers would have cost up to 30 requests.
-    expect(upstream.requests.length).toBeLessThanOrEqual(6);
+    // Codex shows the gateway's own words: what broke, and that the answer is incomplete.
+    expect(run.stderr).toContain("The upstream provider 'agent' broke off its reply midway");
+    expect(run.stderr).not.toMatch(/Reconnecting/);
+    // The gateway never retries after the first byte, and its failure code is one Codex does not loop on
+    // (a 5xx would have cost up to 30 requests, any other code 6).
+    expect(upstream.requests).toHaveLength(1);
+  }, 120_000);
+
+  it('falls back to a second upstream when the primary is down, for a whole Codex turn', async () => {
+    const secondary = await chatAgent(shellScript);
+    const gateway = await startTestGateway(
+      config(
+        [provider({ name: 'primary', kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1' }), provider({ name: 'secondary', kind: 'openai-compatible', baseUrl: secondary.url })],
+        [model('agent-model', ['primary/agent-model', 'secondary/agent-model'])],
+      ),
+    );
+    cleanups.push(() => gateway.close());
+    const cwd = workdir();
+    const run = await codexExec({ baseUrl: gateway.url, model: 'agent-model', prompt: 'Write the proof file.', cwd });
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(cwd, PROOF_FILE), 'utf8').trim()).toBe(PROOF_TEXT);
+    expect(run.stdout).toContain(`The command printed ${PROOF_TEXT} and the file is written.`);
+    expect(secondary.requests.filter((r) => r.path.endsWith('/chat/completions')).length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });
