@@ -267,6 +267,7 @@ const deployment = z.preprocess(
       weight: numeric(z.number().gt(0)).default(1),
       priority: integer(0).optional(),
       context_window: integer(1).optional(),
+      api: z.enum(['chat', 'responses']).optional(),
     },
     { expected: ROUTE_EXPECTATION },
   ).transform(
@@ -276,6 +277,7 @@ const deployment = z.preprocess(
       weight: raw.weight,
       priority: raw.priority,
       ...(raw.context_window === undefined ? {} : { contextWindow: raw.context_window }),
+      ...(raw.api === undefined ? {} : { api: raw.api }),
     }),
   ),
 );

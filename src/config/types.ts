@@ -89,6 +89,12 @@ export interface DeploymentConfig {
   readonly priority: number;
   /** This deployment's context window in tokens when it differs from the model's (e.g. a smaller `num_ctx`). */
   readonly contextWindow?: number;
+  /**
+   * The one API of the provider this upstream model speaks, when it does not
+   * speak all of them (OpenAI's codex-mini-latest and o1-pro answer only on the
+   * Responses API): requests in the other format are translated to it.
+   */
+  readonly api?: 'chat' | 'responses';
 }
 
 /** How requests are spread over deployments of equal priority. */

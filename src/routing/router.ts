@@ -1,5 +1,6 @@
 import type { BalancingStrategy, DeploymentConfig, ModelConfig } from '../config/types.js';
 import { ModelNotFoundError } from '../errors/index.js';
+import type { WireFormat } from '../ir/index.js';
 import type { Provider } from '../providers/types.js';
 
 export interface Deployment {
@@ -13,6 +14,8 @@ export interface Deployment {
   readonly priority: number;
   /** This deployment's context window, when known (the route's otherwise). */
   readonly contextWindow: number | undefined;
+  /** The formats this deployment may be sent (the provider's, narrowed by the route entry's `api`). */
+  readonly formats: readonly WireFormat[];
 }
 
 export interface ResolvedRoute {
@@ -29,6 +32,8 @@ interface WildcardRoute {
   readonly prefix: string;
   readonly suffix: string;
 }
+
+const API_FORMATS: Readonly<Record<NonNullable<DeploymentConfig['api']>, WireFormat>> = { chat: 'openai-chat', responses: 'openai-responses' };
 
 function splitWildcard(pattern: string): { prefix: string; suffix: string } | undefined {
   const star = pattern.indexOf('*');
@@ -74,8 +79,12 @@ export class Router {
   }
 
   private deployment(config: DeploymentConfig, model: string, route: ModelConfig): Deployment {
+    const provider = this.provider(config.provider);
+    const formats = config.api === undefined ? provider.formats : provider.formats.filter((f) => f === API_FORMATS[config.api!]);
+    if (formats.length === 0) throw new Error(`route '${route.name}': provider '${provider.name}' does not speak the ${config.api} API`);
     return {
-      provider: this.provider(config.provider),
+      provider,
+      formats,
       model,
       key: `${config.provider}/${model}`,
       weight: config.weight,

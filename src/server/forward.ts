@@ -66,7 +66,7 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
   let spec: UpstreamRequestSpec;
   const timeouts = { firstByteTimeoutMs: provider.timeouts.firstByteMs, idleTimeoutMs: provider.timeouts.idleMs };
 
-  if (provider.formats.includes(call.clientFormat)) {
+  if (deployment.formats.includes(call.clientFormat)) {
     const reader = usageReaderFor(call.clientFormat);
     const { body, injectedUsage } = passthroughBody(call, deployment, reader);
     spec = { method: 'POST', path: provider.pathFor(call.clientFormat), headers: upstreamHeaders, body, ...timeouts };
@@ -76,9 +76,9 @@ export function forward(res: ServerResponse, call: PreparedCall, deployment: Dep
           .captureUsage(reader, injectedUsage ? reader?.stripUsageEvents : undefined)
       : new PassthroughJsonRelay(res, call, deployment, headers, observers).captureUsage(reader);
   } else {
-    const upstreamFormat = provider.formats.find((format) => upstreamCodecFor(format) !== undefined);
+    const upstreamFormat = deployment.formats.find((format) => upstreamCodecFor(format) !== undefined);
     const upstreamCodec = upstreamFormat === undefined ? undefined : upstreamCodecFor(upstreamFormat);
-    if (clientCodec === undefined || upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, provider.formats);
+    if (clientCodec === undefined || upstreamFormat === undefined || upstreamCodec === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, deployment.formats);
     const ir = clientCodec.parseRequest(call.body);
     ir.model = deployment.model;
     if (ir.droppedTools && ir.droppedTools.length > 0) reportDroppedTools(ir.droppedTools, headers, call, deployment, attempts === 1 ? options.metrics : undefined);
