@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NdjsonLineTooLargeError, NdjsonParser } from '../../framing/ndjson.js';
 import type { IRChunk, IRFinishReason } from '../../ir/index.js';
 import type { StreamDecoder } from '../types.js';
-import { ThinkTagSplitter } from './think-tags.js';
+import { ThinkTagSplitter } from '../shared/think-tags.js';
 
 export interface OllamaStreamDecoderOptions {
   /** Response and tool call ids; default `chatcmpl-<random>` and `call_<random>`. */

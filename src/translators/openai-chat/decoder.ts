@@ -4,7 +4,7 @@ import type { IRChunk, IRFinishReason } from '../../ir/index.js';
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import type { StreamDecoder } from '../types.js';
-import { ThinkTagSplitter } from './think-tags.js';
+import { ThinkTagSplitter } from '../shared/think-tags.js';
 import { usageFromChat } from './usage.js';
 
 const enum State {

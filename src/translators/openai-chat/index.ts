@@ -9,7 +9,7 @@ export { ChatStreamDecoder } from './decoder.js';
 export { ChatStreamEncoder } from './encoder.js';
 export { chatRequestToIR, irToChatRequest } from './request.js';
 export type { ChatRequestBuildOptions } from './request.js';
-export { ThinkTagSplitter } from './think-tags.js';
+export { ThinkTagSplitter } from '../shared/think-tags.js';
 export { usageFromChat, usageToChat } from './usage.js';
 
 /** Clients speaking Chat Completions (`POST /v1/chat/completions`). */

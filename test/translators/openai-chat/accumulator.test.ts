@@ -89,7 +89,7 @@ describe('ChatResponseAccumulator', () => {
     expect(message).toEqual({
       role: 'assistant',
       content: '9.8 is larger than 9.11 — 0.80 > 0.11.',
-      reasoning_content: '\nThe user asks which is larger: 9.11 or 9.8. Compare the decimals…',
+      reasoning_content: 'The user asks which is larger: 9.11 or 9.8. Compare the decimals…',
     });
   });
 

@@ -33,6 +33,8 @@ export class ThinkTagSplitter {
   private mode = Mode.Detect;
   /** Held text: a possible start of `<think>` (Detect) or of `</think>` (Thinking). */
   private held = '';
+  /** Inside `<think>` with nothing but whitespace seen yet. */
+  private thinkStart = true;
 
   push(delta: string, out: IRChunk[]): void {
     switch (this.mode) {
@@ -92,8 +94,16 @@ export class ThinkTagSplitter {
   }
 
   private thinking(delta: string, out: IRChunk[]): void {
-    const s = this.held === '' ? delta : this.held + delta;
+    let s = this.held === '' ? delta : this.held + delta;
     this.held = '';
+    if (this.thinkStart) {
+      // The line break models put right after `<think>` is not reasoning.
+      let start = 0;
+      while (start < s.length && isSpace(s.charCodeAt(start))) start++;
+      if (start === s.length) return;
+      this.thinkStart = false;
+      if (start > 0) s = s.slice(start);
+    }
     const close = s.indexOf(CLOSE);
     if (close >= 0) {
       if (close > 0) out.push({ type: 'reasoning', delta: s.slice(0, close) });
