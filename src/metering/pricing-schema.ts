@@ -1,0 +1,79 @@
+/**
+ * The `pricing` block of the configuration file: snake_case YAML in, the
+ * camelCase `PricingConfig` out.
+ *
+ *   pricing:
+ *     use_defaults: true          # the shipped OpenAI prices (default true)
+ *     models:
+ *       - { provider: openai, model: gpt-4.1-mini, input: 0.40, cached_input: 0.10, output: 1.60 }
+ *       - { provider: local, model: "*", input: 0.05, output: 0.20, shadow: true }
+ *
+ * Prices are USD per million tokens. Numbers may arrive as strings after
+ * `${VAR}` interpolation and are accepted when numeric.
+ */
+import { z } from 'zod';
+import type { PriceEntry } from './pricing.js';
+
+export interface PricingConfig {
+  /** Whether the shipped OpenAI prices apply to providers of kind `openai`. */
+  readonly useDefaults: boolean;
+  /** Configured prices; they win over the shipped ones. */
+  readonly models: readonly PriceEntry[];
+}
+
+export const DEFAULT_PRICING: PricingConfig = { useDefaults: true, models: [] };
+
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+const usdPerMillion = z.preprocess(
+  (value) => (typeof value === 'string' && NUMERIC.test(value.trim()) ? Number(value.trim()) : value),
+  z
+    .number({ error: (issue) => (issue.input === undefined ? undefined : 'expected a price in USD per million tokens, e.g. 0.40') })
+    .finite()
+    .min(0, { error: 'expected a price of 0 or more' }),
+);
+
+const nameOrStar = (what: string) =>
+  z
+    .string()
+    .min(1, { error: `expected ${what}` })
+    .refine((s) => s.trim() === s, { error: `expected ${what} without leading or trailing spaces` });
+
+const priceEntry = z
+  .strictObject({
+    provider: nameOrStar('a provider name, or "*" for every provider'),
+    model: nameOrStar('an upstream model name; "*" matches any run of characters'),
+    input: usdPerMillion,
+    cached_input: usdPerMillion.optional(),
+    output: usdPerMillion,
+    shadow: z.boolean().default(false),
+  })
+  .transform(
+    (raw): PriceEntry => ({
+      provider: raw.provider,
+      model: raw.model,
+      input: raw.input,
+      ...(raw.cached_input === undefined ? {} : { cachedInput: raw.cached_input }),
+      output: raw.output,
+      shadow: raw.shadow,
+    }),
+  );
+
+export const pricingSchema = z
+  .strictObject({
+    use_defaults: z.boolean().default(true),
+    models: z.array(priceEntry).default([]),
+  })
+  .superRefine((raw, ctx) => {
+    const seen = new Map<string, number>();
+    raw.models.forEach((entry, index) => {
+      const key = `${entry.provider}\u0000${entry.model}`;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, index);
+      else ctx.addIssue({ code: 'custom', path: ['models', index, 'model'], message: `duplicate price for ${entry.provider}/${entry.model} (first given at models[${first}])` });
+    });
+  })
+  .transform((raw): PricingConfig => ({ useDefaults: raw.use_defaults, models: raw.models }));
+
+/** The `pricing` block as written in YAML. */
+export type PricingInput = z.input<typeof pricingSchema>;

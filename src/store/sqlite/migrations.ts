@@ -1,0 +1,43 @@
+/**
+ * The embedded store's schema, as an append-only list of migrations. A
+ * database records the versions it has applied in `schema_migrations`; a new
+ * release appends a migration and never edits a shipped one.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'usage ledger',
+    sql: `
+      CREATE TABLE usage (
+        id                INTEGER PRIMARY KEY,
+        time              INTEGER NOT NULL,  -- epoch ms, when the call finished
+        day               TEXT    NOT NULL,  -- UTC day of time, YYYY-MM-DD
+        request_id        TEXT    NOT NULL,
+        tenant            TEXT    NOT NULL,
+        key_id            TEXT,
+        route_model       TEXT    NOT NULL,
+        provider          TEXT,
+        upstream_model    TEXT,
+        prompt_tokens     INTEGER NOT NULL CHECK (prompt_tokens >= 0),
+        completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),
+        cached_tokens     INTEGER NOT NULL CHECK (cached_tokens >= 0),
+        reasoning_tokens  INTEGER NOT NULL CHECK (reasoning_tokens >= 0),
+        cost_usd          REAL    NOT NULL CHECK (cost_usd >= 0),
+        estimated         INTEGER NOT NULL CHECK (estimated IN (0, 1)),
+        status            TEXT    NOT NULL,
+        http_status       INTEGER NOT NULL,
+        latency_ms        INTEGER NOT NULL,
+        ttft_ms           INTEGER
+      );
+      CREATE INDEX usage_day_tenant ON usage (day, tenant);
+      CREATE INDEX usage_time ON usage (time);
+    `,
+  },
+];
