@@ -2,7 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
-import { createMetricsObserver } from './metering/metrics-observer.js';
+import { createMeteringObserver } from './metering/metering-observer.js';
+import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
+import { SqliteUsageLedger } from './store/sqlite/usage-ledger.js';
+import type { UsageLedger } from './store/usage-ledger.js';
 import { createProviders } from './providers/registry.js';
 import { DeploymentStates } from './routing/deployment-state.js';
 import { systemClock } from './util/clock.js';
@@ -44,7 +47,12 @@ export interface Gateway {
   readonly router: Router;
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: GatewayMetrics;
+  readonly ledger: UsageLedger;
   close(): Promise<void>;
+}
+
+function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
+  return { name: 'store', check: () => ledger.check() };
 }
 
 function providerCheck(provider: Provider): ReadinessCheck {
@@ -63,6 +71,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const router = new Router(config.models, providers);
   let shuttingDown = false;
   const metrics = options.metrics ?? new GatewayMetrics();
+  const ledger: UsageLedger = SqliteUsageLedger.open(config.store.path, {
+    onError: (error) => log.error({ err: error }, 'usage ledger write failed; rows are kept and retried'),
+    onDrop: (event) => log.error({ dropped: event.count, reason: event.reason }, 'usage ledger dropped rows'),
+  });
+  metrics.seedTodayCost(await ledger.todayCostByTenant());
 
   const clock = options.clock ?? systemClock;
   const states = new DeploymentStates({
@@ -80,7 +93,18 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     router,
     bodyLimitBytes: config.server.bodyLimitBytes,
     policies: options.policies ?? [],
-    observers: [createMetricsObserver(metrics), ...(options.observers ?? [])],
+    observers: [
+      createMeteringObserver({
+        metrics,
+        prices: new PriceBook(config.pricing.models, config.pricing.useDefaults),
+        unpriced: new UnpricedWarnings((provider, model) =>
+          log.warn({ provider, model }, `no price for model '${model}' on provider '${provider}': it is costed at 0 (add it under pricing.models)`),
+        ),
+        ledger,
+        log,
+      }),
+      ...(options.observers ?? []),
+    ],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
     metrics,
     validateStreams: options.validateStreams ?? false,
@@ -94,7 +118,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ['/v1/models', route([['GET', createModelsHandler(router, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([...providers.values()].map(providerCheck), () => shuttingDown, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shuttingDown, () => states.snapshot())]])],
   ]);
 
   const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds) });
@@ -121,7 +145,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await closed;
     clearTimeout(grace);
     await Promise.allSettled([...providers.values()].map((p) => p.close()));
+    // Every finished request's row is written before the process goes.
+    await ledger.close();
   }
 
-  return { url, server, config, router, providers, metrics, close };
+  return { url, server, config, router, providers, metrics, ledger, close };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_PRICING, pricingSchema } from '../metering/pricing-schema.js';
 /**
  * The input schema: snake_case YAML in, the resolved camelCase
  * `GatewayConfig` (without `source`) out, with every default applied.
@@ -323,6 +324,7 @@ export const configSchema = strictMapping(
     logging: logging.prefault({}),
     store: store.prefault({}),
     resilience: resilienceInput.optional(),
+    pricing: pricingSchema.optional(),
     providers: z.array(providerEntry).min(1, { error: 'expected at least one provider' }),
     models: z.array(modelSchema).min(1, { error: 'expected at least one model' }),
   },
@@ -337,5 +339,5 @@ export const configSchema = strictMapping(
     const problem = coolDownProblem(provider.circuitBreaker);
     if (problem !== undefined && globalProblem === undefined) ctx.addIssue({ code: 'custom', path: ['providers', index, 'circuit_breaker'], message: problem });
   });
-  return { server: raw.server, logging: raw.logging, store: raw.store, resilience, providers, models: raw.models };
+  return { server: raw.server, logging: raw.logging, store: raw.store, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
 });

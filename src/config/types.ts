@@ -1,3 +1,4 @@
+import type { PricingConfig } from '../metering/pricing-schema.js';
 /**
  * The resolved configuration: validated, defaults applied, environment
  * interpolated. Everything downstream reads only these readonly types.
@@ -188,6 +189,8 @@ export interface ResilienceConfig {
 
 export interface GatewayConfig {
   readonly server: ServerConfig;
+  /** USD per million tokens per provider/model; unpriced models cost 0 and are counted. */
+  readonly pricing: PricingConfig;
   readonly logging: LoggingConfig;
   readonly store: StoreConfig;
   readonly resilience: ResilienceConfig;

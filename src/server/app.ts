@@ -47,6 +47,7 @@ export function createApp(options: AppOptions): Server {
     const ctx: RequestContext = {
       requestId,
       startedAt,
+      startedAtEpochMs: Date.now(),
       log: log.child({ req_id: requestId }),
       signal: abort.signal,
       tenant: 'default',

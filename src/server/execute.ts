@@ -182,6 +182,7 @@ function finish(
     errorCode,
     deployment,
     usage: report?.usage,
+    output: report?.output,
     durationMs: now - call.ctx.startedAt,
     upstreamDurationMs: report ? report.endedAt - report.upstreamStartedAt : 0,
     timeToFirstByteMs: report?.committedAt === undefined ? undefined : report.committedAt - call.ctx.startedAt,

@@ -2,11 +2,15 @@ import type { Logger } from 'pino';
 import type { IRChunk, IRUsage, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { Deployment, ResolvedRoute } from '../routing/router.js';
+import type { OutputCapture } from './relay/relay.js';
 
 /** Per-request state shared by the steps of the pipeline. */
 export interface RequestContext {
   readonly requestId: string;
+  /** performance.now() at arrival: for durations. */
   readonly startedAt: number;
+  /** Date.now() at arrival: for records. */
+  readonly startedAtEpochMs: number;
   readonly log: Logger;
   /** Aborted when the client goes away: cancels upstream work and waits. */
   readonly signal: AbortSignal;
@@ -40,7 +44,10 @@ export interface CallOutcome {
   readonly httpStatus: number;
   readonly errorCode: string | undefined;
   readonly deployment: Deployment | undefined;
+  /** Usage as the upstream reported it; undefined when it reported none (or the client left first). */
   readonly usage: IRUsage | undefined;
+  /** What the model produced, for counting tokens when `usage` is missing. */
+  readonly output: OutputCapture | undefined;
   readonly durationMs: number;
   /** From the upstream request being sent to the end of the exchange. */
   readonly upstreamDurationMs: number;

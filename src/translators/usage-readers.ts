@@ -22,6 +22,17 @@ export interface UsageReader {
    */
   requestStreamUsage?(this: void, body: JsonObject): boolean;
   stripUsageEvents?(this: void, text: string): string;
+  /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
+  textFromBody(this: void, body: unknown): { completion: string; reasoning: string };
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function partsText(parts: unknown): string {
+  if (!Array.isArray(parts)) return '';
+  return parts.map((part) => (isJsonObject(part) ? str(part['text']) : '')).join('');
 }
 
 const chatUsage: UsageReader = {
@@ -40,6 +51,14 @@ const chatUsage: UsageReader = {
     body['stream_options'] = { ...(isJsonObject(options) ? options : {}), include_usage: true };
     return true;
   },
+  textFromBody(body) {
+    const choice = isJsonObject(body) && Array.isArray(body['choices']) ? body['choices'][0] : undefined;
+    const message = isJsonObject(choice) ? choice['message'] : undefined;
+    if (!isJsonObject(message)) return { completion: '', reasoning: '' };
+    const calls = Array.isArray(message['tool_calls']) ? message['tool_calls'] : [];
+    const callText = calls.map((call) => (isJsonObject(call) && isJsonObject(call['function']) ? str(call['function']['name']) + str(call['function']['arguments']) : '')).join('');
+    return { completion: str(message['content']) + callText, reasoning: str(message['reasoning_content']) + str(message['reasoning']) };
+  },
   stripUsageEvents(text) {
     // The usage-only chunk has `"choices":[]`; content chunks never do. Only an event wholly inside this read is removed.
     let at = text.indexOf('"choices":[]');
@@ -55,6 +74,17 @@ const chatUsage: UsageReader = {
 };
 
 const responsesUsage: UsageReader = {
+  textFromBody(body) {
+    const output = isJsonObject(body) && Array.isArray(body['output']) ? body['output'] : [];
+    let completion = '';
+    let reasoning = '';
+    for (const item of output) {
+      if (!isJsonObject(item)) continue;
+      if (item['type'] === 'reasoning') reasoning += partsText(item['summary']) + partsText(item['content']);
+      else completion += partsText(item['content']) + str(item['name']) + str(item['arguments']) + str(item['input']);
+    }
+    return { completion, reasoning };
+  },
   fromBody(body) {
     return isJsonObject(body) && isJsonObject(body['usage']) ? usageFromResponses(body['usage']) : undefined;
   },

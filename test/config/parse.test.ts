@@ -66,6 +66,7 @@ const EXPECTED: GatewayConfig = {
   logging: { level: 'debug' },
   store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' },
   resilience: RESILIENCE,
+  pricing: { useDefaults: true, models: [] },
   providers: [
     {
       name: 'openai',

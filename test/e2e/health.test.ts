@@ -30,6 +30,7 @@ describe('health and readiness', () => {
       const body = JSON.parse(ready.body) as { status: string; checks: Array<{ name: string; ok: boolean; error?: string }> };
       expect(body.status).toBe('not_ready');
       expect(body.checks).toEqual([
+        { name: 'store', ok: true },
         { name: 'provider:up', ok: true },
         expect.objectContaining({ name: 'provider:down', ok: false }),
       ]);

@@ -1,3 +1,4 @@
+import { DEFAULT_PRICING } from '../../src/metering/pricing-schema.js';
 import pino from 'pino';
 import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY } from '../../src/config/constants.js';
 import type { GatewayConfig, ModelConfig, ProviderConfig, ProviderKind, ResilienceConfig, RetryConfig } from '../../src/config/types.js';
@@ -55,6 +56,7 @@ export function config(providers: ProviderConfig[], models: ModelConfig[], serve
     logging: { level: 'silent' },
     store: { kind: 'sqlite', path: ':memory:' },
     resilience: TEST_RESILIENCE,
+    pricing: DEFAULT_PRICING,
     providers,
     models,
     source: 'test',

@@ -5,6 +5,8 @@ import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import { Relay } from './relay.js';
+import type { OutputCapture } from './relay.js';
+import { BodyCapture, RawStreamCapture } from './output-capture.js';
 import { UsageSniffer } from './usage-sniffer.js';
 
 /** Marks the usage-only Chat chunk; a Buffer search avoids decoding every read. */
@@ -22,6 +24,11 @@ export class PassthroughStreamRelay extends Relay {
   private sniffer: UsageSniffer | undefined;
   private strip: ((text: string) => string) | undefined;
   private readonly held: Buffer[] = [];
+  private readonly capture = new RawStreamCapture(this.prepared.clientFormat);
+
+  protected override get output(): OutputCapture {
+    return this.capture;
+  }
 
   setErrorCodec(codec: ClientCodec | undefined): this {
     this.codec = codec;
@@ -60,6 +67,7 @@ export class PassthroughStreamRelay extends Relay {
   }
 
   private relay(chunk: Buffer): void {
+    this.capture.add(chunk);
     if (this.strip && chunk.includes(USAGE_ONLY_MARK)) this.write(this.strip(chunk.toString('utf8')));
     else this.write(chunk);
   }
@@ -92,6 +100,11 @@ export class PassthroughJsonRelay extends Relay {
   captureUsage(reader: UsageReader | undefined): this {
     this.reader = reader;
     return this;
+  }
+
+  protected override get output(): OutputCapture {
+    const extract = this.reader?.textFromBody;
+    return extract ? new BodyCapture(() => this.body.buffer(), extract) : super.output;
   }
 
   protected onBody(chunk: Buffer): void {

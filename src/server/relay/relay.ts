@@ -26,8 +26,16 @@ export type AttemptResult =
   | { readonly kind: 'failed'; readonly committed: boolean; readonly error: GatewayError; readonly upstreamHeaders: IncomingHttpHeaders | undefined }
   | { readonly kind: 'cancelled' };
 
+/** What the model produced, for counting tokens when the upstream reported no usage. Computed only when asked. */
+export interface OutputCapture {
+  text(): { readonly completion: string; readonly reasoning: string };
+}
+
+const NO_OUTPUT: OutputCapture = { text: () => ({ completion: '', reasoning: '' }) };
+
 export interface AttemptReport {
   readonly result: AttemptResult;
+  readonly output: OutputCapture;
   readonly usage: IRUsage | undefined;
   /** performance.now() of the first byte sent to the client, if any. */
   readonly committedAt: number | undefined;
@@ -138,6 +146,11 @@ export abstract class Relay implements UpstreamSink {
     this.fail(this.bodyStarted && classified.code === 'upstream_unavailable' ? new UpstreamInterruptedError(this.deployment.provider.name, classified.message, error) : classified);
   }
 
+  /** What was produced so far (subclasses keep references to what they relayed, nothing more). */
+  protected get output(): OutputCapture {
+    return NO_OUTPUT;
+  }
+
   /** Releases timers and the like; called once when the attempt ends, however it ends. */
   protected dispose(): void {}
 
@@ -229,6 +242,6 @@ export abstract class Relay implements UpstreamSink {
     }
     this.res.off('close', this.onClientClose);
     this.res.off('drain', this.onDrain);
-    this.resolveDone({ result, usage: this.usage, committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
+    this.resolveDone({ result, output: this.output, usage: this.usage, committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
   }
 }

@@ -5,6 +5,8 @@ import type { IRChunk } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
 import type { CallObserver } from '../pipeline.js';
 import { Relay } from './relay.js';
+import type { OutputCapture } from './relay.js';
+import { DeltaCapture } from './output-capture.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
 
@@ -20,6 +22,7 @@ function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: '
  */
 export class TranslatingStreamRelay extends Relay {
   private pending = '';
+  private readonly capture = new DeltaCapture();
   private readonly chunkObservers: readonly CallObserver[];
   private keepalive: NodeJS.Timeout | undefined;
   private lastWriteAt = performance.now();
@@ -61,6 +64,10 @@ export class TranslatingStreamRelay extends Relay {
     if (this.keepalive) clearInterval(this.keepalive);
   }
 
+  protected override get output(): OutputCapture {
+    return this.capture;
+  }
+
   protected onBody(chunk: Buffer): void {
     this.handle(this.decoder.push(chunk));
   }
@@ -81,6 +88,7 @@ export class TranslatingStreamRelay extends Relay {
       }
       if (chunk.type === 'usage') this.usage = chunk.usage;
       if (chunk.type === 'start' && this.startedEarly) continue;
+      this.capture.add(chunk);
       for (const observer of this.chunkObservers) observer.onChunk!(this.prepared, chunk);
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
@@ -106,6 +114,12 @@ export class TranslatingStreamRelay extends Relay {
 
 /** Non-streamed client on a translated route: the upstream still streams; chunks are accumulated into one body. */
 export class TranslatingJsonRelay extends Relay {
+  private readonly capture = new DeltaCapture();
+
+  protected override get output(): OutputCapture {
+    return this.capture;
+  }
+
   constructor(
     private readonly decoder: StreamDecoder,
     private readonly accumulator: ResponseAccumulator,
@@ -137,6 +151,7 @@ export class TranslatingJsonRelay extends Relay {
         return false;
       }
       if (chunk.type === 'usage') this.usage = chunk.usage;
+      this.capture.add(chunk);
       this.accumulator.push(chunk);
     }
     return true;
