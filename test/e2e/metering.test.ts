@@ -52,7 +52,7 @@ describe('metering: tokens, cost and the usage ledger', () => {
     });
     const reader = response.body!.getReader();
     let received = '';
-    while (!received.includes('"content"')) received += new TextDecoder().decode((await reader.read()).value);
+    while (!received.includes('"content"')) received += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
     controller.abort();
     await new Promise((resolve) => setTimeout(resolve, 200));
 

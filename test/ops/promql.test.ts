@@ -46,6 +46,8 @@ async function trafficWave(url: string): Promise<void> {
     responses(url, 'chat-only', 'search something', false, { tools: [{ type: 'web_search' }] }),
     // The first deployment refuses connections: retries, then a fallback.
     chat(url, 'with-fallback', 'fall back please'),
+    // Kind `openai` with a model the price table does not know: costed at 0 and counted.
+    chat(url, 'unpriced-model', 'what does this cost'),
   ]);
   ok.forEach((exchange, i) => expectStatus(exchange, 200, `request ${i} of the traffic wave`));
   expectStatus(await chat(url, 'no-such-model', 'who am I'), 404, 'unknown model');
@@ -65,6 +67,7 @@ beforeAll(async () => {
         provider({ name: 'demo', kind: 'mock' }),
         provider({ name: 'chatonly', kind: 'openai-compatible', baseUrl: chatOnly.url }),
         provider({ name: 'broken', kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${closedPort}/v1` }),
+        provider({ name: 'hosted', kind: 'openai', baseUrl: chatOnly.url, apiKey: 'sk-test' }),
       ],
       [
         model('demo-model', ['demo/demo-model']),
@@ -72,6 +75,7 @@ beforeAll(async () => {
         model('flaky-model', ['demo/flaky-model']),
         model('chat-only', ['chatonly/chat-only']),
         model('with-fallback', ['broken/unreachable', 'demo/fallback-model']),
+        model('unpriced-model', ['hosted/gpt-unpriced']),
       ],
     ),
   );
