@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -82,6 +83,18 @@ describe('tollgate start --demo (the README quick start)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // The usage ledger (SQLite in the working directory) holds a row for every request served before the shutdown.
+    const db = new Database(join(work, 'tollgate.sqlite'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT route_model AS model, status FROM usage ORDER BY time').all() as Array<{ model: string; status: string }>;
+      expect(rows).toEqual([
+        { model: 'tollgate-demo', status: 'ok' },
+        { model: 'tollgate-demo', status: 'ok' },
+      ]);
+      expect((db.pragma('journal_mode', { simple: true }) as string).toLowerCase()).toBe('wal');
+    } finally {
+      db.close();
+    }
   });
 });
 
