@@ -85,7 +85,11 @@ describe('loadConfig', () => {
       ['openai', 'openai'],
       ['local', 'ollama'],
       ['vllm', 'openai-compatible'],
+      ['vllm2', 'openai-compatible'],
     ]);
+    expect(config.pricing.models).toEqual([{ provider: 'local', model: '*', input: 0.05, output: 0.2, shadow: true }]);
+    expect(config.models.find((m) => m.name === 'codex-mini')?.route[0]?.api).toBe('responses');
+    expect(config.models.find((m) => m.name === 'coder')?.balancing).toBe('least_inflight');
     expect(config.providers[1]?.requestDefaults).toEqual({ options: { num_ctx: 32768 } });
     expect(config.providers[2]).toMatchObject({ baseUrl: 'http://gpu-box.internal:8000/v1', apiKey: 'vllm-example' });
     const oss = config.models.find((m) => m.name === 'gpt-oss:20b');
