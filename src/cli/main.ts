@@ -98,11 +98,16 @@ async function serve(
     { url: gateway.url, config: config.source, models: gateway.router.advertisedNames(), providers: config.providers.map((p) => `${p.name} (${p.kind})`) },
     `Tollgate listening on ${gateway.url}/v1`,
   );
+  // Log lines are buffered into 4 KiB writes; flush now and then so they are never more than a second late.
+  log.flush();
+  const flusher = setInterval(() => log.flush(), 1_000);
+  flusher.unref();
   return await new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'shutting down');
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      clearInterval(flusher);
       gateway.close().then(
         () => {
           log.flush();

@@ -55,7 +55,7 @@ export function createMeteringObserver(deps: MeteringDeps): CallObserver {
       bound.requests[statusLabel(outcome)].inc();
       bound.upstreamDuration.observe(outcome.upstreamDurationMs / 1000);
       if (outcome.timeToFirstByteMs !== undefined && outcome.status === 'ok') bound.timeToFirstToken.observe(outcome.timeToFirstByteMs / 1000);
-      metrics.promptChars.labels(tenant).observe(promptChars(call.clientFormat, call.body));
+      metrics.promptCharsFor(tenant).observe(promptChars(call.clientFormat, call.body));
 
       let usage = outcome.usage;
       let estimated = false;

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MethodNotAllowedError, RouteNotFoundError, toGatewayError } from '../errors/index.js';
 import type { RequestContext } from './pipeline.js';
+import { LazyRequestContext } from './request-context.js';
 import { requestIdFrom } from './request-id.js';
 import { sendError } from './respond.js';
 
@@ -36,27 +37,17 @@ export function createApp(options: AppOptions): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
     const path = pathOf(req.url);
     const method = req.method ?? 'GET';
     const byMethod = routes.get(path);
     const routeLabel = byMethod ? path : 'unmatched';
-    const ctx: RequestContext = {
-      requestId,
-      startedAt,
-      startedAtEpochMs: Date.now(),
-      log: log.child({ req_id: requestId }),
-      signal: abort.signal,
-      tenant: 'default',
-    };
+    const ctx = new LazyRequestContext(requestId, startedAt, log, res);
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
       const seconds = (performance.now() - startedAt) / 1000;
       options.onResponse?.(method, routeLabel, res.statusCode, seconds);
-      ctx.log.info({ method, path: routeLabel, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+      // One line per request, on the root logger: no per-request child unless something else logs.
+      log.info({ req_id: requestId, method, path: routeLabel, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, model: ctx.model, route: ctx.route }, 'request');
     });
     try {
       if (!byMethod) throw new RouteNotFoundError(method, path);

@@ -80,12 +80,12 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
         lease.end('neutral');
         throw error;
       }
-      metrics.inflight.labels(provider.name).inc();
+      metrics.inflightFor(provider.name).inc();
       const totalTimer =
         deadline === undefined ? undefined : setTimeout(() => relay.abort(new UpstreamTimeoutError(provider.name, 'total', provider.timeouts.totalMs)), Math.max(0, deadline - clock.now()));
       const report = await relay.done;
       if (totalTimer) clearTimeout(totalTimer);
-      metrics.inflight.labels(provider.name).dec();
+      metrics.inflightFor(provider.name).dec();
       lastReport = report;
       const result = report.result;
 

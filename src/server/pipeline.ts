@@ -16,6 +16,11 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** Tenant label for metrics and the ledger; `default` for anonymous traffic. */
   tenant: string;
+  /** For the access log line: the model asked for and the route that served it. */
+  model: string | undefined;
+  route: string | undefined;
+  /** The client went away before its response was complete (cheaper than `signal` on the hot path). */
+  readonly clientGone: boolean;
 }
 
 /** A validated request about to be forwarded. Policies may change it (clamp, downgrade) or refuse it (throw). */

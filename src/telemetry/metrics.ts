@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+const DAY_MS = 86_400_000;
 const PROMPT_CHAR_BUCKETS = [100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000];
 
 export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled';
@@ -33,7 +34,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly bound = new Map<string, CallMetricsChildren>();
   private readonly todayCost = new Map<string, number>();
-  private costDay = utcDay(Date.now());
+  /** The UTC day (days since the epoch) the running cost belongs to: a number compare per call, no dates. */
+  private costDay = Math.floor(Date.now() / DAY_MS);
 
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -179,8 +181,31 @@ export class GatewayMetrics {
     return children;
   }
 
+  private readonly httpChildren = new Map<string, ReturnType<Histogram<string>['labels']>>();
+  private readonly tenantChildren = new Map<string, ReturnType<Histogram<string>['labels']>>();
+  private readonly inflightChildren = new Map<string, ReturnType<Gauge<string>['labels']>>();
+
   observeHttp(method: string, route: string, status: number, seconds: number): void {
-    this.httpDuration.labels(HTTP_METHODS.has(method) ? method : 'other', route, String(status)).observe(seconds);
+    const key = `${method} ${route} ${status}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      // Bounded: known methods, route templates, status codes.
+      child = this.httpDuration.labels(HTTP_METHODS.has(method) ? method : 'other', route, String(status));
+      if (HTTP_METHODS.has(method)) this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  promptCharsFor(tenant: string): ReturnType<Histogram<string>['labels']> {
+    let child = this.tenantChildren.get(tenant);
+    if (!child) this.tenantChildren.set(tenant, (child = this.promptChars.labels(tenant)));
+    return child;
+  }
+
+  inflightFor(provider: string): ReturnType<Gauge<string>['labels']> {
+    let child = this.inflightChildren.get(provider);
+    if (!child) this.inflightChildren.set(provider, (child = this.inflight.labels(provider)));
+    return child;
   }
 
   /** Adds to today's running cost of a tenant (resets at UTC midnight). */
@@ -201,7 +226,7 @@ export class GatewayMetrics {
   }
 
   private rollCostDay(now: number): void {
-    const day = utcDay(now);
+    const day = Math.floor(now / DAY_MS);
     if (day === this.costDay) return;
     this.costDay = day;
     for (const tenant of this.todayCost.keys()) {
@@ -217,8 +242,4 @@ export class GatewayMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-export function utcDay(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
 }

@@ -39,9 +39,10 @@ export function createCompletionsHandler(clientFormat: WireFormat, deps: Complet
       stream: stream === true,
       route: deps.router.resolve(model),
     };
-    ctx.log.setBindings({ model, route: call.route.name });
+    ctx.model = model;
+    ctx.route = call.route.name;
     for (const policy of deps.policies) await policy.beforeForward(call);
-    if (ctx.signal.aborted) return;
+    if (ctx.clientGone) return;
     await execute(res, call, deps);
   };
 }

@@ -91,7 +91,7 @@ export abstract class Relay implements UpstreamSink {
   attach(call: UpstreamCall): void {
     this.call = call;
     this.upstreamStartedAt = performance.now();
-    if (this.prepared.ctx.signal.aborted) {
+    if (this.prepared.ctx.clientGone) {
       this.onClientClose();
       return;
     }
