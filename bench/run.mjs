@@ -1,0 +1,323 @@
+// The benchmark: Tollgate against the floor (the cheapest pass-through proxy) and against the
+// upstream itself, in one run, one table. See docs/performance.md.
+//
+//   npm run bench                  full run (under 10 minutes)
+//   npm run bench -- --quick       smoke run (under a minute; numbers are indicative only)
+//   npm run bench -- --profile     also write a CPU profile of Tollgate
+//
+// Exits non-zero only when the harness broke (a process failed to start, a reply was wrong,
+// a request failed), never because of the timings.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { findWrk, removeBodyFiles, runWrk } from './load.mjs';
+import { openStreamsCheck } from './memory.mjs';
+import { cpuNs, freePort, peakRssKb, resetPeakRss, startProcess, stopProcess, waitHealthy } from './procs.mjs';
+import { renderProfile, summariseProfile } from './profile-summary.mjs';
+import { derive, evaluateBudget, renderMarkdown, summarise, TARGETS } from './report.mjs';
+import { chatBody, modelsByProvider, responsesBody, SCENARIOS } from './scenarios.mjs';
+import { tollgateConfig } from './tollgate-config.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BENCH = new URL('.', import.meta.url).pathname;
+const RESULTS = join(BENCH, 'results');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'info' },
+    repeats: { type: 'string' },
+    duration: { type: 'string' },
+    scenarios: { type: 'string' },
+    concurrency: { type: 'string' },
+    streams: { type: 'string' },
+    'no-memory': { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick;
+const options = {
+  quick,
+  profile: args.profile,
+  logLevel: args['log-level'],
+  repeats: Number(args.repeats ?? (quick ? 1 : 3)),
+  durationS: Number(args.duration ?? (quick ? 1 : 2)),
+  warmupS: quick ? 0 : 1,
+  streams: Number(args.streams ?? 1000),
+  holdMs: quick ? 2000 : 10_000,
+};
+const TRICKLE = 'e30-p1000'; // 30 events a second apart: outlasts any hold.
+
+/** (scenario, concurrency) pairs. Quick: every scenario once, plus what the budget lines need. */
+function cells() {
+  const chosen = args.scenarios ? SCENARIOS.filter((s) => args.scenarios.split(',').includes(s.id)) : SCENARIOS;
+  const levels = args.concurrency ? args.concurrency.split(',').map(Number) : undefined;
+  return chosen.flatMap((scenario) => {
+    const concurrencies = levels ?? (quick ? (scenario.id === 'chat-json' ? [1, 64] : [16]) : [1, 16, 64]);
+    return concurrencies.map((concurrency) => ({ scenario, concurrency }));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const harnessErrors = [];
+const log = (text) => process.stderr.write(`${text}\n`);
+
+/** Which Tollgate was measured: TOLLGATE_REVISION, else the git commit (`+dirty` when src/ has local changes). */
+function revision() {
+  if (process.env.TOLLGATE_REVISION) return process.env.TOLLGATE_REVISION;
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return dirty ? `${commit}+dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machineInfo(wrk) {
+  let wrkVersion = 'wrk';
+  try {
+    execFileSync(wrk, ['-v'], { encoding: 'utf8' });
+  } catch (error) {
+    // `wrk -v` prints its version and exits 1.
+    wrkVersion = String(error.stdout ?? '').split('\n')[0].trim() || 'wrk';
+  }
+  return {
+    cpuModel: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+    loadGenerator: wrkVersion,
+    // Other work on the machine skews every figure: recorded so a reader can judge.
+    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
+
+/** Every process started, so that a failure half-way through still stops them all. */
+const started = [];
+
+async function start(name, argv, options) {
+  const proc = await startProcess(name, argv, options);
+  started.push(proc);
+  return proc;
+}
+
+async function startTargets(workDir, models) {
+  const upstream = await start('upstream', [join(BENCH, 'upstream.mjs')], { stdout: 'listen' });
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const floor = await start('floor', [join(BENCH, 'floor.mjs'), '--upstream', upstreamUrl], { stdout: 'listen' });
+  const port = await freePort();
+  const configPath = join(workDir, 'tollgate.yaml');
+  writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, 'tollgate.sqlite'), logLevel: options.logLevel, models }));
+  const profileDir = join(RESULTS, 'profiles');
+  const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const env = { ...process.env };
+  delete env.TOLLGATE_VALIDATE_STREAMS;
+  delete env.TOLLGATE_CONFIG;
+  // Logs go to /dev/null: formatted and written as for a user, read by nobody.
+  const tollgate = await start('tollgate', [...nodeFlags, join(ROOT, 'bin', 'tollgate.js'), 'start', '--config', configPath], { env });
+  tollgate.port = port;
+  await waitHealthy(tollgate, `http://127.0.0.1:${port}/healthz`);
+  return { upstream, floor, tollgate, profileDir };
+}
+
+function targetRequest(procs, target, scenario) {
+  const direct = target !== 'tollgate';
+  const port = procs[target === 'direct' ? 'upstream' : target].port;
+  return { url: `http://127.0.0.1:${port}${direct ? scenario.directPath : scenario.path}`, body: direct ? scenario.directBody : scenario.body };
+}
+
+/** One request per scenario and target, checked in full before anything is timed. */
+async function validate(procs, scenarios) {
+  for (const scenario of scenarios) {
+    for (const target of TARGETS) {
+      const { url, body } = targetRequest(procs, target, scenario);
+      const what = `${scenario.id} via ${target}`;
+      try {
+        const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${text.slice(0, 300)}`);
+        const problem = scenario.check(text);
+        if (problem) throw new Error(problem);
+        if (target === 'tollgate' && res.headers['x-tollgate-provider'] !== scenario.provider) {
+          throw new Error(`served by provider '${res.headers['x-tollgate-provider']}', expected '${scenario.provider}'`);
+        }
+      } catch (error) {
+        harnessErrors.push(`${what}: ${error.message}`);
+      }
+    }
+  }
+}
+
+/** Throws with the process's last words when it has died (a crash under load is a finding, not noise). */
+async function assertAlive(proc, what) {
+  if (!proc.exited && existsSync(`/proc/${proc.pid}`)) return;
+  await Promise.race([proc.whenExited, sleep(2000)]);
+  throw new Error(`${proc.name} died during ${what} (exit code ${proc.exitCode}, signal ${proc.exitSignal}). Its stderr:\n${proc.stderr() || '(empty)'}`);
+}
+
+async function measure(procs, target, scenario, concurrency, durationS) {
+  const proxy = target === 'direct' ? undefined : procs[target];
+  const what = `${scenario.id} @ c${concurrency} via ${target}`;
+  for (const proc of [proxy, procs.upstream]) if (proc) await assertAlive(proc, what);
+  const { url, body } = targetRequest(procs, target, scenario);
+  if (proxy) resetPeakRss(proxy.pid);
+  const cpu0 = proxy ? cpuNs(proxy.pid) : 0;
+  const up0 = cpuNs(procs.upstream.pid);
+  const w = await runWrk(procs.wrk, { url, body, concurrency, durationS });
+  // Streams cut off by the end of the run wind down; every target pays this alike.
+  await sleep(50);
+  for (const proc of [proxy, procs.upstream]) if (proc) await assertAlive(proc, what);
+  const cpu1 = proxy ? cpuNs(proxy.pid) : 0;
+  const up1 = cpuNs(procs.upstream.pid);
+  if (w.requests === 0) harnessErrors.push(`${what}: no request completed`);
+  if (w.errors.status > 0) harnessErrors.push(`${what}: ${w.errors.status} non-2xx replies`);
+  if (w.errors.connect > 0) harnessErrors.push(`${what}: ${w.errors.connect} connection errors`);
+  const perReq = (ns) => (w.requests > 0 ? ns / 1000 / w.requests : undefined);
+  return {
+    target,
+    requests: w.requests,
+    rps: w.requests / (w.duration_us / 1e6),
+    p50Us: w.latency_us.p50,
+    p90Us: w.latency_us.p90,
+    p99Us: w.latency_us.p99,
+    cpuUsPerReq: proxy ? perReq(cpu1 - cpu0) : undefined,
+    upstreamCpuUsPerReq: perReq(up1 - up0),
+    peakRssMb: proxy ? Math.round((peakRssKb(proxy.pid) / 1024) * 10) / 10 : undefined,
+    errors: w.errors,
+  };
+}
+
+async function runMatrix(procs, plan) {
+  const results = [];
+  let warmed;
+  for (const [index, { scenario, concurrency }] of plan.entries()) {
+    if (options.warmupS > 0 && warmed !== scenario.id) {
+      for (const target of ['floor', 'tollgate']) await runWrk(procs.wrk, { ...targetRequest(procs, target, scenario), concurrency: 16, durationS: options.warmupS });
+      warmed = scenario.id;
+    }
+    const durationS = Math.max(1, Math.round(options.durationS * scenario.durationFactor));
+    const runs = [];
+    for (let round = 0; round < options.repeats; round++) {
+      // Rotate the order so that no target always runs first (or right after another).
+      const order = TARGETS.map((_, i) => TARGETS[(i + round + index) % TARGETS.length]);
+      for (const target of order) {
+        // The upstream's own figures move little: at concurrency > 1 once is enough.
+        if (target === 'direct' && concurrency > 1 && round > 0) continue;
+        runs.push({ round, ...(await measure(procs, target, scenario, concurrency, durationS)) });
+      }
+    }
+    const summary = Object.fromEntries(TARGETS.map((t) => [t, summarise(runs.filter((r) => r.target === t))]));
+    const cell = derive({ scenario: scenario.id, group: scenario.group, concurrency, durationS, summary, runs });
+    const t = cell.summary.tollgate;
+    log(
+      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor`,
+    );
+    results.push(cell);
+  }
+  return results;
+}
+
+async function memoryChecks(procs, workDir) {
+  const checks = [
+    ...(quick ? [] : [{ proc: procs.floor, name: 'floor (Chat stream)', path: '/v1/chat/completions', body: chatBody(TRICKLE, true) }]),
+    { proc: procs.tollgate, name: 'tollgate (Chat stream pass-through)', path: '/v1/chat/completions', body: chatBody(`trickle-${TRICKLE}`, true) },
+    ...(quick ? [] : [{ proc: procs.tollgate, name: 'tollgate (Responses from Chat)', path: '/v1/responses', body: responsesBody(`trickle-${TRICKLE}`) }]),
+  ];
+  const out = [];
+  for (const check of checks) {
+    const result = await openStreamsCheck({
+      proc: check.proc,
+      url: `http://127.0.0.1:${check.proc.port}${check.path}`,
+      body: check.body,
+      count: options.streams,
+      holdMs: options.holdMs,
+      workDir,
+    });
+    result.target = check.name;
+    log(`  ${check.name}: ${result.open}/${result.count} open, peak RSS ${result.rssPeakMb} MB, CPU ${result.cpuPercent}% while open`);
+    if (result.open !== result.count) harnessErrors.push(`memory check via ${check.name}: only ${result.open} of ${result.count} streams opened (${JSON.stringify(result.statuses)})`);
+    out.push(result);
+  }
+  return out;
+}
+
+function newestProfile(dir, since) {
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).mtimeMs >= since)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return files[0];
+}
+
+async function main() {
+  const startedAt = new Date();
+  const wrk = findWrk();
+  const machineAtStart = wrk === undefined ? undefined : machineInfo(wrk);
+  if (wrk === undefined) throw new Error('wrk is not installed: `apt-get install wrk` (or set WRK=/path/to/wrk).');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('Tollgate is not built: run `npm run build` (npm run bench does it for you).');
+  mkdirSync(RESULTS, { recursive: true });
+  const workDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  const plan = cells();
+  const scenarios = [...new Set(plan.map((c) => c.scenario))];
+  const models = modelsByProvider(scenarios, [{ provider: 'trickle', body: { model: `trickle-${TRICKLE}` } }]);
+  log(`Tollgate benchmark (${quick ? 'quick' : 'full'}): ${plan.length} cells, ${options.repeats} repeat(s) of ${options.durationS} s`);
+  let procs;
+  let result;
+  try {
+    procs = { wrk, ...(await startTargets(workDir, models)) };
+    await validate(procs, scenarios);
+    if (harnessErrors.length > 0) throw new Error(`a target answered wrongly:\n  ${harnessErrors.join('\n  ')}`);
+    const cellsDone = await runMatrix(procs, plan);
+    const memory = args['no-memory'] ? [] : await memoryChecks(procs, workDir);
+    result = {
+      startedAt: startedAt.toISOString(),
+      revision: revision(),
+      loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
+      elapsedS: 0,
+      machine: machineAtStart,
+      options,
+      scenarios: scenarios.map(({ id, title, group, events, paceMs }) => ({ id, title, group, events, paceMs })),
+      cells: cellsDone,
+      memory,
+      budgets: evaluateBudget(cellsDone, memory),
+      harnessErrors,
+    };
+  } finally {
+    await Promise.all(started.map((p) => stopProcess(p)));
+    rmSync(workDir, { recursive: true, force: true });
+    removeBodyFiles();
+  }
+  if (options.profile) {
+    const file = newestProfile(procs.profileDir, startedAt.getTime());
+    if (file) {
+      result.profile = { file, ...summariseProfile(file, 30) };
+      log(`\nCPU profile of Tollgate: ${file}\n${renderProfile(result.profile)}\n`);
+    } else harnessErrors.push('--profile: Tollgate wrote no CPU profile');
+  }
+  result.elapsedS = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  // Only a complete, unprofiled run is `latest.md`; smoke, partial and profiled runs are kept apart.
+  const partial = ['scenarios', 'concurrency', 'repeats', 'duration', 'streams', 'no-memory'].some((k) => args[k] !== undefined && args[k] !== false);
+  const suffix = quick ? '-quick' : partial ? '-partial' : options.profile ? '-profile' : '';
+  const markdown = renderMarkdown(result);
+  writeFileSync(join(RESULTS, `${stamp}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(RESULTS, `latest${suffix}.md`), markdown);
+  process.stdout.write(`${markdown}\n`);
+  log(`Results: bench/results/${stamp}${suffix}.json, bench/results/latest${suffix}.md (${result.elapsedS} s)`);
+  if (harnessErrors.length > 0) {
+    log(`\nThe harness reported problems:\n  ${harnessErrors.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error) => {
+  log(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});
