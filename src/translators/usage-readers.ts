@@ -11,8 +11,14 @@ import { usageFromResponses } from './openai-responses/decoder.js';
 export interface UsageReader {
   /** From a whole non-streamed response body. */
   fromBody(body: unknown): IRUsage | undefined;
-  /** A cheap substring test: can this stream event carry usage? Only those are JSON-parsed. */
-  mayCarryUsage(data: string): boolean;
+  /**
+   * Byte patterns that mark a stream event which may carry usage. Relayed
+   * streams are searched for them with one native `Buffer.lastIndexOf` per
+   * read; only the marked event is ever JSON-parsed.
+   */
+  readonly usageMarks: readonly Buffer[];
+  /** Byte patterns that mark an error the upstream reported inside its stream. */
+  readonly errorMarks: readonly Buffer[];
   /** From one parsed stream event. */
   fromEvent(event: unknown): IRUsage | undefined;
   /**
@@ -21,7 +27,8 @@ export interface UsageReader {
    * with `stripUsageEvents` (the client gets exactly what it asked for).
    */
   requestStreamUsage?(this: void, body: JsonObject): boolean;
-  stripUsageEvents?(this: void, text: string): string;
+  /** Removes the usage-only event from a read (zero-copy slices); undefined when the read has none. */
+  stripUsageEvents?(this: void, chunk: Buffer): Buffer[] | undefined;
   /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
   textFromBody(this: void, body: unknown): { completion: string; reasoning: string };
 }
@@ -35,13 +42,16 @@ function partsText(parts: unknown): string {
   return parts.map((part) => (isJsonObject(part) ? str(part['text']) : '')).join('');
 }
 
+const USAGE_ONLY = Buffer.from('"choices":[]');
+const DATA_FIELD = Buffer.from('data:');
+const EVENT_END = Buffer.from('\n\n');
+
 const chatUsage: UsageReader = {
   fromBody(body) {
     return isJsonObject(body) && isJsonObject(body['usage']) ? usageFromChat(body['usage']) : undefined;
   },
-  mayCarryUsage(data) {
-    return data.includes('"usage":{') || data.includes('"usage": {');
-  },
+  usageMarks: [Buffer.from('"usage":{'), Buffer.from('"usage": {')],
+  errorMarks: [Buffer.from('{"error"')],
   fromEvent(event) {
     return this.fromBody(event);
   },
@@ -59,17 +69,14 @@ const chatUsage: UsageReader = {
     const callText = calls.map((call) => (isJsonObject(call) && isJsonObject(call['function']) ? str(call['function']['name']) + str(call['function']['arguments']) : '')).join('');
     return { completion: str(message['content']) + callText, reasoning: str(message['reasoning_content']) + str(message['reasoning']) };
   },
-  stripUsageEvents(text) {
+  stripUsageEvents(chunk) {
     // The usage-only chunk has `"choices":[]`; content chunks never do. Only an event wholly inside this read is removed.
-    let at = text.indexOf('"choices":[]');
-    while (at >= 0) {
-      const start = text.lastIndexOf('data:', at);
-      const end = text.indexOf('\n\n', at);
-      if (start < 0 || end < 0) break;
-      text = text.slice(0, start) + text.slice(end + 2);
-      at = text.indexOf('"choices":[]', start);
-    }
-    return text;
+    const at = chunk.indexOf(USAGE_ONLY);
+    if (at < 0) return undefined;
+    const start = chunk.lastIndexOf(DATA_FIELD, at);
+    const end = chunk.indexOf(EVENT_END, at);
+    if (start < 0 || end < 0) return undefined;
+    return [chunk.subarray(0, start), chunk.subarray(end + EVENT_END.length)];
   },
 };
 
@@ -88,9 +95,8 @@ const responsesUsage: UsageReader = {
   fromBody(body) {
     return isJsonObject(body) && isJsonObject(body['usage']) ? usageFromResponses(body['usage']) : undefined;
   },
-  mayCarryUsage(data) {
-    return data.includes('response.completed') || data.includes('response.incomplete');
-  },
+  usageMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"')],
+  errorMarks: [Buffer.from('"response.failed"'), Buffer.from('"type":"error"')],
   fromEvent(event) {
     return isJsonObject(event) ? this.fromBody(event['response']) : undefined;
   },

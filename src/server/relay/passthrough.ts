@@ -1,4 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
+import type { IRUsage } from '../../ir/index.js';
 import { UpstreamProtocolError } from '../../errors/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
@@ -9,8 +10,6 @@ import type { OutputCapture } from './relay.js';
 import { BodyCapture, RawStreamCapture } from './output-capture.js';
 import { UsageSniffer } from './usage-sniffer.js';
 
-/** Marks the usage-only Chat chunk; a Buffer search avoids decoding every read. */
-const USAGE_ONLY_MARK = Buffer.from('"choices":[]');
 
 /** Largest non-streamed upstream reply the gateway will hold. */
 const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
@@ -22,7 +21,7 @@ const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
 export class PassthroughStreamRelay extends Relay {
   private codec: ClientCodec | undefined;
   private sniffer: UsageSniffer | undefined;
-  private strip: ((text: string) => string) | undefined;
+  private strip: ((chunk: Buffer) => Buffer[] | undefined) | undefined;
   private readonly held: Buffer[] = [];
   private readonly capture = new RawStreamCapture(this.prepared.clientFormat);
 
@@ -36,7 +35,7 @@ export class PassthroughStreamRelay extends Relay {
   }
 
   /** Capture usage from the relayed events; `strip` removes usage events the gateway asked for and the client did not. */
-  captureUsage(reader: UsageReader | undefined, strip: ((text: string) => string) | undefined): this {
+  captureUsage(reader: UsageReader | undefined, strip: ((chunk: Buffer) => Buffer[] | undefined) | undefined): this {
     this.sniffer = reader ? new UsageSniffer(reader) : undefined;
     this.strip = strip;
     return this;
@@ -46,11 +45,10 @@ export class PassthroughStreamRelay extends Relay {
     const sniffer = this.sniffer;
     if (sniffer) {
       sniffer.observe(chunk);
-      if (sniffer.usage) this.usage = sniffer.usage;
       if (!this.isCommitted) {
         // Peek: hold the bytes until the first event is whole. An error as the very first event is
         // still a clean failure the caller may retry elsewhere; anything else commits the response.
-        if (sniffer.events === 0) {
+        if (!sniffer.started) {
           this.held.push(chunk);
           return;
         }
@@ -66,14 +64,19 @@ export class PassthroughStreamRelay extends Relay {
     this.relay(chunk);
   }
 
+  protected override finalUsage(): IRUsage | undefined {
+    return this.sniffer?.usage ?? this.usage;
+  }
+
   private relay(chunk: Buffer): void {
     this.capture.add(chunk);
-    if (this.strip && chunk.includes(USAGE_ONLY_MARK)) this.write(this.strip(chunk.toString('utf8')));
-    else this.write(chunk);
+    const parts = this.strip?.(chunk);
+    if (parts === undefined) this.write(chunk);
+    else for (const part of parts) this.write(part);
   }
 
   protected onBodyEnd(): void {
-    if (!this.isCommitted && this.sniffer?.events === 0) {
+    if (!this.isCommitted && this.sniffer?.started === false) {
       this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its first event'));
       return;
     }

@@ -146,6 +146,11 @@ export abstract class Relay implements UpstreamSink {
     this.fail(this.bodyStarted && classified.code === 'upstream_unavailable' ? new UpstreamInterruptedError(this.deployment.provider.name, classified.message, error) : classified);
   }
 
+  /** The usage to report when the attempt ends. */
+  protected finalUsage(): IRUsage | undefined {
+    return this.usage;
+  }
+
   /** What was produced so far (subclasses keep references to what they relayed, nothing more). */
   protected get output(): OutputCapture {
     return NO_OUTPUT;
@@ -242,6 +247,6 @@ export abstract class Relay implements UpstreamSink {
     }
     this.res.off('close', this.onClientClose);
     this.res.off('drain', this.onDrain);
-    this.resolveDone({ result, output: this.output, usage: this.usage, committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
+    this.resolveDone({ result, output: this.output, usage: this.finalUsage(), committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
   }
 }
