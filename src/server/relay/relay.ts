@@ -181,7 +181,7 @@ export abstract class Relay implements UpstreamSink {
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
-    this.res.flushHeaders();
+    // No flushHeaders(): the first body write follows at once and carries the headers in the same syscall.
   }
 
   /** Writes to the client, pausing the upstream while the client's buffer is full. */

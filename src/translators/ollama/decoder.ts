@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../util/ids.js';
 import { NdjsonLineTooLargeError, NdjsonParser } from '../../framing/ndjson.js';
 import type { IRChunk, IRFinishReason } from '../../ir/index.js';
 import type { StreamDecoder } from '../types.js';
@@ -23,7 +23,7 @@ type Phase =
   | 'failed';
 
 function defaultId(kind: 'response' | 'tool_call'): string {
-  const random = randomBytes(12).toString('hex');
+  const random = randomToken();
   return kind === 'response' ? `chatcmpl-${random}` : `call_${random}`;
 }
 

@@ -38,10 +38,10 @@ describe('OllamaStreamDecoder', () => {
       new OllamaStreamDecoder(),
     );
     const start = chunks[0];
-    expect(start?.type === 'start' && start.id).toMatch(/^chatcmpl-[0-9a-f]{24}$/);
+    expect(start?.type === 'start' && start.id).toMatch(/^chatcmpl-[0-9a-f]{32}$/);
     const ids = chunks.flatMap((chunk) => (chunk.type === 'tool_call' ? [chunk.id] : []));
     expect(ids).toHaveLength(2);
-    for (const id of ids) expect(id).toMatch(/^call_[0-9a-f]{24}$/);
+    for (const id of ids) expect(id).toMatch(/^call_[0-9a-f]{32}$/);
     expect(new Set(ids).size).toBe(2);
   });
 

@@ -70,7 +70,7 @@ describe('ChatStreamEncoder', () => {
   it('gives a tool call without an id one in OpenAI style', () => {
     const frames = framesOf(encodeAll([START, { type: 'tool_call', index: 0, name: 'f', argumentsDelta: '{}' }, { type: 'finish', reason: 'tool_calls' }]));
     const delta = (frames[1] as { choices: { delta: { tool_calls: { id: string; type: string; function: unknown }[] } }[] }).choices[0]?.delta;
-    expect(delta?.tool_calls[0]?.id).toMatch(/^call_[A-Za-z0-9_-]{16}$/);
+    expect(delta?.tool_calls[0]?.id).toMatch(/^call_[0-9a-f]{32}$/);
     expect(delta?.tool_calls[0]).toMatchObject({ type: 'function', function: { name: 'f', arguments: '{}' } });
   });
 
