@@ -33,30 +33,4 @@ export function decodeText(text: string): IRChunk[] {
   return decodeReads([new TextEncoder().encode(text)]);
 }
 
-/** Seeded PRNG (mulberry32): the same splits on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `bytes` cut at 1–12 random offsets; every piece is copied into its own buffer, as a network read is. */
-export function randomSplit(bytes: Uint8Array, random: () => number): Uint8Array[] {
-  const cuts = new Set<number>();
-  const count = 1 + Math.floor(random() * 12);
-  for (let i = 0; i < count; i++) cuts.add(Math.floor(random() * (bytes.length + 1)));
-  const sorted = [...cuts].sort((a, b) => a - b);
-  const pieces: Uint8Array[] = [];
-  let start = 0;
-  for (const cut of sorted) {
-    pieces.push(bytes.slice(start, cut));
-    start = cut;
-  }
-  pieces.push(bytes.slice(start));
-  return pieces;
-}
+export { mulberry32, randomSplit } from '../../helpers/splits.js';
