@@ -1,4 +1,3 @@
-import { InvalidRequestError } from '../../errors/index.js';
 import type {
   IRContentPart,
   IRMessage,
@@ -11,6 +10,7 @@ import type {
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import { mergeUnder, toJsonObject } from './json-values.js';
+import { fail, optionalBoolean, optionalInteger, optionalNumber, requireString, typeName } from '../shared/validate.js';
 
 /** Top-level fields the IR names, or that the gateway decides itself; every other field goes to `extra`. */
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -30,41 +30,6 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'reasoning_effort',
   'response_format',
 ]);
-
-function fail(message: string, param: string): never {
-  throw new InvalidRequestError(message, { param });
-}
-
-function typeName(value: JsonValue | undefined): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'array' : typeof value;
-}
-
-function requireString(value: JsonValue | undefined, param: string): string {
-  if (typeof value !== 'string') fail(`${param} must be a string (got ${typeName(value)})`, param);
-  return value;
-}
-
-function optionalNumber(body: JsonObject, key: string): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${key} must be a number (got ${typeName(value)})`, key);
-  return value;
-}
-
-function optionalInteger(body: JsonObject, key: string, min: number): number | undefined {
-  const value = optionalNumber(body, key);
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) fail(`${key} must be an integer of at least ${min} (got ${value})`, key);
-  return value;
-}
-
-function optionalBoolean(body: JsonObject, key: string): boolean | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') fail(`${key} must be a boolean (got ${typeName(value)})`, key);
-  return value;
-}
 
 /** Text of a system, developer, assistant or tool message: a string or an array of text parts. */
 function textContent(content: JsonValue | undefined, param: string): string {

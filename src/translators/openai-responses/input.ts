@@ -1,24 +1,9 @@
-import { InvalidRequestError } from '../../errors/index.js';
 import type { IRContentPart, IRMessage, IRToolCall } from '../../ir/index.js';
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import { readReasoningState } from './reasoning-state.js';
 import type { ToolCatalog } from './tools.js';
-
-function fail(message: string, param: string): never {
-  throw new InvalidRequestError(message, { param });
-}
-
-function typeName(value: JsonValue | undefined): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'array' : typeof value;
-}
-
-function requireString(value: JsonValue | undefined, param: string): string {
-  if (typeof value !== 'string') fail(`${param} must be a string (got ${typeName(value)})`, param);
-  return value;
-}
+import { fail, requireString, typeName } from '../shared/validate.js';
 
 /** An assistant message still being assembled: calls that follow it directly join it. */
 interface AssistantDraft {

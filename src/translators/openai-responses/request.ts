@@ -1,33 +1,9 @@
-import { InvalidRequestError } from '../../errors/index.js';
 import type { IRRequest, IRResponseFormat, IRTool, IRToolChoice } from '../../ir/index.js';
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import { inputToMessages } from './input.js';
 import { ToolCatalog } from './tools.js';
-
-function fail(message: string, param: string, code?: string): never {
-  throw new InvalidRequestError(message, code === undefined ? { param } : { param, code });
-}
-
-function typeName(value: JsonValue | undefined): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'array' : typeof value;
-}
-
-function optionalNumber(body: JsonObject, key: string): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${key} must be a number (got ${typeName(value)})`, key);
-  return value;
-}
-
-function optionalBoolean(body: JsonObject, key: string): boolean | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') fail(`${key} must be a boolean (got ${typeName(value)})`, key);
-  return value;
-}
+import { fail, optionalBoolean, optionalNumber, typeName } from '../shared/validate.js';
 
 function optionalObject(body: JsonObject, key: string): JsonObject | undefined {
   const value = body[key];

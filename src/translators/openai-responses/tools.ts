@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
-import { InvalidRequestError } from '../../errors/index.js';
 import type { IRTool, IRToolOrigin } from '../../ir/index.js';
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
+import { fail } from '../shared/validate.js';
 
 /** What Chat Completions (OpenAI's validation) accepts as a function name. */
 const MAX_NAME = 64;
 /** A grammar longer than this is left out of the schema: it would cost more context than it helps. */
 export const MAX_GRAMMAR_IN_SCHEMA = 4000;
-
-function fail(message: string, param: string): never {
-  throw new InvalidRequestError(message, { param });
-}
 
 function shortHash(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8);
