@@ -170,11 +170,11 @@ export class UpstreamTimeoutError extends GatewayError {
 /** The upstream's reply could not be understood (bad framing, bad JSON). */
 export class UpstreamProtocolError extends GatewayError {
   readonly provider: string;
-  constructor(provider: string, detail: string, options: GatewayErrorOptions = {}) {
+  constructor(provider: string, detail: string, options: GatewayErrorOptions & { code?: string } = {}) {
     super(
       502,
       'upstream_error',
-      'upstream_protocol_error',
+      options.code ?? 'upstream_protocol_error',
       `The upstream provider '${provider}' sent a reply the gateway could not read (${detail}).`,
       options,
     );

@@ -19,6 +19,12 @@ export interface UsageReader {
   readonly usageMarks: readonly Buffer[];
   /** Byte patterns that mark an error the upstream reported inside its stream. */
   readonly errorMarks: readonly Buffer[];
+  /**
+   * Byte patterns of the events that must end a complete stream, for formats
+   * that have them: a relayed stream that ends without one was cut short, and
+   * the client is told so instead of reading a silently truncated stream.
+   */
+  readonly terminalMarks?: readonly Buffer[];
   /** From one parsed stream event. */
   fromEvent(event: unknown): IRUsage | undefined;
   /**
@@ -97,6 +103,7 @@ const responsesUsage: UsageReader = {
   },
   usageMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"')],
   errorMarks: [Buffer.from('"response.failed"'), Buffer.from('"type":"error"')],
+  terminalMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"'), Buffer.from('"response.failed"')],
   fromEvent(event) {
     return isJsonObject(event) ? this.fromBody(event['response']) : undefined;
   },

@@ -82,6 +82,11 @@ export class PassthroughStreamRelay extends Relay {
     }
     this.commit('text/event-stream; charset=utf-8');
     for (const held of this.held) this.relay(held);
+    if (this.sniffer && !this.sniffer.sawTerminal && this.sniffer.error === undefined) {
+      // Never a silently truncated stream: the client gets the protocol's terminal error.
+      this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its final event', { code: 'upstream_truncated' }));
+      return;
+    }
     const error = this.sniffer?.error;
     this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));
   }

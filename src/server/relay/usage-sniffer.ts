@@ -30,10 +30,14 @@ export class UsageSniffer {
   /** The bytes of the current, unfinished line (usually empty: servers write whole events). */
   private carry: Buffer | undefined;
   private usageLine: Buffer | undefined;
+  /** A terminal event was relayed (always true for formats without terminal events). */
+  sawTerminal: boolean;
   private parsedUsage: IRUsage | undefined;
   private usageParsed = false;
 
-  constructor(private readonly reader: UsageReader) {}
+  constructor(private readonly reader: UsageReader) {
+    this.sawTerminal = reader.terminalMarks === undefined;
+  }
 
   observe(chunk: Buffer): void {
     if (this.parser) this.peek(chunk);
@@ -54,6 +58,7 @@ export class UsageSniffer {
         break;
       }
     }
+    if (!this.sawTerminal) this.sawTerminal = this.reader.terminalMarks!.some((mark) => lines.lastIndexOf(mark) >= 0);
     if (this.error === undefined) {
       for (const mark of this.reader.errorMarks) {
         const at = lines.indexOf(mark);
