@@ -1,7 +1,7 @@
 /**
  * Tollgate's simulated model: a real HTTP server speaking the OpenAI wire
  * formats, so the gateway reaches it over loopback through the same code path
- * as any OpenAI-compatible upstream. It backs `tollgate start --demo`, the
+ * as every other OpenAI-compatible upstream. It backs `tollgate start --demo`, the
  * benchmark and the fault-injection tests, so it is deterministic and cheap:
  * scripts are split into deltas at start-up, frames are assembled from
  * strings, and with `tokensPerSecond: 0` a whole stream is one write.
@@ -23,7 +23,7 @@
  *   words (completion). Cached tokens are always 0;
  * - `max_tokens` / `max_completion_tokens` / `max_output_tokens` cut the reply:
  *   `finish_reason: "length"` / `response.incomplete`;
- * - models: any name when `scripts` is empty or has a `*` entry, otherwise the
+ * - models: every name is accepted when `scripts` is empty or has a `*` entry, otherwise the
  *   script names and `mock`; another name gets 404 `model_not_found`.
  *
  * Directives, written anywhere in the text of the last user message (removed
