@@ -72,6 +72,8 @@ export class SseParser {
   /** The previous read ended in CR: an LF starting the next read completes that CRLF. */
   private skipLf = false;
   private failed = false;
+  /** Stop framing a read once this many events are complete (see `pushFirst`). */
+  private stopAfter = Infinity;
   // The event being built (the standard's data, event type and last event ID buffers).
   private data = '';
   private dataLines = 0;
@@ -89,6 +91,17 @@ export class SseParser {
   /** The last `retry:` value in milliseconds, if the stream sent one. */
   get retry(): number | undefined {
     return this.reconnectionMs;
+  }
+
+  /**
+   * Feeds one read and returns the first event it completes, without framing
+   * the rest of the read: for peeking at a stream's opening event when the
+   * remainder is relayed as raw bytes. The parser is not usable afterwards
+   * once it has returned an event.
+   */
+  pushFirst(input: Uint8Array | string): SseEvent | undefined {
+    this.stopAfter = 1;
+    return this.push(input)[0];
   }
 
   /** Feeds one read; returns the events it completed, in order. */
@@ -140,6 +153,7 @@ export class SseParser {
           pos = len;
         } else pos = buf[eol + 1] === LF ? eol + 2 : eol + 1;
       } else pos = eol + 1;
+      if (out.length >= this.stopAfter) return out;
     }
 
     if (pos < len) {

@@ -51,6 +51,12 @@ function partsText(parts: unknown): string {
 const USAGE_ONLY = Buffer.from('"choices":[]');
 const DATA_FIELD = Buffer.from('data:');
 const EVENT_END = Buffer.from('\n\n');
+/**
+ * The usage-only chunk is the stream's last event before `[DONE]`, so in the
+ * read that holds it whole it sits within the read's last few hundred bytes:
+ * only this much of each read is searched, whatever the read's size.
+ */
+const USAGE_EVENT_WINDOW = 4096;
 
 const chatUsage: UsageReader = {
   fromBody(body) {
@@ -77,7 +83,7 @@ const chatUsage: UsageReader = {
   },
   stripUsageEvents(chunk) {
     // The usage-only chunk has `"choices":[]`; content chunks never do. Only an event wholly inside this read is removed.
-    const at = chunk.indexOf(USAGE_ONLY);
+    const at = chunk.indexOf(USAGE_ONLY, Math.max(0, chunk.length - USAGE_EVENT_WINDOW));
     if (at < 0) return undefined;
     const start = chunk.lastIndexOf(DATA_FIELD, at);
     const end = chunk.indexOf(EVENT_END, at);

@@ -263,3 +263,22 @@ describe('sseData and sseComment', () => {
     expect(parseAll(sseComment('keep-alive') + sseData('x'))).toEqual([ev('x')]);
   });
 });
+
+describe('SseParser.pushFirst: peeking at a stream opening', () => {
+  it('returns the first event and frames nothing after it, however the opening is split', () => {
+    const text = ': hello\r\n\r\nevent: one\r\ndata: a\r\n\r\ndata: b\n\ndata: c\n\n';
+    const bytes = Buffer.from(text);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const parser = new SseParser();
+      const first = parser.pushFirst(bytes.subarray(0, cut)) ?? parser.pushFirst(bytes.subarray(cut));
+      expect(first).toEqual({ event: 'one', data: 'a', id: undefined });
+    }
+  });
+
+  it('returns undefined until the first event is whole', () => {
+    const parser = new SseParser();
+    expect(parser.pushFirst('data: {"partial":')).toBeUndefined();
+    expect(parser.pushFirst('true}\n')).toBeUndefined();
+    expect(parser.pushFirst('\ndata: next\n\n')?.data).toBe('{"partial":true}');
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChunkLog } from '../../src/server/relay/chunk-log.js';
 import { UsageSniffer } from '../../src/server/relay/usage-sniffer.js';
 import { usageReaderFor } from '../../src/translators/usage-readers.js';
 
@@ -15,9 +16,14 @@ const responses = [
   'event: response.completed\ndata: {"type":"response.completed","sequence_number":2,"response":{"id":"resp_1","status":"completed","usage":{"input_tokens":20,"output_tokens":5,"total_tokens":25,"input_tokens_details":{"cached_tokens":0},"output_tokens_details":{"reasoning_tokens":2}}}}\n\n',
 ].join('');
 
+/** Feeds the reads as the pass-through relay does: every read logged, the peek until the first event is whole. */
 function sniff(format: 'openai-chat' | 'openai-responses', parts: Buffer[]): UsageSniffer {
-  const sniffer = new UsageSniffer(usageReaderFor(format)!);
-  for (const part of parts) sniffer.observe(part);
+  const log = new ChunkLog();
+  const sniffer = new UsageSniffer(usageReaderFor(format)!, log);
+  for (const part of parts) {
+    log.add(part);
+    if (!sniffer.started) sniffer.peek(part);
+  }
   return sniffer;
 }
 
@@ -31,27 +37,28 @@ function splitsAt(text: string): Buffer[][] {
 describe('UsageSniffer on raw relayed bytes', () => {
   it('finds Chat usage wherever the stream is split (every byte offset, and byte by byte)', () => {
     const expected = { promptTokens: 11, completionTokens: 7, totalTokens: 18, cachedPromptTokens: 4 };
-    for (const parts of splitsAt(chat)) expect(sniff('openai-chat', parts).usage).toEqual(expected);
+    for (const parts of splitsAt(chat)) expect(sniff('openai-chat', parts).ending().usage).toEqual(expected);
     const bytes = Buffer.from(chat);
-    expect(sniff('openai-chat', [...bytes].map((b) => Buffer.from([b]))).usage).toEqual(expected);
+    expect(sniff('openai-chat', [...bytes].map((b) => Buffer.from([b]))).ending().usage).toEqual(expected);
   });
 
   it('finds Responses usage in response.completed wherever the stream is split', () => {
     for (const parts of splitsAt(responses)) {
-      expect(sniff('openai-responses', parts).usage).toEqual({ promptTokens: 20, completionTokens: 5, totalTokens: 25, cachedPromptTokens: 0, reasoningTokens: 2 });
+      expect(sniff('openai-responses', parts).ending().usage).toEqual({ promptTokens: 20, completionTokens: 5, totalTokens: 25, cachedPromptTokens: 0, reasoningTokens: 2 });
     }
   });
 
   it('tells an error as the very first event from one later in the stream', () => {
     const first = sniff('openai-chat', [Buffer.from('data: {"error":{"message":"overloaded","code":"server_error"}}\n\n')]);
     expect(first.started).toBe(true);
-    expect(first.errorFirst).toBe(true);
-    expect(first.error).toEqual({ message: 'overloaded', code: 'server_error' });
+    expect(first.firstError).toEqual({ message: 'overloaded', code: 'server_error' });
+    expect(first.ending().error).toEqual({ message: 'overloaded', code: 'server_error' });
     const later = chat.replace('data: [DONE]', 'data: {"error":{"message":"engine died"}}\n\ndata: [DONE]');
     for (const parts of splitsAt(later)) {
       const sniffer = sniff('openai-chat', parts);
-      expect(sniffer.errorFirst).toBe(false);
-      expect(sniffer.error?.message).toBe('engine died');
+      expect(sniffer.firstError).toBeUndefined();
+      expect(sniffer.ending().error?.message).toBe('engine died');
+      expect(sniffer.ending().usage?.promptTokens).toBe(11);
     }
   });
 
@@ -63,5 +70,46 @@ describe('UsageSniffer on raw relayed bytes', () => {
     expect(kept).toContain('"content":"Hi"');
     expect(kept.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(strip(Buffer.from('data: {"choices":[{"delta":{}}]}\n\n'))).toBeUndefined();
+  });
+
+  it('reads a final event far longer than the first search window, split over many reads', () => {
+    const text = 'x'.repeat(300_000);
+    const big = responses.replace('"status":"completed",', `"status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"${text}"}]}],`);
+    const bytes = Buffer.from(big);
+    const reads: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 7_919) reads.push(bytes.subarray(at, at + 7_919));
+    const ending = sniff('openai-responses', reads).ending();
+    expect(ending.sawTerminal).toBe(true);
+    expect(ending.error).toBeUndefined();
+    expect(ending.usage?.promptTokens).toBe(20);
+  });
+
+  it('tells a Responses stream cut before its terminal event, and one that ended with response.failed', () => {
+    const cut = responses.slice(0, responses.indexOf('event: response.completed'));
+    const truncated = sniff('openai-responses', [Buffer.from(cut)]).ending();
+    expect(truncated).toEqual({ usage: undefined, error: undefined, sawTerminal: false });
+    const failed = cut + 'event: response.failed\ndata: {"type":"response.failed","sequence_number":2,"response":{"id":"resp_1","status":"failed","error":{"code":"server_error","message":"model crashed"}}}\n\n';
+    const ending = sniff('openai-responses', splitsAt(failed)[100]!).ending();
+    expect(ending.sawTerminal).toBe(true);
+    expect(ending.error).toEqual({ message: 'model crashed', code: 'server_error' });
+  });
+
+  it('finds no usage in a Chat stream that reports none, whatever its length', () => {
+    const content = chat.split('\n\n')[0]! + '\n\n';
+    const long = content.repeat(5_000) + 'data: [DONE]\n\n';
+    expect(sniff('openai-chat', [Buffer.from(long)]).ending()).toEqual({ usage: undefined, error: undefined, sawTerminal: true });
+  });
+});
+
+describe('ChunkLog', () => {
+  it('returns the last n bytes across reads, as a view when one read holds them', () => {
+    const log = new ChunkLog();
+    const whole = Buffer.from('abcdefghijklmnopqrstuvwxyz');
+    for (let at = 0; at < whole.length; at += 5) log.add(whole.subarray(at, at + 5));
+    expect(log.bytes).toBe(26);
+    for (let n = 0; n <= 30; n++) expect(log.tail(n).toString()).toBe(whole.subarray(Math.max(0, 26 - n)).toString());
+    const last = log.chunks[log.chunks.length - 1]!;
+    expect(log.tail(1).buffer).toBe(last.buffer);
+    expect(new ChunkLog().tail(10).length).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import type { IRChunk, WireFormat } from '../../ir/index.js';
 import { upstreamCodecFor } from '../../translators/registry.js';
+import type { ChunkLog } from './chunk-log.js';
 import type { OutputCapture } from './relay.js';
 
 /** Keeps references to the text deltas a translated response carried (no copying until asked). */
@@ -22,24 +23,21 @@ export class DeltaCapture implements OutputCapture {
 }
 
 /**
- * A stream relayed raw: keeps the Buffers it relayed (references, no copies)
- * and decodes them with the format's own decoder only if the text is needed,
+ * A stream relayed raw: reads the Buffers it relayed (kept by reference in
+ * the relay's ChunkLog) and decodes them with the format's own decoder only if the text is needed,
  * i.e. when the upstream reported no usage or the client went away.
  */
 export class RawStreamCapture implements OutputCapture {
-  private readonly chunks: Buffer[] = [];
-
-  constructor(private readonly format: WireFormat) {}
-
-  add(chunk: Buffer): void {
-    this.chunks.push(chunk);
-  }
+  constructor(
+    private readonly format: WireFormat,
+    private readonly log: ChunkLog,
+  ) {}
 
   text(): { completion: string; reasoning: string } {
     const capture = new DeltaCapture();
     const decoder = upstreamCodecFor(this.format)?.createStreamDecoder();
     if (!decoder) return capture.text();
-    for (const chunk of this.chunks) for (const ir of decoder.push(chunk)) capture.add(ir);
+    for (const chunk of this.log.chunks) for (const ir of decoder.push(chunk)) capture.add(ir);
     for (const ir of decoder.end()) capture.add(ir);
     return capture.text();
   }

@@ -7,6 +7,7 @@ import type { UsageReader } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
+import { ChunkLog } from './chunk-log.js';
 import { BodyCapture, RawStreamCapture } from './output-capture.js';
 import { UsageSniffer } from './usage-sniffer.js';
 
@@ -23,7 +24,9 @@ export class PassthroughStreamRelay extends Relay {
   private sniffer: UsageSniffer | undefined;
   private strip: ((chunk: Buffer) => Buffer[] | undefined) | undefined;
   private readonly held: Buffer[] = [];
-  private readonly capture = new RawStreamCapture(this.prepared.clientFormat);
+  /** Every read relayed, by reference: the final events and the text for a token count are read from it at the end. */
+  private readonly log = new ChunkLog();
+  private readonly capture = new RawStreamCapture(this.prepared.clientFormat, this.log);
 
   protected override get output(): OutputCapture {
     return this.capture;
@@ -36,40 +39,40 @@ export class PassthroughStreamRelay extends Relay {
 
   /** Capture usage from the relayed events; `strip` removes usage events the gateway asked for and the client did not. */
   captureUsage(reader: UsageReader | undefined, strip: ((chunk: Buffer) => Buffer[] | undefined) | undefined): this {
-    this.sniffer = reader ? new UsageSniffer(reader) : undefined;
+    this.sniffer = reader ? new UsageSniffer(reader, this.log) : undefined;
     this.strip = strip;
     return this;
   }
 
   protected onBody(chunk: Buffer): void {
-    const sniffer = this.sniffer;
-    if (sniffer) {
-      sniffer.observe(chunk);
-      if (!this.isCommitted) {
+    this.log.add(chunk);
+    if (!this.isCommitted) {
+      const sniffer = this.sniffer;
+      if (sniffer) {
         // Peek: hold the bytes until the first event is whole. An error as the very first event is
         // still a clean failure the caller may retry elsewhere; anything else commits the response.
+        sniffer.peek(chunk);
         if (!sniffer.started) {
           this.held.push(chunk);
           return;
         }
-        if (sniffer.errorFirst && sniffer.error) {
-          this.fail(inStreamError(this.deployment.provider.name, sniffer.error));
+        if (sniffer.firstError) {
+          this.fail(inStreamError(this.deployment.provider.name, sniffer.firstError));
           return;
         }
-        this.commit('text/event-stream; charset=utf-8');
-        for (const held of this.held) this.relay(held);
-        this.held.length = 0;
       }
-    } else this.commit('text/event-stream; charset=utf-8');
+      this.commit('text/event-stream; charset=utf-8');
+      for (const held of this.held) this.relay(held);
+      this.held.length = 0;
+    }
     this.relay(chunk);
   }
 
   protected override finalUsage(): IRUsage | undefined {
-    return this.sniffer?.usage ?? this.usage;
+    return this.sniffer?.ending().usage ?? this.usage;
   }
 
   private relay(chunk: Buffer): void {
-    this.capture.add(chunk);
     const parts = this.strip?.(chunk);
     if (parts === undefined) this.write(chunk);
     else for (const part of parts) this.write(part);
@@ -82,12 +85,14 @@ export class PassthroughStreamRelay extends Relay {
     }
     this.commit('text/event-stream; charset=utf-8');
     for (const held of this.held) this.relay(held);
-    if (this.sniffer && !this.sniffer.sawTerminal && this.sniffer.error === undefined) {
+    this.held.length = 0;
+    const ending = this.sniffer?.ending();
+    if (ending && !ending.sawTerminal && ending.error === undefined) {
       // Never a silently truncated stream: the client gets the protocol's terminal error.
       this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its final event', { code: 'upstream_truncated' }));
       return;
     }
-    const error = this.sniffer?.error;
+    const error = ending?.error;
     this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));
   }
 

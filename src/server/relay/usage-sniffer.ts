@@ -2,6 +2,7 @@ import { SseParser } from '../../framing/index.js';
 import type { IRUsage } from '../../ir/index.js';
 import { readUpstreamErrorBody } from '../../upstream/classify.js';
 import type { UsageReader } from '../../translators/usage-readers.js';
+import type { ChunkLog } from './chunk-log.js';
 
 export interface StreamErrorEvent {
   readonly message: string;
@@ -9,98 +10,117 @@ export interface StreamErrorEvent {
 }
 
 const LF = 0x0a;
-/** A line longer than this is not kept whole for the search (usage events are a few hundred bytes). */
-const MAX_LINE_BYTES = 1 << 20;
 
 /**
- * Watches a stream that is relayed raw, at the cost of a few native byte
- * searches per read. The SSE parser frames only the start of the stream,
- * until its first event is whole (the peek before commit); after that, each
- * read is searched for the format's usage and error marks, and only the one
- * `data:` line a mark falls in is kept, to be JSON-parsed once.
+ * How far back from the end of a stream its final events are looked for:
+ * first the last 2 KiB (a Chat usage event and `[DONE]`), then wider, until
+ * the whole stream. A Responses terminal event carries the whole response,
+ * so its line can be long; the search widens until the line is whole.
+ */
+const WINDOWS = [2 << 10, 16 << 10, 128 << 10, 1 << 20, 8 << 20];
+
+/** What the last events of a relayed stream said. */
+export interface StreamEnding {
+  readonly usage: IRUsage | undefined;
+  /** An error the upstream reported at the end of its stream (it may still end with HTTP 200). */
+  readonly error: StreamErrorEvent | undefined;
+  /** A terminal event ended the stream (always true for formats without terminal events). */
+  readonly sawTerminal: boolean;
+}
+
+/**
+ * Watches a stream that is relayed raw, at no cost per read once it has
+ * started: the SSE parser frames only the stream's opening, until its first
+ * event is whole (the peek before commit). The usage, error and terminal
+ * events come last in every format, so they are read from the end of the
+ * stream's bytes (the relay's ChunkLog) when it is over: a few native byte
+ * searches over its last kilobytes, and one JSON parse of the line found.
  */
 export class UsageSniffer {
   private parser: SseParser | undefined = new SseParser();
   /** The first event has been seen whole. */
   started = false;
-  /** The first error the upstream reported inside the stream (it may still end with HTTP 200). */
-  error: StreamErrorEvent | undefined;
-  /** Whether that error was the stream's very first event (nothing useful was sent before it). */
-  errorFirst = false;
-  /** The bytes of the current, unfinished line (usually empty: servers write whole events). */
-  private carry: Buffer | undefined;
-  private usageLine: Buffer | undefined;
-  /** A terminal event was relayed (always true for formats without terminal events). */
-  sawTerminal: boolean;
-  private parsedUsage: IRUsage | undefined;
-  private usageParsed = false;
+  /** Set when the stream's very first event was an error (nothing useful was sent before it). */
+  firstError: StreamErrorEvent | undefined;
+  private readonly marks: readonly Buffer[];
+  private result: StreamEnding | undefined;
 
-  constructor(private readonly reader: UsageReader) {
-    this.sawTerminal = reader.terminalMarks === undefined;
+  constructor(
+    private readonly reader: UsageReader,
+    private readonly log: ChunkLog,
+  ) {
+    this.marks = [...reader.usageMarks, ...reader.errorMarks, ...(reader.terminalMarks ?? [])];
   }
 
-  observe(chunk: Buffer): void {
-    if (this.parser) this.peek(chunk);
-    const lastLf = chunk.lastIndexOf(LF);
-    if (lastLf < 0) {
-      // No line ends in this read: keep it for the line it belongs to (bounded).
-      this.carry = this.carry === undefined ? chunk : this.carry.length < MAX_LINE_BYTES ? Buffer.concat([this.carry, chunk]) : this.carry;
-      return;
-    }
-    // Only whole lines are searched, so a mark split across reads is still found.
-    const lines = this.carry === undefined ? chunk.subarray(0, lastLf + 1) : Buffer.concat([this.carry, chunk.subarray(0, lastLf + 1)]);
-    this.carry = lastLf + 1 < chunk.length ? chunk.subarray(lastLf + 1) : undefined;
-    for (const mark of this.reader.usageMarks) {
-      const at = lines.lastIndexOf(mark);
-      if (at >= 0) {
-        this.usageLine = lineAround(lines, at);
-        this.usageParsed = false;
-        break;
-      }
-    }
-    if (!this.sawTerminal) this.sawTerminal = this.reader.terminalMarks!.some((mark) => lines.lastIndexOf(mark) >= 0);
-    if (this.error === undefined) {
-      for (const mark of this.reader.errorMarks) {
-        const at = lines.indexOf(mark);
-        if (at >= 0) {
-          this.error = errorOf(dataOf(lineAround(lines, at)));
-          break;
-        }
-      }
-    }
-  }
-
-  /** Usage from the last marked event, parsed on first access. */
-  get usage(): IRUsage | undefined {
-    if (!this.usageParsed && this.usageLine) {
-      this.usageParsed = true;
-      try {
-        this.parsedUsage = this.reader.fromEvent(JSON.parse(dataOf(this.usageLine)) as unknown);
-      } catch {
-        // A malformed event is the client's to see; usage will be estimated.
-      }
-    }
-    return this.parsedUsage;
-  }
-
-  private peek(chunk: Buffer): void {
-    const events = this.parser!.push(chunk);
-    const first = events[0];
+  /** Feeds a read while the stream has not started; frames only up to the end of the first event. */
+  peek(chunk: Buffer): void {
+    const first = this.parser?.pushFirst(chunk);
     if (first === undefined) return;
     this.started = true;
     this.parser = undefined;
-    if (isErrorEvent(first.event, first.data)) {
-      this.error = errorOf(first.data);
-      this.errorFirst = true;
+    if (isErrorEvent(first.event, first.data)) this.firstError = errorOf(first.data);
+  }
+
+  /** What the final events say, read once from the end of the stream so far. */
+  ending(): StreamEnding {
+    this.result ??= this.readEnding();
+    return this.result;
+  }
+
+  private readEnding(): StreamEnding {
+    const { reader } = this;
+    const last = lastMarkedLine(this.log, this.marks, 0);
+    if (last === undefined) return { usage: undefined, error: this.firstError, sawTerminal: reader.terminalMarks === undefined };
+    const sawTerminal = reader.terminalMarks === undefined || containsAny(last.line, reader.terminalMarks);
+    if (containsAny(last.line, reader.errorMarks)) {
+      // An error ended the stream; usage, if any came, is in an earlier event.
+      const earlier = lastMarkedLine(this.log, reader.usageMarks, last.fromEnd);
+      const usage = earlier === undefined ? undefined : this.usageOf(earlier.line);
+      return { usage, error: errorOf(dataOf(last.line)), sawTerminal };
+    }
+    return { usage: this.usageOf(last.line), error: this.firstError, sawTerminal };
+  }
+
+  private usageOf(line: Buffer): IRUsage | undefined {
+    if (!containsAny(line, this.reader.usageMarks)) return undefined;
+    try {
+      return this.reader.fromEvent(JSON.parse(dataOf(line)) as unknown);
+    } catch {
+      // A malformed event is the client's to see; usage will be estimated.
+      return undefined;
     }
   }
 }
 
-/** The line (without its line break) that contains byte `at`. */
-function lineAround(bytes: Buffer, at: number): Buffer {
-  const start = bytes.lastIndexOf(LF, at) + 1;
-  const end = bytes.indexOf(LF, at);
-  return bytes.subarray(start, end < 0 ? bytes.length : end);
+function containsAny(bytes: Buffer, marks: readonly Buffer[]): boolean {
+  for (const mark of marks) if (bytes.includes(mark)) return true;
+  return false;
+}
+
+/**
+ * The last whole line of the stream that contains one of `marks`, ignoring
+ * the last `skip` bytes; `fromEnd` is how far its start is from the end of
+ * the stream. Searches windows of growing size from the end, so the usual
+ * cost is a search of the last few kilobytes.
+ */
+function lastMarkedLine(log: ChunkLog, marks: readonly Buffer[], skip: number): { line: Buffer; fromEnd: number } | undefined {
+  const available = log.bytes - skip;
+  if (available <= 0) return undefined;
+  for (let w = 0; ; w++) {
+    const size = Math.min(WINDOWS[w] ?? available, available);
+    const whole = size === available;
+    const window = log.tail(size + skip).subarray(0, size);
+    let at = -1;
+    for (const mark of marks) at = Math.max(at, window.lastIndexOf(mark));
+    if (at >= 0) {
+      const start = window.lastIndexOf(LF, at) + 1;
+      // The line may begin before this window: widen until it is whole.
+      if (start > 0 || whole) {
+        const end = window.indexOf(LF, at);
+        return { line: window.subarray(start, end < 0 ? window.length : end), fromEnd: skip + size - start };
+      }
+    } else if (whole) return undefined;
+  }
 }
 
 function dataOf(line: Buffer): string {
