@@ -42,12 +42,17 @@ export function createApp(options: AppOptions): Server {
     const byMethod = routes.get(path);
     const routeLabel = byMethod ? path : 'unmatched';
     const ctx = new LazyRequestContext(requestId, startedAt, log, res);
-    res.setHeader('x-request-id', requestId);
-    res.on('finish', () => {
+    // One listener per request: `close` follows a complete response too, so it serves the access
+    // log and the metrics as well as telling the pipeline that the client went away.
+    res.once('close', () => {
+      const finished = res.writableFinished;
+      ctx.closed(finished);
       const seconds = (performance.now() - startedAt) / 1000;
-      options.onResponse?.(method, routeLabel, res.statusCode, seconds);
+      // A client that left before its response ended is counted as nginx does, with 499.
+      const status = finished ? res.statusCode : 499;
+      options.onResponse?.(method, routeLabel, status, seconds);
       // One line per request, on the root logger: no per-request child unless something else logs.
-      log.info({ req_id: requestId, method, path: routeLabel, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, model: ctx.model, route: ctx.route }, 'request');
+      log.info({ req_id: requestId, method, path: routeLabel, status, ms: Math.round(seconds * 1e4) / 10, model: ctx.model, route: ctx.route }, 'request');
     });
     try {
       if (!byMethod) throw new RouteNotFoundError(method, path);
@@ -58,8 +63,7 @@ export function createApp(options: AppOptions): Server {
       const gatewayError = toGatewayError(error);
       if (gatewayError.status >= 500) ctx.log.error({ err: error }, 'request failed');
       else ctx.log.info({ code: gatewayError.code, status: gatewayError.status }, gatewayError.message);
-      if (gatewayError.status === 413) res.setHeader('connection', 'close');
-      if (!res.headersSent) sendError(res, gatewayError);
+      if (!res.headersSent) sendError(res, gatewayError, gatewayError.status === 413 ? { 'x-request-id': requestId, connection: 'close' } : { 'x-request-id': requestId });
       else res.end();
     }
   }

@@ -32,6 +32,11 @@ function passthroughBody(call: PreparedCall, deployment: Deployment, reader: Usa
   return { body: JSON.stringify(body), injectedUsage };
 }
 
+/** The same headers as flat name/value pairs, the form writeHead takes without copying. */
+function responseHeaderList(call: PreparedCall, deployment: Deployment, attempts: number): string[] {
+  return ['x-request-id', call.ctx.requestId, 'x-tollgate-provider', deployment.provider.name, 'x-tollgate-model', deployment.model, 'x-tollgate-attempts', String(attempts)];
+}
+
 export function responseHeaders(call: PreparedCall, deployment: Deployment, attempts: number): Record<string, string> {
   return {
     'x-request-id': call.ctx.requestId,
@@ -58,7 +63,7 @@ export interface ForwardOptions {
 export function forward(res: ServerResponse, call: PreparedCall, deployment: Deployment, options: ForwardOptions, attempts: number): Relay {
   const { observers } = options;
   const { provider } = deployment;
-  const headers = responseHeaders(call, deployment, attempts);
+  const headers = responseHeaderList(call, deployment, attempts);
   const upstreamHeaders = { ...provider.headers, 'x-request-id': call.ctx.requestId };
   const clientCodec = clientCodecFor(call.clientFormat);
 
@@ -105,9 +110,9 @@ function includeUsageRequested(body: JsonObject): boolean {
  * A hosted tool the upstream cannot run is removed from the request; the
  * client is told in a header, operators in a metric and a log line.
  */
-function reportDroppedTools(tools: readonly string[], headers: Record<string, string>, call: PreparedCall, deployment: Deployment, metrics: GatewayMetrics | undefined): void {
+function reportDroppedTools(tools: readonly string[], headers: string[], call: PreparedCall, deployment: Deployment, metrics: GatewayMetrics | undefined): void {
   const labels = tools.map(toolLabel);
-  headers['x-tollgate-dropped-tools'] = [...new Set(labels)].join(', ');
+  headers.push('x-tollgate-dropped-tools', [...new Set(labels)].join(', '));
   if (!metrics) return;
   for (const tool of labels) metrics.droppedTools.inc({ tool, provider: deployment.provider.name });
   call.ctx.log.info({ dropped_tools: tools, provider: deployment.provider.name }, 'dropped tools the upstream cannot run');

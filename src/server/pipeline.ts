@@ -21,6 +21,8 @@ export interface RequestContext {
   route: string | undefined;
   /** The client went away before its response was complete (cheaper than `signal` on the hot path). */
   readonly clientGone: boolean;
+  /** The one listener told when the client goes away (the upstream attempt in flight); undefined to stop. */
+  onClientGone(listener: (() => void) | undefined): void;
 }
 
 /** A validated request about to be forwarded. Policies may change it (clamp, downgrade) or refuse it (throw). */

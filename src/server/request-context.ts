@@ -5,7 +5,10 @@ import type { RequestContext } from './pipeline.js';
 /**
  * The per-request context, built for the common case where nothing goes
  * wrong: the child logger and the abort signal cost allocations and
- * listeners, so each is made only when something asks for it.
+ * listeners, so each is made only when something asks for it. The HTTP front
+ * listens for the response's `close` once and tells the context through
+ * `closed()`; the context passes it on to whoever watches (the relay in
+ * flight, the abort signal).
  */
 export class LazyRequestContext implements RequestContext {
   readonly startedAtEpochMs = Date.now();
@@ -15,6 +18,8 @@ export class LazyRequestContext implements RequestContext {
   route: string | undefined;
   private childLog: Logger | undefined;
   private abort: AbortController | undefined;
+  private gone = false;
+  private goneListener: (() => void) | undefined;
 
   constructor(
     readonly requestId: string,
@@ -30,19 +35,26 @@ export class LazyRequestContext implements RequestContext {
 
   get signal(): AbortSignal {
     if (!this.abort) {
-      const abort = new AbortController();
-      this.abort = abort;
-      if (this.res.destroyed && !this.res.writableFinished) abort.abort();
-      else
-        this.res.on('close', () => {
-          if (!this.res.writableFinished) abort.abort();
-        });
+      this.abort = new AbortController();
+      if (this.clientGone) this.abort.abort();
     }
     return this.abort.signal;
   }
 
   /** The client went away before its response was complete. */
   get clientGone(): boolean {
-    return this.abort?.signal.aborted ?? (this.res.destroyed && !this.res.writableFinished);
+    return this.gone || (this.res.destroyed && !this.res.writableFinished);
+  }
+
+  onClientGone(listener: (() => void) | undefined): void {
+    this.goneListener = listener;
+  }
+
+  /** The response closed: complete (`finished`) or because the client went away. */
+  closed(finished: boolean): void {
+    if (finished || this.gone) return;
+    this.gone = true;
+    this.abort?.abort();
+    this.goneListener?.();
   }
 }

@@ -71,7 +71,8 @@ export abstract class Relay implements UpstreamSink {
     protected readonly res: ServerResponse,
     protected readonly prepared: PreparedCall,
     protected readonly deployment: Deployment,
-    protected readonly responseHeaders: Readonly<Record<string, string>>,
+    /** Flat name/value pairs (see responseHeaderList): handed to writeHead as they are. */
+    protected readonly responseHeaders: readonly string[],
     protected readonly observers: readonly CallObserver[],
   ) {}
 
@@ -95,8 +96,7 @@ export abstract class Relay implements UpstreamSink {
       this.onClientClose();
       return;
     }
-    this.res.on('close', this.onClientClose);
-    this.res.on('drain', this.onDrain);
+    this.prepared.ctx.onClientGone(this.onClientClose);
   }
 
   /** Cancels the attempt from outside (the exchange's total timeout). */
@@ -163,10 +163,6 @@ export abstract class Relay implements UpstreamSink {
     return this.ended;
   }
 
-  /** Headers sent to the client with a successful response. */
-  protected successHeaders(contentType: string): Record<string, string> {
-    return { ...this.responseHeaders, 'content-type': contentType };
-  }
 
   protected get isCommitted(): boolean {
     return this.committedAt !== undefined;
@@ -176,11 +172,7 @@ export abstract class Relay implements UpstreamSink {
   protected commit(contentType: string): void {
     if (this.committedAt !== undefined) return;
     this.committedAt = performance.now();
-    this.res.writeHead(200, {
-      ...this.successHeaders(contentType),
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
+    this.res.writeHead(200, [...this.responseHeaders, 'content-type', contentType, 'cache-control', 'no-cache', 'x-accel-buffering', 'no']);
     // No flushHeaders(): the first body write follows at once and carries the headers in the same syscall.
   }
 
@@ -191,13 +183,15 @@ export abstract class Relay implements UpstreamSink {
     if (!this.res.write(text) && !this.pausedForDrain) {
       this.pausedForDrain = true;
       this.call?.pause();
+      // Listened for only when the client's buffer is full: most responses never wait.
+      this.res.once('drain', this.onDrain);
     }
   }
 
   /** A complete, non-streamed success. */
   protected sendComplete(body: string | Buffer, contentType: string): void {
     this.committedAt = performance.now();
-    this.res.writeHead(200, { ...this.successHeaders(contentType), 'content-length': Buffer.byteLength(body) });
+    this.res.writeHead(200, [...this.responseHeaders, 'content-type', contentType, 'content-length', String(Buffer.byteLength(body))]);
     this.res.end(body);
     this.settle({ kind: 'ok' });
   }
@@ -245,8 +239,8 @@ export abstract class Relay implements UpstreamSink {
       const violations = this.check.finish();
       if (violations.length > 0 && result.kind !== 'cancelled') this.prepared.ctx.log.warn({ violations }, 'the stream sent to the client broke its protocol');
     }
-    this.res.off('close', this.onClientClose);
-    this.res.off('drain', this.onDrain);
+    this.prepared.ctx.onClientGone(undefined);
+    if (this.pausedForDrain) this.res.off('drain', this.onDrain);
     this.resolveDone({ result, output: this.output, usage: this.finalUsage(), committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
   }
 }
