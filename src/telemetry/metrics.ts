@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CounterFamily, GaugeFamily, HistogramFamily } from './series.js';
+import type { CounterSeries, GaugeSeries, HistogramSeries } from './series.js';
 
 const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -9,18 +11,16 @@ const PROMPT_CHAR_BUCKETS = [100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_0
 export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled';
 export type TokenPhase = 'prompt' | 'completion' | 'cached_prompt' | 'reasoning';
 
-type LabelChild<T> = ReturnType<Counter<string>['labels']> & T;
-
-/** Metric children bound once per (provider, model, tenant): label hashing happens once, not per request. */
+/** Metric series bound once per (provider, model, tenant): label handling happens once, not per request. */
 export interface CallMetricsChildren {
-  readonly requests: Readonly<Record<CallStatusLabel, LabelChild<unknown>>>;
-  readonly tokens: Readonly<Record<TokenPhase, LabelChild<unknown>>>;
-  readonly cost: LabelChild<unknown>;
-  readonly upstreamDuration: ReturnType<Histogram<string>['labels']>;
-  readonly timeToFirstToken: ReturnType<Histogram<string>['labels']>;
-  readonly usageEstimated: LabelChild<unknown>;
-  readonly unpriced: LabelChild<unknown>;
-  readonly retries: LabelChild<unknown>;
+  readonly requests: Readonly<Record<CallStatusLabel, CounterSeries>>;
+  readonly tokens: Readonly<Record<TokenPhase, CounterSeries>>;
+  readonly cost: CounterSeries;
+  readonly upstreamDuration: HistogramSeries;
+  readonly timeToFirstToken: HistogramSeries;
+  readonly usageEstimated: CounterSeries;
+  readonly unpriced: CounterSeries;
+  readonly retries: CounterSeries;
 }
 
 /**
@@ -37,73 +37,52 @@ export class GatewayMetrics {
   /** The UTC day (days since the epoch) the running cost belongs to: a number compare per call, no dates. */
   private costDay = Math.floor(Date.now() / DAY_MS);
 
-  readonly httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP exchanges by route template, whole duration (streams until the last byte).',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  // Registered in the order they are exported.
+  readonly httpDuration = new HistogramFamily(
+    'http_request_duration_seconds',
+    'HTTP exchanges by route template, whole duration (streams until the last byte; 499 when the client left first).',
+    ['method', 'route', 'status_code'],
+    DURATION_BUCKETS,
+    this.registry,
+  );
 
-  readonly requests = new Counter({
-    name: 'llm_requests_total',
-    help: 'Finished LLM calls. status: ok, error (gateway or upstream failure), client_error (a 4xx the client caused), cancelled (the client went away).',
-    labelNames: ['provider', 'model', 'tenant', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly requests = new CounterFamily(
+    'llm_requests_total',
+    'Finished LLM calls. status: ok, error (gateway or upstream failure), client_error (a 4xx the client caused), cancelled (the client went away).',
+    ['provider', 'model', 'tenant', 'status'],
+    this.registry,
+  );
 
-  readonly tokens = new Counter({
-    name: 'llm_tokens_total',
-    help: 'Tokens by phase: prompt, completion, cached_prompt and reasoning (the last two where the upstream reports them).',
-    labelNames: ['provider', 'model', 'phase', 'tenant'] as const,
-    registers: [this.registry],
-  });
+  readonly tokens = new CounterFamily(
+    'llm_tokens_total',
+    'Tokens by phase: prompt, completion, cached_prompt and reasoning (the last two where the upstream reports them).',
+    ['provider', 'model', 'phase', 'tenant'],
+    this.registry,
+  );
 
-  readonly cost = new Counter({
-    name: 'llm_cost_usd_total',
-    help: 'Cost in USD from the pricing table.',
-    labelNames: ['provider', 'model', 'tenant'] as const,
-    registers: [this.registry],
-  });
+  readonly cost = new CounterFamily('llm_cost_usd_total', 'Cost in USD from the pricing table.', ['provider', 'model', 'tenant'], this.registry);
 
-  readonly promptChars = new Histogram({
-    name: 'llm_prompt_chars',
-    help: 'Characters of prompt text per request, to spot abnormally long prompts.',
-    labelNames: ['tenant'] as const,
-    buckets: PROMPT_CHAR_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly promptChars = new HistogramFamily(
+    'llm_prompt_chars',
+    'Characters of prompt text per request, to spot abnormally long prompts.',
+    ['tenant'],
+    PROMPT_CHAR_BUCKETS,
+    this.registry,
+  );
 
-  readonly estimatedCostToday = new Gauge({
-    name: 'llm_estimated_cost_usd',
-    help: "Today's running cost total in USD (UTC day), reset at midnight UTC.",
-    labelNames: ['tenant'] as const,
-    registers: [this.registry],
-    collect: () => this.rollCostDay(Date.now()),
-  });
+  readonly estimatedCostToday = new GaugeFamily('llm_estimated_cost_usd', "Today's running cost total in USD (UTC day), reset at midnight UTC.", ['tenant'], this.registry);
 
-  readonly upstreamDuration = new Histogram({
-    name: 'llm_upstream_duration_seconds',
-    help: 'Duration of upstream exchanges.',
-    labelNames: ['provider', 'model'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly upstreamDuration = new HistogramFamily('llm_upstream_duration_seconds', 'Duration of upstream exchanges.', ['provider', 'model'], DURATION_BUCKETS, this.registry);
 
-  readonly timeToFirstToken = new Histogram({
-    name: 'llm_time_to_first_token_seconds',
-    help: 'From the request arriving to the first content byte sent to the client.',
-    labelNames: ['provider', 'model'] as const,
-    buckets: TTFT_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly timeToFirstToken = new HistogramFamily(
+    'llm_time_to_first_token_seconds',
+    'From the request arriving to the first content byte sent to the client.',
+    ['provider', 'model'],
+    TTFT_BUCKETS,
+    this.registry,
+  );
 
-  readonly retries = new Counter({
-    name: 'llm_retries_total',
-    help: 'Upstream attempts that were retries of an earlier failed attempt.',
-    labelNames: ['provider', 'model'] as const,
-    registers: [this.registry],
-  });
+  readonly retries = new CounterFamily('llm_retries_total', 'Upstream attempts that were retries of an earlier failed attempt.', ['provider', 'model'], this.registry);
 
   readonly fallbacks = new Counter({
     name: 'llm_fallbacks_total',
@@ -112,26 +91,16 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly inflight = new Gauge({
-    name: 'llm_inflight_requests',
-    help: 'Upstream calls in flight.',
-    labelNames: ['provider'] as const,
-    registers: [this.registry],
-  });
+  readonly inflight = new GaugeFamily('llm_inflight_requests', 'Upstream calls in flight.', ['provider'], this.registry);
 
-  readonly usageEstimated = new Counter({
-    name: 'llm_usage_estimated_total',
-    help: 'Requests whose usage was counted with the tokenizer because the upstream reported none or the client disconnected.',
-    labelNames: ['provider', 'model'] as const,
-    registers: [this.registry],
-  });
+  readonly usageEstimated = new CounterFamily(
+    'llm_usage_estimated_total',
+    'Requests whose usage was counted with the tokenizer because the upstream reported none or the client disconnected.',
+    ['provider', 'model'],
+    this.registry,
+  );
 
-  readonly unpriced = new Counter({
-    name: 'llm_unpriced_requests_total',
-    help: 'Requests to a model with no price in the pricing table (costed at 0).',
-    labelNames: ['provider', 'model'] as const,
-    registers: [this.registry],
-  });
+  readonly unpriced = new CounterFamily('llm_unpriced_requests_total', 'Requests to a model with no price in the pricing table (costed at 0).', ['provider', 'model'], this.registry);
 
   readonly circuitOpen = new Gauge({
     name: 'llm_circuit_open',
@@ -149,6 +118,7 @@ export class GatewayMetrics {
 
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    this.estimatedCostToday.collect = () => this.rollCostDay(Date.now());
   }
 
   /** The children for one (provider, route model, tenant), created on first use. */
@@ -181,9 +151,9 @@ export class GatewayMetrics {
     return children;
   }
 
-  private readonly httpChildren = new Map<string, ReturnType<Histogram<string>['labels']>>();
-  private readonly tenantChildren = new Map<string, ReturnType<Histogram<string>['labels']>>();
-  private readonly inflightChildren = new Map<string, ReturnType<Gauge<string>['labels']>>();
+  private readonly httpChildren = new Map<string, HistogramSeries>();
+  private readonly tenantChildren = new Map<string, HistogramSeries>();
+  private readonly inflightChildren = new Map<string, GaugeSeries>();
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
@@ -196,13 +166,13 @@ export class GatewayMetrics {
     child.observe(seconds);
   }
 
-  promptCharsFor(tenant: string): ReturnType<Histogram<string>['labels']> {
+  promptCharsFor(tenant: string): HistogramSeries {
     let child = this.tenantChildren.get(tenant);
     if (!child) this.tenantChildren.set(tenant, (child = this.promptChars.labels(tenant)));
     return child;
   }
 
-  inflightFor(provider: string): ReturnType<Gauge<string>['labels']> {
+  inflightFor(provider: string): GaugeSeries {
     let child = this.inflightChildren.get(provider);
     if (!child) this.inflightChildren.set(provider, (child = this.inflight.labels(provider)));
     return child;
