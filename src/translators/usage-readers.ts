@@ -13,8 +13,8 @@ export interface UsageReader {
   fromBody(body: unknown): IRUsage | undefined;
   /**
    * Byte patterns that mark a stream event which may carry usage. Relayed
-   * streams are searched for them with one native `Buffer.lastIndexOf` per
-   * read; only the marked event is ever JSON-parsed.
+   * streams are searched for them from their end, once the stream is over;
+   * only the marked event is ever JSON-parsed.
    */
   readonly usageMarks: readonly Buffer[];
   /** Byte patterns that mark an error the upstream reported inside its stream. */
@@ -122,4 +122,67 @@ const readers: Partial<Record<WireFormat, UsageReader>> = {
 
 export function usageReaderFor(format: WireFormat): UsageReader | undefined {
   return readers[format];
+}
+
+const USAGE_KEY = Buffer.from('"usage"');
+/** OpenAI-style replies end with their usage object: this much of the end is searched for it. */
+const USAGE_TAIL_BYTES = 8192;
+
+function isJsonSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/**
+ * The `"usage": {...}` object near the end of a JSON reply, parsed on its
+ * own (a few hundred bytes) instead of the whole reply; undefined when it is
+ * not there. Inside JSON strings a quote is always escaped, so the bytes
+ * `"usage"` followed by a colon can only be a key.
+ */
+function usageObjectNearEnd(body: Buffer): unknown {
+  const window = body.length > USAGE_TAIL_BYTES ? body.subarray(body.length - USAGE_TAIL_BYTES) : body;
+  const key = window.lastIndexOf(USAGE_KEY);
+  if (key < 0) return undefined;
+  let i = key + USAGE_KEY.length;
+  while (isJsonSpace(window[i])) i++;
+  if (window[i] !== 0x3a) return undefined; // ':'
+  i++;
+  while (isJsonSpace(window[i])) i++;
+  if (window[i] !== 0x7b) return undefined; // '{'
+  const start = i;
+  let depth = 0;
+  let inString = false;
+  for (; i < window.length; i++) {
+    const byte = window[i];
+    if (inString) {
+      if (byte === 0x5c) i++; // a backslash escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b) depth++;
+    else if (byte === 0x7d && --depth === 0) {
+      try {
+        return JSON.parse(window.toString('utf8', start, i + 1)) as unknown;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Usage from a whole non-streamed reply: read from the usage object at its
+ * end when it is there, else from the parsed reply (a reply that is not JSON
+ * has none).
+ */
+export function usageFromReply(reader: UsageReader, body: Buffer): IRUsage | undefined {
+  const near = usageObjectNearEnd(body);
+  if (near !== undefined) {
+    const usage = reader.fromBody({ usage: near });
+    if (usage !== undefined) return usage;
+  }
+  try {
+    return reader.fromBody(JSON.parse(body.toString('utf8')) as unknown);
+  } catch {
+    return undefined;
+  }
 }

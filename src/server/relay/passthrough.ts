@@ -4,6 +4,7 @@ import { UpstreamProtocolError } from '../../errors/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/usage-readers.js';
+import { usageFromReply } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
@@ -126,13 +127,8 @@ export class PassthroughJsonRelay extends Relay {
 
   protected onBodyEnd(): void {
     const body = this.body.buffer();
-    if (this.reader) {
-      try {
-        this.usage = this.reader.fromBody(JSON.parse(body.toString('utf8')) as unknown);
-      } catch {
-        // Not JSON: relayed as it is; usage will be estimated.
-      }
-    }
+    // A reply that is not JSON is relayed as it is; its usage will be estimated.
+    if (this.reader) this.usage = usageFromReply(this.reader, body);
     this.sendComplete(body, 'application/json');
   }
 
