@@ -53,7 +53,13 @@ function isAcceptableContentType(contentType: string | undefined): boolean {
   return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'application/x-www-form-urlencoded' || mediaType === 'text/plain' || mediaType === '';
 }
 
-export async function readJsonObject(req: IncomingMessage, limit: number): Promise<JsonObject> {
+/** A JSON request body: the object, and the bytes it was parsed from. */
+export interface JsonRequestBody {
+  readonly body: JsonObject;
+  readonly raw: Buffer;
+}
+
+export async function readJsonObject(req: IncomingMessage, limit: number): Promise<JsonRequestBody> {
   const contentType = req.headers['content-type'];
   if (!isAcceptableContentType(contentType)) throw new UnsupportedMediaTypeError(contentType ?? '');
   const raw = await readBody(req, limit);
@@ -65,5 +71,5 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
     throw new InvalidJsonError(error instanceof Error ? error.message : 'parse error');
   }
   if (!isJsonObject(parsed)) throw new InvalidRequestError('The request body must be a JSON object.', { code: 'invalid_json' });
-  return parsed;
+  return { body: parsed, raw };
 }

@@ -31,8 +31,15 @@ export interface PreparedCall {
   readonly clientFormat: WireFormat;
   /** The model name the client sent. */
   readonly requestedModel: string;
-  /** The client's body; the forwarder copies what it sends upstream from it. */
-  readonly body: JsonObject;
+  /**
+   * The client's body; the forwarder copies what it sends upstream from it.
+   * A policy that changes the request replaces it with a new object (never
+   * edits it in place): while it is still `client.body`, pass-through sends
+   * the client's own bytes with only the model name spliced in.
+   */
+  body: Readonly<JsonObject>;
+  /** The body as the client sent it: the parsed object and its bytes. */
+  readonly client: { readonly body: Readonly<JsonObject>; readonly raw: Buffer };
   readonly stream: boolean;
   route: ResolvedRoute;
 }

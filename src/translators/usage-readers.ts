@@ -33,6 +33,8 @@ export interface UsageReader {
    * with `stripUsageEvents` (the client gets exactly what it asked for).
    */
   requestStreamUsage?(this: void, body: JsonObject): boolean;
+  /** Whether a streaming request already asks for usage (then `requestStreamUsage` would change nothing). */
+  reportsStreamUsage?(this: void, body: Readonly<JsonObject>): boolean;
   /** Removes the usage-only event from a read (zero-copy slices); undefined when the read has none. */
   stripUsageEvents?(this: void, chunk: Buffer): Buffer[] | undefined;
   /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
@@ -66,6 +68,10 @@ const chatUsage: UsageReader = {
   errorMarks: [Buffer.from('{"error"')],
   fromEvent(event) {
     return this.fromBody(event);
+  },
+  reportsStreamUsage(body) {
+    const options = body['stream_options'];
+    return isJsonObject(options) && options['include_usage'] === true;
   },
   requestStreamUsage(body) {
     const options = body['stream_options'];

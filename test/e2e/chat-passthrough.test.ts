@@ -56,6 +56,21 @@ describe('chat completions pass-through to an OpenAI-compatible upstream', () =>
     expect(sent.body).toMatchObject({ model: 'Qwen/Qwen2.5-Coder-32B-Instruct', top_k: 20, messages: [{ role: 'user', content: 'Hello' }] });
   });
 
+  it("sends the client's own bytes upstream with only the model replaced, and re-serialises when it cannot", async () => {
+    const { upstream, gateway } = await setup((_req, res) => replyJson(res, 200, completion));
+    const post = (body: string): Promise<Response> => fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    // Spacing, key order and number spelling (1.0, a 20-digit seed) survive, as no parse-and-serialise does.
+    const exact = '{ "messages": [{"role":"user","content":"model: \\"coder\\""}],\n  "model": "coder", "temperature": 1.0, "seed": 12345678901234567890 }';
+    expect((await post(exact)).status).toBe(200);
+    expect(upstream.requests[0]!.text).toBe(exact.replace('"model": "coder"', '"model": "Qwen/Qwen2.5-Coder-32B-Instruct"'));
+    // A duplicated model key is never spliced: the upstream gets one model, the one that was routed.
+    expect((await post('{"model":"nope","messages":[{"role":"user","content":"x"}],"model":"coder"}')).status).toBe(200);
+    expect(upstream.requests[1]!.text).toBe('{"model":"Qwen/Qwen2.5-Coder-32B-Instruct","messages":[{"role":"user","content":"x"}]}');
+    // A stream that does not ask for usage gets it asked for, appended to the client's bytes.
+    await (await post('{"model":"coder","stream":true,"messages":[]}')).text();
+    expect(upstream.requests[2]!.text).toBe('{"model":"Qwen/Qwen2.5-Coder-32B-Instruct","stream":true,"messages":[],"stream_options":{"include_usage":true}}');
+  });
+
   it('echoes a caller-supplied x-request-id and passes it upstream', async () => {
     const { upstream, gateway } = await setup((_req, res) => replyJson(res, 200, completion));
     const response = await fetch(`${gateway.url}/v1/chat/completions`, {

@@ -20,6 +20,8 @@ export interface RecordedRequest {
   readonly headers: IncomingHttpHeaders;
   /** The body parsed as JSON, or the raw text when it is not JSON ('' when empty). */
   readonly body: unknown;
+  /** The body exactly as received. */
+  readonly text: string;
 }
 
 export type UpstreamHandler = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
@@ -152,6 +154,7 @@ export async function startOpenAIUpstream(handler: UpstreamHandler = defaultHand
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         headers: req.headers,
+        text: Buffer.concat(chunks).toString('utf8'),
         body: parseBody(Buffer.concat(chunks).toString('utf8')),
       };
       requests.push(recorded);

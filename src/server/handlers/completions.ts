@@ -19,7 +19,8 @@ export interface CompletionsDeps extends ExecuteDeps {
  */
 export function createCompletionsHandler(clientFormat: WireFormat, deps: CompletionsDeps) {
   return async function handleCompletions(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-    const body = await readJsonObject(req, deps.bodyLimitBytes);
+    const client = await readJsonObject(req, deps.bodyLimitBytes);
+    const body = client.body;
     const model = body['model'];
     if (typeof model !== 'string' || model.length === 0) {
       throw new InvalidRequestError("The request needs a 'model' string naming one of the gateway's models (see GET /v1/models).", {
@@ -36,6 +37,7 @@ export function createCompletionsHandler(clientFormat: WireFormat, deps: Complet
       clientFormat,
       requestedModel: model,
       body,
+      client,
       stream: stream === true,
       route: deps.router.resolve(model),
     };
