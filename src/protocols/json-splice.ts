@@ -1,7 +1,7 @@
 import type { JsonValue } from './json.js';
 
 /*
- * Edits to a JSON request body made on its bytes, for the pass-through path:
+ * Edits to a JSON request body made on its text, for the pass-through path:
  * the client's body goes upstream as it came, with only the model name
  * replaced and absent top-level fields appended. Re-serialising a parsed
  * body costs time in proportion to its size (a coding agent's requests are
@@ -18,23 +18,23 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 /** Index just past the string that opens at `open`, or -1 if it never closes. */
-function endOfString(bytes: Buffer, open: number): number {
+function endOfString(text: string, open: number): number {
   let from = open + 1;
   for (;;) {
-    const quote = bytes.indexOf(QUOTE, from);
+    const quote = text.indexOf('"', from);
     if (quote < 0) return -1;
     let backslashes = 0;
-    while (bytes[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
     if (backslashes % 2 === 0) return quote + 1;
     from = quote + 1;
   }
 }
 
-function skipSpace(bytes: Buffer, at: number): number {
+function skipSpace(text: string, at: number): number {
   let i = at;
   for (;;) {
-    const byte = bytes[i];
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return i;
+    const code = text.charCodeAt(i);
+    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) return i;
     i++;
   }
 }
@@ -46,36 +46,36 @@ function skipSpace(bytes: Buffer, at: number): number {
  * duplicated key would let the gateway and the upstream read different
  * values, so it is never spliced.
  */
-function locate(bytes: Buffer, key: string): { start: number; end: number; close: number } | undefined {
-  const keyBytes = Buffer.from(JSON.stringify(key));
+function locate(text: string, key: string): { start: number; end: number; close: number } | undefined {
+  const quotedKey = JSON.stringify(key);
   let depth = 0;
   let found: { start: number; end: number } | undefined;
-  let i = skipSpace(bytes, 0);
-  if (bytes[i] !== OPEN_BRACE) return undefined;
-  while (i < bytes.length) {
-    const byte = bytes[i]!;
-    if (byte === QUOTE) {
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
       const start = i;
-      i = endOfString(bytes, i);
+      i = endOfString(text, i);
       if (i < 0) return undefined;
-      if (depth === 1 && i - start === keyBytes.length && bytes.compare(keyBytes, 0, keyBytes.length, start, i) === 0) {
-        const colon = skipSpace(bytes, i);
-        if (bytes[colon] !== COLON) continue;
+      if (depth === 1 && i - start === quotedKey.length && text.startsWith(quotedKey, start)) {
+        const colon = skipSpace(text, i);
+        if (text.charCodeAt(colon) !== COLON) continue;
         if (found !== undefined) return undefined;
-        const valueStart = skipSpace(bytes, colon + 1);
-        if (bytes[valueStart] !== QUOTE) return undefined;
-        const valueEnd = endOfString(bytes, valueStart);
+        const valueStart = skipSpace(text, colon + 1);
+        if (text.charCodeAt(valueStart) !== QUOTE) return undefined;
+        const valueEnd = endOfString(text, valueStart);
         if (valueEnd < 0) return undefined;
         found = { start: valueStart, end: valueEnd };
         i = valueEnd;
       }
       continue;
     }
-    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
-    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
+    else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       depth--;
       if (depth === 0) {
-        if (found === undefined || bytes[skipSpace(bytes, i + 1)] !== undefined) return undefined;
+        if (found === undefined || skipSpace(text, i + 1) !== text.length) return undefined;
         return { ...found, close: i };
       }
     }
@@ -87,14 +87,13 @@ function locate(bytes: Buffer, key: string): { start: number; end: number; close
 /**
  * The body with the top-level string `key` set to `value` and `append` added
  * as top-level fields (the caller adds only fields the body does not have);
- * undefined when the bytes cannot be edited safely, and the caller
+ * undefined when the text cannot be edited safely, and the caller
  * serialises the parsed body instead.
  */
-export function spliceJsonObject(bytes: Buffer, key: string, value: string, append: ReadonlyArray<readonly [string, JsonValue]>): Buffer | undefined {
-  const at = locate(bytes, key);
+export function spliceJsonObject(text: string, key: string, value: string, append: ReadonlyArray<readonly [string, JsonValue]>): string | undefined {
+  const at = locate(text, key);
   if (at === undefined) return undefined;
-  const parts = [bytes.subarray(0, at.start), Buffer.from(JSON.stringify(value)), bytes.subarray(at.end, at.close)];
-  if (append.length > 0) parts.push(Buffer.from(append.map(([name, field]) => `,${JSON.stringify(name)}:${JSON.stringify(field)}`).join('')));
-  parts.push(bytes.subarray(at.close));
-  return Buffer.concat(parts);
+  let extra = '';
+  for (const [name, field] of append) extra += `,${JSON.stringify(name)}:${JSON.stringify(field)}`;
+  return text.slice(0, at.start) + JSON.stringify(value) + text.slice(at.end, at.close) + extra + text.slice(at.close);
 }

@@ -53,10 +53,10 @@ function isAcceptableContentType(contentType: string | undefined): boolean {
   return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'application/x-www-form-urlencoded' || mediaType === 'text/plain' || mediaType === '';
 }
 
-/** A JSON request body: the object, and the bytes it was parsed from. */
+/** A JSON request body: the object, and the text it was parsed from. */
 export interface JsonRequestBody {
   readonly body: JsonObject;
-  readonly raw: Buffer;
+  readonly text: string;
 }
 
 export async function readJsonObject(req: IncomingMessage, limit: number): Promise<JsonRequestBody> {
@@ -64,12 +64,13 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
   if (!isAcceptableContentType(contentType)) throw new UnsupportedMediaTypeError(contentType ?? '');
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw new InvalidRequestError('The request body is empty. Send a JSON object.', { code: 'invalid_json' });
+  const text = raw.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new InvalidJsonError(error instanceof Error ? error.message : 'parse error');
   }
   if (!isJsonObject(parsed)) throw new InvalidRequestError('The request body must be a JSON object.', { code: 'invalid_json' });
-  return { body: parsed, raw };
+  return { body: parsed, text };
 }

@@ -30,17 +30,17 @@ class UnsupportedTranslationError extends GatewayError {
  * The body sent upstream when the formats match: the client's own, with the
  * upstream model name, the provider's request defaults under the client's
  * fields, and usage reporting asked for in streams. Spliced into the
- * client's bytes when the body is unchanged since it arrived (see
+ * client's text when the body is unchanged since it arrived (see
  * json-splice.ts), serialised from the object otherwise.
  */
-function passthroughBody(call: PreparedCall, deployment: Deployment, reader: UsageReader | undefined): { body: string | Buffer; injectedUsage: boolean } {
+function passthroughBody(call: PreparedCall, deployment: Deployment, reader: UsageReader | undefined): { body: string; injectedUsage: boolean } {
   const defaults = deployment.provider.requestDefaults;
   const wantsUsage = call.stream && reader?.requestStreamUsage !== undefined && reader.reportsStreamUsage?.(call.body) !== true;
   if (call.body === call.client.body && (!wantsUsage || call.body['stream_options'] === undefined)) {
     const append: Array<readonly [string, JsonValue]> = [];
     for (const key of Object.keys(defaults)) if (!(key in call.body)) append.push([key, defaults[key]!]);
     if (wantsUsage) append.push(['stream_options', { include_usage: true }]);
-    const spliced = spliceJsonObject(call.client.raw, 'model', deployment.model, append);
+    const spliced = spliceJsonObject(call.client.text, 'model', deployment.model, append);
     if (spliced !== undefined) return { body: spliced, injectedUsage: wantsUsage };
   }
   const body: JsonObject = { ...defaults, ...call.body, model: deployment.model };

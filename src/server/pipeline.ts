@@ -35,11 +35,11 @@ export interface PreparedCall {
    * The client's body; the forwarder copies what it sends upstream from it.
    * A policy that changes the request replaces it with a new object (never
    * edits it in place): while it is still `client.body`, pass-through sends
-   * the client's own bytes with only the model name spliced in.
+   * the client's own text with only the model name spliced in.
    */
   body: Readonly<JsonObject>;
-  /** The body as the client sent it: the parsed object and its bytes. */
-  readonly client: { readonly body: Readonly<JsonObject>; readonly raw: Buffer };
+  /** The body as the client sent it: the parsed object and its text. */
+  readonly client: { readonly body: Readonly<JsonObject>; readonly text: string };
   readonly stream: boolean;
   route: ResolvedRoute;
 }

@@ -6,7 +6,7 @@ export interface UpstreamRequestSpec {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | Buffer | null;
+  readonly body: string | null;
   /** Until response headers arrive. */
   readonly firstByteTimeoutMs: number;
   /** Between two body reads. */

@@ -5,11 +5,11 @@ import { spliceJsonObject } from '../../src/protocols/json-splice.js';
 const codexRequest = (JSON.parse(readFileSync(new URL('../../../shared/codex/exec-request.json', import.meta.url), 'utf8')) as { body: unknown }).body;
 
 function splice(text: string, value: string, append: Array<readonly [string, unknown]> = []): unknown {
-  const out = spliceJsonObject(Buffer.from(text), 'model', value, append as Array<readonly [string, never]>);
-  return out === undefined ? undefined : JSON.parse(out.toString('utf8'));
+  const out = spliceJsonObject(text, 'model', value, append as Array<readonly [string, never]>);
+  return out === undefined ? undefined : JSON.parse(out);
 }
 
-describe('spliceJsonObject: editing a request body on its bytes', () => {
+describe('spliceJsonObject: editing a request body on its text', () => {
   it('replaces the top-level model and appends fields, leaving everything else as sent', () => {
     const text = ' {"messages":[{"role":"user","content":"model \\"x\\" {[ \\\\"}],"model" : "alias","stream":true}\n';
     expect(splice(text, 'upstream/model"1', [['temperature', 0.2], ['stream_options', { include_usage: true }]])).toEqual({
@@ -23,9 +23,9 @@ describe('spliceJsonObject: editing a request body on its bytes', () => {
 
   it('keeps the exact bytes of a real Codex request apart from the model', () => {
     const text = JSON.stringify(codexRequest, null, 1);
-    const out = spliceJsonObject(Buffer.from(text), 'model', 'gpt-5', [])!;
-    expect(JSON.parse(out.toString('utf8'))).toEqual({ ...(codexRequest as object), model: 'gpt-5' });
-    expect(out.length).toBe(Buffer.byteLength(text) - Buffer.byteLength('"gpt-oss:20b"') + Buffer.byteLength('"gpt-5"'));
+    const out = spliceJsonObject(text, 'model', 'gpt-5', [])!;
+    expect(JSON.parse(out)).toEqual({ ...(codexRequest as object), model: 'gpt-5' });
+    expect(out).toBe(text.replace('"model": "gpt-oss:20b"', '"model": "gpt-5"'));
   });
 
   it('ignores nested "model" keys and string values that spell the key', () => {
