@@ -176,16 +176,23 @@ function usageObjectNearEnd(body: Buffer): unknown {
 }
 
 /**
+ * Usage from the usage object near the end of a reply or of one stream event
+ * (OpenAI's Chat and Responses objects put it last, or nearly); undefined when
+ * it is not found there, and the caller parses the whole JSON.
+ */
+export function usageNearEnd(reader: UsageReader, bytes: Buffer): IRUsage | undefined {
+  const near = usageObjectNearEnd(bytes);
+  return near === undefined ? undefined : reader.fromBody({ usage: near });
+}
+
+/**
  * Usage from a whole non-streamed reply: read from the usage object at its
  * end when it is there, else from the parsed reply (a reply that is not JSON
  * has none).
  */
 export function usageFromReply(reader: UsageReader, body: Buffer): IRUsage | undefined {
-  const near = usageObjectNearEnd(body);
-  if (near !== undefined) {
-    const usage = reader.fromBody({ usage: near });
-    if (usage !== undefined) return usage;
-  }
+  const usage = usageNearEnd(reader, body);
+  if (usage !== undefined) return usage;
   try {
     return reader.fromBody(JSON.parse(body.toString('utf8')) as unknown);
   } catch {

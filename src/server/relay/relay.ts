@@ -57,6 +57,8 @@ export abstract class Relay implements UpstreamSink {
   private upstreamHead: UpstreamHead | undefined;
   private committedAt: number | undefined;
   private pausedForDrain = false;
+  /** The response is corked until the end of the current tick (see write). */
+  private corked = false;
   private ended = false;
   private bodyStarted = false;
   private upstreamStartedAt = 0;
@@ -180,6 +182,13 @@ export abstract class Relay implements UpstreamSink {
   protected write(text: string | Buffer): void {
     if (text.length === 0) return;
     this.check?.observe(text);
+    if (!this.corked) {
+      // Writes of one tick leave in one syscall: the last read of a stream and its end (the
+      // chunked terminator) usually arrive together, and would otherwise be two sends.
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(this.uncork);
+    }
     if (!this.res.write(text) && !this.pausedForDrain) {
       this.pausedForDrain = true;
       this.call?.pause();
@@ -217,6 +226,12 @@ export abstract class Relay implements UpstreamSink {
     }
     this.settle({ kind: 'failed', committed, error, upstreamHeaders: this.upstreamHead?.headers });
   }
+
+  /** Sends what the current tick wrote. end() uncorks fully; uncorking an uncorked response does nothing. */
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.res.uncork();
+  };
 
   private readonly onDrain = (): void => {
     if (!this.pausedForDrain) return;

@@ -2,6 +2,7 @@ import { SseParser } from '../../framing/index.js';
 import type { IRUsage } from '../../ir/index.js';
 import { readUpstreamErrorBody } from '../../upstream/classify.js';
 import type { UsageReader } from '../../translators/usage-readers.js';
+import { usageNearEnd } from '../../translators/usage-readers.js';
 import type { ChunkLog } from './chunk-log.js';
 
 export interface StreamErrorEvent {
@@ -83,6 +84,9 @@ export class UsageSniffer {
 
   private usageOf(line: Buffer): IRUsage | undefined {
     if (!containsAny(line, this.reader.usageMarks)) return undefined;
+    // A Responses terminal event carries the whole response: parse only its usage object when it can be found.
+    const near = usageNearEnd(this.reader, line);
+    if (near !== undefined) return near;
     try {
       return this.reader.fromEvent(JSON.parse(dataOf(line)) as unknown);
     } catch {
