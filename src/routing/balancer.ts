@@ -84,6 +84,8 @@ function leastInFlightOrder<T extends BalanceCandidate>(items: readonly T[], loa
 }
 
 export function orderDeployments<T extends BalanceCandidate>(candidates: readonly T[], options: OrderOptions<T>): DeploymentOrder<T> {
+  // Most routes have one deployment: nothing to balance, no order to build.
+  if (candidates.length === 1) return { deployments: candidates, allOpen: !options.health(candidates[0]!).available };
   const healths = candidates.map((candidate) => options.health(candidate));
   // Stable: equal priorities keep their route order.
   const byPriority = candidates.map((candidate, index) => ({ candidate, index })).sort((a, b) => a.candidate.priority - b.candidate.priority);

@@ -12,37 +12,34 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(new PayloadTooLargeError(limit));
   return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
+    // Listeners are left in place once settled (they ignore what follows): the request is over
+    // either way, and removing four listeners costs more than leaving them.
+    let settled = false;
+    let first: Buffer | undefined;
+    let parts: Buffer[] | undefined;
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.resume();
-        reject(new PayloadTooLargeError(limit));
-        return;
-      }
-      parts.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
       reject(error);
     };
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAbort);
-    };
-    const onAbort = (): void => onError(new Error('client aborted the request body'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAbort);
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > limit) {
+        fail(new PayloadTooLargeError(limit));
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (parts ??= [first]).push(chunk);
+    });
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(parts !== undefined ? Buffer.concat(parts, size) : (first ?? Buffer.alloc(0)));
+    });
+    req.once('error', fail);
+    req.once('aborted', () => fail(new Error('client aborted the request body')));
   });
 }
 
