@@ -72,6 +72,15 @@ describe('UsageSniffer on raw relayed bytes', () => {
     expect(strip(Buffer.from('data: {"choices":[{"delta":{}}]}\n\n'))).toBeUndefined();
   });
 
+  it('reads the final events of CRLF streams and of streams with comments and trailing blank lines', () => {
+    const crlf = chat.replaceAll('\n', '\r\n');
+    for (const parts of splitsAt(crlf).filter((_, i) => i % 7 === 0)) expect(sniff('openai-chat', parts).ending().usage?.promptTokens).toBe(11);
+    const noisy = responses + ': keep-alive\n\n\n\n';
+    const ending = sniff('openai-responses', [Buffer.from(noisy)]).ending();
+    expect(ending.sawTerminal).toBe(true);
+    expect(ending.usage?.reasoningTokens).toBe(2);
+  });
+
   it('reads a final event far longer than the first search window, split over many reads', () => {
     const text = 'x'.repeat(300_000);
     const big = responses.replace('"status":"completed",', `"status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"${text}"}]}],`);

@@ -50,7 +50,8 @@ export class UsageSniffer {
     private readonly reader: UsageReader,
     private readonly log: ChunkLog,
   ) {
-    this.marks = [...reader.usageMarks, ...reader.errorMarks, ...(reader.terminalMarks ?? [])];
+    const all = [...reader.usageMarks, ...reader.errorMarks, ...(reader.terminalMarks ?? [])];
+    this.marks = all.filter((mark, i) => all.findIndex((other) => other.equals(mark)) === i);
   }
 
   /** Feeds a read while the stream has not started; frames only up to the end of the first event. */
@@ -114,6 +115,11 @@ function lastMarkedLine(log: ChunkLog, marks: readonly Buffer[], skip: number): 
     const size = Math.min(WINDOWS[w] ?? available, available);
     const whole = size === available;
     const window = log.tail(size + skip).subarray(0, size);
+    if (w === 0) {
+      // The marked line is nearly always one of the last few: look at those alone first.
+      const near = markedLineNearEnd(window, marks, whole);
+      if (near !== undefined) return { line: near.line, fromEnd: skip + size - near.start };
+    }
     let at = -1;
     for (const mark of marks) at = Math.max(at, window.lastIndexOf(mark));
     if (at >= 0) {
@@ -125,6 +131,25 @@ function lastMarkedLine(log: ChunkLog, marks: readonly Buffer[], skip: number): 
       }
     } else if (whole) return undefined;
   }
+}
+
+/** How many lines from the end `markedLineNearEnd` looks at (a Chat stream ends with the usage event, a blank line, `data: [DONE]`, a blank line). */
+const NEAR_END_LINES = 6;
+
+/** The last marked line among the window's last few whole lines; undefined when none of them has a mark (the caller searches wider). */
+function markedLineNearEnd(window: Buffer, marks: readonly Buffer[], whole: boolean): { line: Buffer; start: number } | undefined {
+  let end = window.length;
+  for (let n = 0; n < NEAR_END_LINES && end > 0; n++) {
+    const start = window.lastIndexOf(LF, end - 1) + 1;
+    if (start === 0 && !whole) return undefined;
+    if (end - start > 1) {
+      const line = window.subarray(start, end);
+      for (const mark of marks) if (line.includes(mark)) return { line, start };
+    }
+    end = start - 1;
+    if (end <= 0) return undefined;
+  }
+  return undefined;
 }
 
 function dataOf(line: Buffer): string {
