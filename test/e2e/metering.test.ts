@@ -90,6 +90,8 @@ describe('metering: tokens, cost and the usage ledger', () => {
     expect(aborted.costUsd).toBeCloseTo((aborted.promptTokens * 1 + aborted.completionTokens * 2) / 1e6, 12);
     expect(value(text, 'llm_usage_estimated_total{provider="slow",model="trickle"}')).toBe(1);
     expect(value(text, 'llm_requests_total{provider="slow",model="trickle",tenant="default",status="cancelled"}')).toBe(1);
+    // The abandoned exchange is in the HTTP histogram too, as 499.
+    expect(value(text, 'http_request_duration_seconds_count{method="POST",route="/v1/chat/completions",status_code="499"}')).toBe(1);
 
     expect(value(text, 'llm_estimated_cost_usd{tenant="default"}')).toBeCloseTo(costTotal + aborted.costUsd, 12);
     const totals = await gateway.ledger.dailyTotals(new Date().toISOString().slice(0, 10));
