@@ -58,7 +58,7 @@ function locate(text: string, key: string): { start: number; end: number; close:
       const start = i;
       i = endOfString(text, i);
       if (i < 0) return undefined;
-      if (depth === 1 && i - start === quotedKey.length && text.startsWith(quotedKey, start)) {
+      if (depth === 1 && i - start === quotedKey.length && text.slice(start, i) === quotedKey) {
         const colon = skipSpace(text, i);
         if (text.charCodeAt(colon) !== COLON) continue;
         if (found !== undefined) return undefined;

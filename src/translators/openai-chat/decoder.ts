@@ -5,6 +5,7 @@ import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import type { StreamDecoder } from '../types.js';
 import { ThinkTagSplitter } from '../shared/think-tags.js';
+import { ContentChunkTemplate } from './content-template.js';
 import { usageFromChat } from './usage.js';
 
 const enum State {
@@ -56,6 +57,10 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** Per tool-call index: whether its id and name were already emitted (some servers repeat them). */
   private readonly toolCallOpened: boolean[] = [];
   private lastToolIndex = -1;
+  /** The bytes around the text of this stream's plain text chunks (see content-template.ts). */
+  private template: ContentChunkTemplate | undefined;
+
+  constructor(private readonly options: { readonly templates?: boolean } = {}) {}
 
   push(bytes: Uint8Array): IRChunk[] {
     const out: IRChunk[] = [];
@@ -117,6 +122,14 @@ export class ChatStreamDecoder implements StreamDecoder {
       this.state = State.Done;
       return;
     }
+    if (this.template !== undefined && !this.finished) {
+      const content = this.template.match(data);
+      if (content !== undefined) {
+        // Exactly what parsing the chunk whole would do with it.
+        if (content !== '') this.think.push(content, out);
+        return;
+      }
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -134,6 +147,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       return;
     }
     this.chunk(parsed, out);
+    if (this.options.templates !== false && this.state === State.Open) this.template = ContentChunkTemplate.learn(data, parsed) ?? this.template;
   }
 
   /** `{"error": {...}}` mid-stream, as OpenAI, vLLM and llama.cpp send it. */
