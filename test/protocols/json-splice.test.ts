@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { spliceJsonObject } from '../../src/protocols/json-splice.js';
 
-const codexRequest = (JSON.parse(readFileSync(new URL('../../../shared/codex/exec-request.json', import.meta.url), 'utf8')) as { body: unknown }).body;
+const codexRequest = (JSON.parse(readFileSync(new URL('../fixtures/responses/codex/exec-request.json', import.meta.url), 'utf8')) as { body: unknown }).body;
 
 function splice(text: string, value: string, append: Array<readonly [string, unknown]> = []): unknown {
   const out = spliceJsonObject(text, 'model', value, append as Array<readonly [string, never]>);
