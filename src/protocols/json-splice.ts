@@ -1,3 +1,4 @@
+import { endOfJsonString } from './json-scan.js';
 import type { JsonValue } from './json.js';
 
 /*
@@ -10,25 +11,11 @@ import type { JsonValue } from './json.js';
  */
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-
-/** Index just past the string that opens at `open`, or -1 if it never closes. */
-function endOfString(text: string, open: number): number {
-  let from = open + 1;
-  for (;;) {
-    const quote = text.indexOf('"', from);
-    if (quote < 0) return -1;
-    let backslashes = 0;
-    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return quote + 1;
-    from = quote + 1;
-  }
-}
 
 function skipSpace(text: string, at: number): number {
   let i = at;
@@ -56,7 +43,7 @@ function locate(text: string, key: string): { start: number; end: number; close:
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
       const start = i;
-      i = endOfString(text, i);
+      i = endOfJsonString(text, i);
       if (i < 0) return undefined;
       if (depth === 1 && i - start === quotedKey.length && text.slice(start, i) === quotedKey) {
         const colon = skipSpace(text, i);
@@ -64,7 +51,7 @@ function locate(text: string, key: string): { start: number; end: number; close:
         if (found !== undefined) return undefined;
         const valueStart = skipSpace(text, colon + 1);
         if (text.charCodeAt(valueStart) !== QUOTE) return undefined;
-        const valueEnd = endOfString(text, valueStart);
+        const valueEnd = endOfJsonString(text, valueStart);
         if (valueEnd < 0) return undefined;
         found = { start: valueStart, end: valueEnd };
         i = valueEnd;

@@ -3,6 +3,8 @@ import { NdjsonLineTooLargeError, NdjsonParser } from '../../framing/ndjson.js';
 import type { IRChunk, IRFinishReason } from '../../ir/index.js';
 import type { StreamDecoder } from '../types.js';
 import { ThinkTagSplitter } from '../shared/think-tags.js';
+import type { Hole } from '../shared/line-template.js';
+import { LineTemplate, uniqueStringValue } from '../shared/line-template.js';
 
 export interface OllamaStreamDecoderOptions {
   /** Response and tool call ids; default `chatcmpl-<random>` and `call_<random>`. */
@@ -11,6 +13,8 @@ export interface OllamaStreamDecoderOptions {
   readonly now?: () => number;
   /** Largest accepted NDJSON line; default 16 MiB. */
   readonly maxLineBytes?: number;
+  /** Read text lines through a learned template (see shared/line-template.ts); default true. */
+  readonly templates?: boolean;
 }
 
 type Phase =
@@ -43,6 +47,35 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Which field of a text-only line carries its text. */
+type TextField = 'content' | 'thinking';
+
+/**
+ * A template (see shared/line-template.ts) from a line that was parsed whole
+ * and carries only text or only thinking: not done, no error, a message whose
+ * other fields are the role, empty strings or null. `created_at`, a new
+ * timestamp on every line and read only from the first, is an ignored hole.
+ */
+function learnLineTemplate(line: string, value: Json): { template: LineTemplate; field: TextField } | undefined {
+  if (value.done !== false || (value.error !== undefined && value.error !== null)) return undefined;
+  const message = value.message;
+  if (!isObject(message)) return undefined;
+  let field: TextField | undefined;
+  for (const [key, entry] of Object.entries(message)) {
+    if (key === 'role' || entry === null || entry === '') continue;
+    if ((key !== 'content' && key !== 'thinking') || typeof entry !== 'string' || field !== undefined) return undefined;
+    field = key;
+  }
+  if (field === undefined) return undefined;
+  const open = uniqueStringValue(line, field);
+  if (open < 0) return undefined;
+  const holes: Hole[] = [{ open, keep: true }];
+  const createdAt = uniqueStringValue(line, 'created_at');
+  if (createdAt >= 0) holes.push({ open: createdAt, keep: false });
+  const template = LineTemplate.learn(line, holes, message[field] as string);
+  return template === undefined ? undefined : { template, field };
+}
+
 /**
  * Ollama `/api/chat` NDJSON stream -> IR chunks.
  *
@@ -62,12 +95,15 @@ export class OllamaStreamDecoder implements StreamDecoder {
   private readonly now: () => number;
   private readonly tags = new ThinkTagSplitter();
   private phase: Phase = 'waiting';
+  private template: { readonly template: LineTemplate; readonly field: TextField } | undefined;
+  private readonly templates: boolean;
   private nextToolIndex = 0;
 
   constructor(options: OllamaStreamDecoderOptions = {}) {
     this.parser = new NdjsonParser(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes });
     this.newId = options.newId ?? defaultId;
     this.now = options.now ?? Date.now;
+    this.templates = options.templates !== false;
   }
 
   push(bytes: Uint8Array): IRChunk[] {
@@ -107,6 +143,17 @@ export class OllamaStreamDecoder implements StreamDecoder {
   }
 
   private handleLine(line: string, out: IRChunk[], unterminated: boolean): void {
+    if (this.template !== undefined && this.phase === 'streaming') {
+      const text = this.template.template.match(line);
+      if (text !== undefined) {
+        // Exactly what parsing the line whole would do with it.
+        if (text !== '') {
+          if (this.template.field === 'content') this.tags.push(text, out);
+          else out.push({ type: 'reasoning', delta: text });
+        }
+        return;
+      }
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -142,6 +189,7 @@ export class OllamaStreamDecoder implements StreamDecoder {
       if (!this.handleMessage(message, out)) return;
     }
     if (value.done === true) this.finish(value, out);
+    else if (this.templates && this.phase === 'streaming') this.template = learnLineTemplate(line, value) ?? this.template;
   }
 
   /** Returns false when the message was malformed (an error was emitted). */

@@ -5,7 +5,8 @@ import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import type { StreamDecoder } from '../types.js';
 import { ThinkTagSplitter } from '../shared/think-tags.js';
-import { ContentChunkTemplate } from './content-template.js';
+import type { LineTemplate } from '../shared/line-template.js';
+import { learnContentTemplate } from './content-template.js';
 import { usageFromChat } from './usage.js';
 
 const enum State {
@@ -57,8 +58,8 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** Per tool-call index: whether its id and name were already emitted (some servers repeat them). */
   private readonly toolCallOpened: boolean[] = [];
   private lastToolIndex = -1;
-  /** The bytes around the text of this stream's plain text chunks (see content-template.ts). */
-  private template: ContentChunkTemplate | undefined;
+  /** The text around the content of this stream's text chunks (see shared/line-template.ts). */
+  private template: LineTemplate | undefined;
 
   constructor(private readonly options: { readonly templates?: boolean } = {}) {}
 
@@ -147,7 +148,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       return;
     }
     this.chunk(parsed, out);
-    if (this.options.templates !== false && this.state === State.Open) this.template = ContentChunkTemplate.learn(data, parsed) ?? this.template;
+    if (this.options.templates !== false && this.state === State.Open) this.template = learnContentTemplate(data, parsed) ?? this.template;
   }
 
   /** `{"error": {...}}` mid-stream, as OpenAI, vLLM and llama.cpp send it. */

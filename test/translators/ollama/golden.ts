@@ -10,17 +10,18 @@ export function readFixture(name: string): Uint8Array {
 }
 
 /** A decoder with deterministic ids and clock, so replays compare exactly. */
-export function testDecoder(): OllamaStreamDecoder {
+export function testDecoder(options: { readonly templates?: boolean } = {}): OllamaStreamDecoder {
   let calls = 0;
   return new OllamaStreamDecoder({
+    ...options,
     newId: (kind) => (kind === 'response' ? 'chatcmpl-test' : `call_gen_${calls++}`),
     now: () => 1_700_000_000_000,
   });
 }
 
 /** Feeds `bytes` cut at `cuts` (sorted offsets) and returns every chunk, end() included. */
-export function decodeSplit(bytes: Uint8Array, cuts: readonly number[]): IRChunk[] {
-  const decoder = testDecoder();
+export function decodeSplit(bytes: Uint8Array, cuts: readonly number[], options: { readonly templates?: boolean } = {}): IRChunk[] {
+  const decoder = testDecoder(options);
   const out: IRChunk[] = [];
   let start = 0;
   for (const cut of [...cuts, bytes.length]) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IRChunk } from '../../../src/ir/index.js';
-import { ContentChunkTemplate } from '../../../src/translators/openai-chat/content-template.js';
+import { learnContentTemplate } from '../../../src/translators/openai-chat/content-template.js';
 import { ChatStreamDecoder } from '../../../src/translators/openai-chat/index.js';
 import type { RandomSource } from '../../../src/util/random.js';
 import { FIXTURES, fixtureBytes, mulberry32, randomSplit } from './fixtures.js';
@@ -66,13 +66,18 @@ describe('Chat content templates: the same IR as parsing every chunk whole', () 
 
   it('reads the text of a matching chunk and refuses one that differs anywhere else', () => {
     const plain = (content: string, extra = ''): string => `{"id":"c","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}],"usage":null${extra}}`;
-    const template = ContentChunkTemplate.learn(plain('a'), JSON.parse(plain('a')) as never)!;
+    const template = learnContentTemplate(plain('a'), JSON.parse(plain('a')) as never)!;
     expect(template.match(plain('b "quoted" \\ é'))).toBe('b "quoted" \\ é');
-    expect(template.match(plain('padded', ',"obfuscation":"xyz"'))).toBe('padded');
     expect(template.match(plain('x').replace('"id":"c"', '"id":"d"'))).toBeUndefined();
     expect(template.match(plain('x').replace('null}],', '"stop"}],'))).toBeUndefined();
     expect(template.match(plain('x', ',"more":1'))).toBeUndefined();
     expect(template.match(plain('x').replace('"x"', '"x\u0001"'))).toBeUndefined();
-    expect(ContentChunkTemplate.learn(plain('a', ',"x":{"content":"b"}'), JSON.parse(plain('a', ',"x":{"content":"b"}')) as never)).toBeUndefined();
+    expect(learnContentTemplate(plain('a', ',"x":{"content":"b"}'), JSON.parse(plain('a', ',"x":{"content":"b"}')) as never)).toBeUndefined();
+    // OpenAI's padding field may differ from chunk to chunk; it must still be a valid string.
+    const padded = learnContentTemplate(plain('a', ',"obfuscation":"Qx"'), JSON.parse(plain('a', ',"obfuscation":"Qx"')) as never)!;
+    expect(padded.match(plain('next', ',"obfuscation":"longer padding"'))).toBe('next');
+    expect(padded.match(plain('next', ',"obfuscation":""'))).toBe('next');
+    expect(padded.match(plain('next', ',"obfuscation":"bad\u0002"'))).toBeUndefined();
+    expect(padded.match(plain('next'))).toBeUndefined();
   });
 });
