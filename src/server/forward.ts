@@ -38,7 +38,7 @@ function passthroughBody(call: PreparedCall, deployment: Deployment, reader: Usa
   const wantsUsage = call.stream && reader?.requestStreamUsage !== undefined && reader.reportsStreamUsage?.(call.body) !== true;
   if (call.body === call.client.body && (!wantsUsage || call.body['stream_options'] === undefined)) {
     const append: Array<readonly [string, JsonValue]> = [];
-    for (const key of Object.keys(defaults)) if (!(key in call.body)) append.push([key, defaults[key]!]);
+    for (const key of Object.keys(defaults)) if (!Object.hasOwn(call.body, key)) append.push([key, defaults[key]!]);
     if (wantsUsage) append.push(['stream_options', { include_usage: true }]);
     const spliced = spliceJsonObject(call.client.text, 'model', deployment.model, append);
     if (spliced !== undefined) return { body: spliced, injectedUsage: wantsUsage };
@@ -48,7 +48,7 @@ function passthroughBody(call: PreparedCall, deployment: Deployment, reader: Usa
   return { body: JSON.stringify(body), injectedUsage };
 }
 
-/** The same headers as flat name/value pairs, the form writeHead takes without copying. */
+/** The headers of a relayed attempt's response, as flat name/value pairs: the form writeHead takes without copying (responseHeaders is the same as an object, for error responses). */
 function responseHeaderList(call: PreparedCall, deployment: Deployment, attempts: number): string[] {
   return ['x-request-id', call.ctx.requestId, 'x-tollgate-provider', deployment.provider.name, 'x-tollgate-model', deployment.model, 'x-tollgate-attempts', String(attempts)];
 }

@@ -165,7 +165,6 @@ export abstract class Relay implements UpstreamSink {
     return this.ended;
   }
 
-
   protected get isCommitted(): boolean {
     return this.committedAt !== undefined;
   }
@@ -183,8 +182,8 @@ export abstract class Relay implements UpstreamSink {
     if (text.length === 0) return;
     this.check?.observe(text);
     if (!this.corked) {
-      // Writes of one tick leave in one syscall: the last read of a stream and its end (the
-      // chunked terminator) usually arrive together, and would otherwise be two sends.
+      // Writes made in one tick leave in one send: the reads held until the commit point, a
+      // terminal error and the stream's end, a read and the end when both arrive at once.
       this.corked = true;
       this.res.cork();
       process.nextTick(this.uncork);
