@@ -71,6 +71,22 @@ describe('chat completions pass-through to an OpenAI-compatible upstream', () =>
     expect(upstream.requests[2]!.text).toBe('{"model":"Qwen/Qwen2.5-Coder-32B-Instruct","stream":true,"messages":[],"stream_options":{"include_usage":true}}');
   });
 
+  it("puts the provider's request defaults under the client's fields, appended to the client's own bytes", async () => {
+    const upstream = await startOpenAIUpstream((_req, res) => replyJson(res, 200, completion));
+    cleanups.push(() => upstream.close());
+    const gateway = await startTestGateway(
+      config(
+        [provider({ name: 'vllm', kind: 'openai-compatible', baseUrl: upstream.url, requestDefaults: { temperature: 0.1, top_p: 0.9, chat_template_kwargs: { enable_thinking: false } } })],
+        [model('coder', ['vllm/qwen'])],
+      ),
+    );
+    cleanups.push(() => gateway.close());
+    const sent = '{"model":"coder","temperature":1.0,"messages":[{"role":"user","content":"hi"}]}';
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sent });
+    expect(response.status).toBe(200);
+    expect(upstream.requests[0]!.text).toBe('{"model":"qwen","temperature":1.0,"messages":[{"role":"user","content":"hi"}],"top_p":0.9,"chat_template_kwargs":{"enable_thinking":false}}');
+  });
+
   it('echoes a caller-supplied x-request-id and passes it upstream', async () => {
     const { upstream, gateway } = await setup((_req, res) => replyJson(res, 200, completion));
     const response = await fetch(`${gateway.url}/v1/chat/completions`, {
