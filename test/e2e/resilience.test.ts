@@ -168,6 +168,24 @@ describe('streams: no retry after the first byte', () => {
     expect(faulty.requests).toBe(1);
   });
 
+  it('a stream that keeps trickling past the total timeout is ended with a timeout error', async () => {
+    // Each event arrives well within the idle timeout; the exchange as a whole outlives its total.
+    const faulty = await startFaultyServer({ kind: 'drip', first: frame({ role: 'assistant', content: 'first' }), next: frame({ content: '.' }), intervalMs: 50 });
+    cleanups.push(() => faulty.close());
+    const { gateway } = await gatewayWith(single(faulty.url, { timeouts: { connectMs: 1_000, firstByteMs: 1_000, idleMs: 1_000, totalMs: 400 } }));
+    const started = performance.now();
+    const result = await chat(gateway, { stream: true });
+    const elapsed = performance.now() - started;
+    expect(result.text).toContain('"content":"first"');
+    expect(result.text).toContain('"content":"."');
+    expect(result.text).toContain('upstream_timeout');
+    expect(result.text).toMatch(/total/);
+    expect(result.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(350);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(faulty.requests).toBe(1);
+  });
+
   it('an error as the very first event of a stream is still retried (peek before commit)', async () => {
     let calls = 0;
     const server = await upstream((_req, res) => {
