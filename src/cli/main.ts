@@ -93,7 +93,14 @@ async function serve(
   validateStreams: boolean,
 ): Promise<number> {
   const log = createLogger(config.logging);
-  const gateway = await startGateway(config, { log, host: listen.host, port: listen.port, validateStreams });
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway(config, { log, host: listen.host, port: listen.port, validateStreams });
+  } catch (error) {
+    // What was logged before the failure (provider warnings) must not stay in the buffer.
+    log.flush();
+    throw error;
+  }
   log.info(
     { url: gateway.url, config: config.source, models: gateway.router.advertisedNames(), providers: config.providers.map((p) => `${p.name} (${p.kind})`) },
     `Tollgate listening on ${gateway.url}/v1`,
@@ -115,6 +122,7 @@ async function serve(
         },
         (error: unknown) => {
           log.error({ err: error }, 'shutdown failed');
+          log.flush();
           resolve(1);
         },
       );
