@@ -34,8 +34,9 @@ export interface StreamEnding {
  * started: the SSE parser frames only the stream's opening, until its first
  * event is whole (the peek before commit). The usage, error and terminal
  * events come last in every format, so they are read from the end of the
- * stream's bytes (the relay's ChunkLog) when it is over: a few native byte
- * searches over its last kilobytes, and one JSON parse of the line found.
+ * stream's bytes (the relay's ChunkLog) when it is over: a look at its last
+ * few lines (wider native searches only when they hold no mark), and one JSON
+ * parse of the usage object found.
  */
 export class UsageSniffer {
   private parser: SseParser | undefined = new SseParser();
