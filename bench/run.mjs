@@ -260,6 +260,8 @@ async function main() {
   const startedAt = new Date();
   const wrk = findWrk();
   const machineAtStart = wrk === undefined ? undefined : machineInfo(wrk);
+  // Taken before the run: the code measured is the code checked out when it started.
+  const measuredRevision = revision();
   if (wrk === undefined) throw new Error('wrk is not installed: `apt-get install wrk` (or set WRK=/path/to/wrk).');
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('Tollgate is not built: run `npm run build` (npm run bench does it for you).');
   mkdirSync(RESULTS, { recursive: true });
@@ -278,7 +280,7 @@ async function main() {
     const memory = args['no-memory'] ? [] : await memoryChecks(procs, workDir);
     result = {
       startedAt: startedAt.toISOString(),
-      revision: revision(),
+      revision: measuredRevision,
       loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
       elapsedS: 0,
       machine: machineAtStart,
