@@ -1,4 +1,4 @@
-import { endOfJsonString } from './json-scan.js';
+import { endOfJsonString, skipJsonSpace } from './json-scan.js';
 import type { JsonValue } from './json.js';
 
 /*
@@ -17,15 +17,6 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-function skipSpace(text: string, at: number): number {
-  let i = at;
-  for (;;) {
-    const code = text.charCodeAt(i);
-    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) return i;
-    i++;
-  }
-}
-
 /**
  * Where the string value of the top-level `key` sits, [start, end) with its
  * quotes, and where the object's closing brace is. Undefined unless the body
@@ -37,7 +28,7 @@ function locate(text: string, key: string): { start: number; end: number; close:
   const quotedKey = JSON.stringify(key);
   let depth = 0;
   let found: { start: number; end: number } | undefined;
-  let i = skipSpace(text, 0);
+  let i = skipJsonSpace(text, 0);
   if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
   while (i < text.length) {
     const code = text.charCodeAt(i);
@@ -46,10 +37,10 @@ function locate(text: string, key: string): { start: number; end: number; close:
       i = endOfJsonString(text, i);
       if (i < 0) return undefined;
       if (depth === 1 && i - start === quotedKey.length && text.slice(start, i) === quotedKey) {
-        const colon = skipSpace(text, i);
+        const colon = skipJsonSpace(text, i);
         if (text.charCodeAt(colon) !== COLON) continue;
         if (found !== undefined) return undefined;
-        const valueStart = skipSpace(text, colon + 1);
+        const valueStart = skipJsonSpace(text, colon + 1);
         if (text.charCodeAt(valueStart) !== QUOTE) return undefined;
         const valueEnd = endOfJsonString(text, valueStart);
         if (valueEnd < 0) return undefined;
@@ -62,7 +53,7 @@ function locate(text: string, key: string): { start: number; end: number; close:
     else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       depth--;
       if (depth === 0) {
-        if (found === undefined || skipSpace(text, i + 1) !== text.length) return undefined;
+        if (found === undefined || skipJsonSpace(text, i + 1) !== text.length) return undefined;
         return { ...found, close: i };
       }
     }

@@ -35,16 +35,17 @@ class UnsupportedTranslationError extends GatewayError {
  */
 function passthroughBody(call: PreparedCall, deployment: Deployment, reader: UsageReader | undefined): { body: string; injectedUsage: boolean } {
   const defaults = deployment.provider.requestDefaults;
-  const wantsUsage = call.stream && reader?.requestStreamUsage !== undefined && reader.reportsStreamUsage?.(call.body) !== true;
-  if (call.body === call.client.body && (!wantsUsage || call.body['stream_options'] === undefined)) {
+  const usageOptions = call.stream ? reader?.streamUsageOptions?.(call.body) : undefined;
+  const injectedUsage = usageOptions !== undefined;
+  // Fields are only appended: a body that has stream_options of its own is re-serialised.
+  if (call.body === call.client.body && (!injectedUsage || !Object.hasOwn(call.body, 'stream_options'))) {
     const append: Array<readonly [string, JsonValue]> = [];
     for (const key of Object.keys(defaults)) if (!Object.hasOwn(call.body, key)) append.push([key, defaults[key]!]);
-    if (wantsUsage) append.push(['stream_options', { include_usage: true }]);
+    if (usageOptions !== undefined) append.push(['stream_options', usageOptions]);
     const spliced = spliceJsonObject(call.client.text, 'model', deployment.model, append);
-    if (spliced !== undefined) return { body: spliced, injectedUsage: wantsUsage };
+    if (spliced !== undefined) return { body: spliced, injectedUsage };
   }
-  const body: JsonObject = { ...defaults, ...call.body, model: deployment.model };
-  const injectedUsage = wantsUsage ? reader.requestStreamUsage!(body) : false;
+  const body: JsonObject = { ...defaults, ...call.body, model: deployment.model, ...(usageOptions === undefined ? {} : { stream_options: usageOptions }) };
   return { body: JSON.stringify(body), injectedUsage };
 }
 

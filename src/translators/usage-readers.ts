@@ -1,6 +1,7 @@
 import type { IRUsage, WireFormat } from '../ir/index.js';
 import { isJsonObject } from '../protocols/json.js';
 import type { JsonObject } from '../protocols/json.js';
+import { endOfJsonObject, skipJsonSpace } from '../protocols/json-scan.js';
 import { usageFromChat } from './openai-chat/usage.js';
 import { usageFromResponses } from './openai-responses/decoder.js';
 
@@ -28,13 +29,12 @@ export interface UsageReader {
   /** From one parsed stream event. */
   fromEvent(event: unknown): IRUsage | undefined;
   /**
-   * Asks a streaming upstream to report usage when the client did not; returns
-   * true when it changed the body, so the extra usage event is later removed
-   * with `stripUsageEvents` (the client gets exactly what it asked for).
+   * The `stream_options` that make a streaming upstream report usage when the
+   * client's body does not ask for it; undefined when it already does. The
+   * extra usage event is later removed with `stripUsageEvents`, so the client
+   * gets exactly what it asked for.
    */
-  requestStreamUsage?(this: void, body: JsonObject): boolean;
-  /** Whether a streaming request already asks for usage (then `requestStreamUsage` would change nothing). */
-  reportsStreamUsage?(this: void, body: Readonly<JsonObject>): boolean;
+  streamUsageOptions?(this: void, body: Readonly<JsonObject>): JsonObject | undefined;
   /** Removes the usage-only event from a read (zero-copy slices); undefined when the read has none. */
   stripUsageEvents?(this: void, chunk: Buffer): Buffer[] | undefined;
   /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
@@ -69,15 +69,10 @@ const chatUsage: UsageReader = {
   fromEvent(event) {
     return this.fromBody(event);
   },
-  reportsStreamUsage(body) {
+  streamUsageOptions(body) {
     const options = body['stream_options'];
-    return isJsonObject(options) && options['include_usage'] === true;
-  },
-  requestStreamUsage(body) {
-    const options = body['stream_options'];
-    if (isJsonObject(options) && options['include_usage'] === true) return false;
-    body['stream_options'] = { ...(isJsonObject(options) ? options : {}), include_usage: true };
-    return true;
+    if (isJsonObject(options) && options['include_usage'] === true) return undefined;
+    return { ...(isJsonObject(options) ? options : {}), include_usage: true };
   },
   textFromBody(body) {
     const choice = isJsonObject(body) && Array.isArray(body['choices']) ? body['choices'][0] : undefined;
@@ -134,10 +129,6 @@ const USAGE_KEY = Buffer.from('"usage"');
 /** OpenAI-style replies end with their usage object: this much of the end is searched for it. */
 const USAGE_TAIL_BYTES = 8192;
 
-function isJsonSpace(byte: number | undefined): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-}
-
 /**
  * The `"usage": {...}` object near the end of a JSON reply, parsed on its
  * own (a few hundred bytes) instead of the whole reply; undefined when it is
@@ -148,31 +139,18 @@ function usageObjectNearEnd(body: Buffer): unknown {
   const window = body.length > USAGE_TAIL_BYTES ? body.subarray(body.length - USAGE_TAIL_BYTES) : body;
   const key = window.lastIndexOf(USAGE_KEY);
   if (key < 0) return undefined;
-  let i = key + USAGE_KEY.length;
-  while (isJsonSpace(window[i])) i++;
-  if (window[i] !== 0x3a) return undefined; // ':'
-  i++;
-  while (isJsonSpace(window[i])) i++;
-  if (window[i] !== 0x7b) return undefined; // '{'
-  const start = i;
-  let depth = 0;
-  let inString = false;
-  for (; i < window.length; i++) {
-    const byte = window[i];
-    if (inString) {
-      if (byte === 0x5c) i++; // a backslash escapes the next byte
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) inString = true;
-    else if (byte === 0x7b) depth++;
-    else if (byte === 0x7d && --depth === 0) {
-      try {
-        return JSON.parse(window.toString('utf8', start, i + 1)) as unknown;
-      } catch {
-        return undefined;
-      }
-    }
+  const text = window.toString('utf8', key + USAGE_KEY.length);
+  const colon = skipJsonSpace(text, 0);
+  if (text.charCodeAt(colon) !== 0x3a) return undefined; // ':'
+  const open = skipJsonSpace(text, colon + 1);
+  if (text.charCodeAt(open) !== 0x7b) return undefined; // '{'
+  const end = endOfJsonObject(text, open);
+  if (end < 0) return undefined;
+  try {
+    return JSON.parse(text.slice(open, end)) as unknown;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /**

@@ -69,6 +69,12 @@ describe('chat completions pass-through to an OpenAI-compatible upstream', () =>
     // A stream that does not ask for usage gets it asked for, appended to the client's bytes.
     await (await post('{"model":"coder","stream":true,"messages":[]}')).text();
     expect(upstream.requests[2]!.text).toBe('{"model":"Qwen/Qwen2.5-Coder-32B-Instruct","stream":true,"messages":[],"stream_options":{"include_usage":true}}');
+    // stream_options of the client's own are kept and completed, in a re-serialised body.
+    await (await post('{"model":"coder","stream":true,"stream_options":{"continuous_usage_stats":true},"messages":[]}')).text();
+    expect(upstream.requests[3]!.body).toEqual({ model: 'Qwen/Qwen2.5-Coder-32B-Instruct', stream: true, stream_options: { continuous_usage_stats: true, include_usage: true }, messages: [] });
+    // A client that asks for usage itself: its bytes as sent.
+    await (await post('{"model":"coder","stream":true,"stream_options":{"include_usage":true},"messages":[]}')).text();
+    expect(upstream.requests[4]!.text).toBe('{"model":"Qwen/Qwen2.5-Coder-32B-Instruct","stream":true,"stream_options":{"include_usage":true},"messages":[]}');
   });
 
   it("puts the provider's request defaults under the client's fields, appended to the client's own bytes", async () => {

@@ -33,17 +33,8 @@ export function decodeSplit(bytes: Uint8Array, cuts: readonly number[], options:
   return out;
 }
 
-/** mulberry32: a small seeded PRNG so split positions are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator, so split positions are reproducible. */
+export { mulberry32 as seededRandom } from '../../../src/util/random.js';
 
 /** Up to `maxCuts` distinct sorted offsets strictly inside [1, length). */
 export function randomCuts(random: () => number, length: number, maxCuts: number): number[] {

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { countTemplateReads } from '../../helpers/template-reads.js';
 import type { IRChunk } from '../../../src/ir/index.js';
 import { FIXTURES, decodeSplit, randomCuts, readFixture, seededRandom } from './golden.js';
 
@@ -31,8 +32,11 @@ function line(random: () => number, i: number): string {
   return JSON.stringify({ model: 'm', created_at, message, done: false });
 }
 
+afterEach(() => vi.restoreAllMocks());
+
 describe('Ollama line templates: the same IR as parsing every line whole', () => {
   it('on every golden fixture, under 50 seeded random splits', () => {
+    const reads = countTemplateReads();
     const random = seededRandom(11);
     for (const name of readdirSync(FIXTURES).filter((file) => file.endsWith('.ndjson'))) {
       const bytes = readFixture(name);
@@ -40,9 +44,12 @@ describe('Ollama line templates: the same IR as parsing every line whole', () =>
       expect(decode(bytes, [], true)).toEqual(expected);
       for (let i = 0; i < 50; i++) expect(decode(bytes, randomCuts(random, bytes.length, 12), true)).toEqual(expected);
     }
+    // The fast path was taken, not merely harmless.
+    expect(reads()).toBeGreaterThan(100);
   });
 
   it('on 2,000 synthetic streams mixing text and thinking with every other kind of line', () => {
+    const reads = countTemplateReads();
     const random = seededRandom(5);
     for (let n = 0; n < 2_000; n++) {
       const lines: string[] = [];
@@ -51,5 +58,7 @@ describe('Ollama line templates: the same IR as parsing every line whole', () =>
       const bytes = new TextEncoder().encode(lines.join('\n') + (random() < 0.9 ? '\n' : ''));
       expect(decode(bytes, [], true)).toEqual(decode(bytes, [], false));
     }
+    // The fast path was taken, not merely harmless.
+    expect(reads()).toBeGreaterThan(100);
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { countTemplateReads } from '../../helpers/template-reads.js';
 import type { IRChunk } from '../../../src/ir/index.js';
 import { learnContentTemplate } from '../../../src/translators/openai-chat/content-template.js';
 import { ChatStreamDecoder } from '../../../src/translators/openai-chat/index.js';
@@ -41,8 +42,11 @@ function chunk(random: RandomSource, i: number): string {
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
+afterEach(() => vi.restoreAllMocks());
+
 describe('Chat content templates: the same IR as parsing every chunk whole', () => {
   it('on every golden fixture, under 50 seeded random splits', () => {
+    const reads = countTemplateReads();
     const random = mulberry32(7);
     for (const name of FIXTURES) {
       const bytes = fixtureBytes(name);
@@ -50,9 +54,12 @@ describe('Chat content templates: the same IR as parsing every chunk whole', () 
       expect(decode([bytes], true)).toEqual(expected);
       for (let i = 0; i < 50; i++) expect(decode(randomSplit(bytes, random), true)).toEqual(expected);
     }
+    // The fast path was taken, not merely harmless.
+    expect(reads()).toBeGreaterThan(100);
   });
 
   it('on 2,000 synthetic streams mixing plain text with every other kind of chunk', () => {
+    const reads = countTemplateReads();
     const random = mulberry32(42);
     for (let n = 0; n < 2_000; n++) {
       const events: string[] = [];
@@ -62,6 +69,8 @@ describe('Chat content templates: the same IR as parsing every chunk whole', () 
       const bytes = new TextEncoder().encode(events.join(''));
       expect(decode([bytes], true)).toEqual(decode([bytes], false));
     }
+    // The fast path was taken, not merely harmless.
+    expect(reads()).toBeGreaterThan(100);
   });
 
   it('reads the text of a matching chunk and refuses one that differs anywhere else', () => {
