@@ -21,7 +21,10 @@ import { createReadyzHandler, handleHealthz } from './server/handlers/health.js'
 import type { ReadinessCheck } from './server/handlers/health.js';
 import { createModelsHandler } from './server/handlers/models.js';
 import { createMetricsHandler } from './server/handlers/metrics.js';
-import type { CallObserver, RequestPolicy } from './server/pipeline.js';
+import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { openAuthenticator } from './pipeline/principal.js';
+import { countTextTokens, estimateUsage } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 
 export interface GatewayOptions {
@@ -29,6 +32,8 @@ export interface GatewayOptions {
   /** Overrides of the configured listen address (CLI flags, tests: port 0). */
   readonly host?: string;
   readonly port?: number;
+  /** Who may call (default: everyone, as tenant `default`). */
+  readonly authenticator?: Authenticator;
   readonly policies?: readonly RequestPolicy[];
   readonly observers?: readonly CallObserver[];
   /** Time and randomness for retries, breakers and balancing (tests inject fakes). */
@@ -86,13 +91,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       log.warn({ deployment: key, from: change.from, to: change.to, reason: change.reason, cool_down_ms: change.coolDownMs }, 'circuit breaker changed state');
     },
   });
-  const completionsDeps = {
+  const pipeline = new Pipeline({
+    log,
     clock,
     random: options.random ?? systemRandom,
     states,
     router,
-    bodyLimitBytes: config.server.bodyLimitBytes,
+    authenticator: options.authenticator ?? openAuthenticator,
     policies: options.policies ?? [],
+    tokens: { countText: countTextTokens, estimateUsage },
     observers: [
       createMeteringObserver({
         metrics,
@@ -108,14 +115,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     streamKeepaliveMs: config.server.streamKeepaliveMs,
     metrics,
     validateStreams: options.validateStreams ?? false,
-  };
+  });
+  const bodyLimit = config.server.bodyLimitBytes;
   const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
   const routes: Routes = new Map([
-    ['/v1/chat/completions', route([['POST', createCompletionsHandler('openai-chat', completionsDeps)]])],
-    ['/chat/completions', route([['POST', createCompletionsHandler('openai-chat', completionsDeps)]])],
-    ['/v1/responses', route([['POST', createCompletionsHandler('openai-responses', completionsDeps)]])],
-    ['/responses', route([['POST', createCompletionsHandler('openai-responses', completionsDeps)]])],
-    ['/v1/models', route([['GET', createModelsHandler(router, Math.floor(Date.now() / 1000))]])],
+    ['/v1/chat/completions', route([['POST', createCompletionsHandler('openai-chat', pipeline, bodyLimit)]])],
+    ['/chat/completions', route([['POST', createCompletionsHandler('openai-chat', pipeline, bodyLimit)]])],
+    ['/v1/responses', route([['POST', createCompletionsHandler('openai-responses', pipeline, bodyLimit)]])],
+    ['/responses', route([['POST', createCompletionsHandler('openai-responses', pipeline, bodyLimit)]])],
+    ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
     ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shuttingDown, () => states.snapshot())]])],

@@ -182,12 +182,21 @@ const openaiProvider = strictMapping(
 );
 
 const openaiCompatibleProvider = strictMapping(
-  { ...commonKeys, kind: z.literal('openai-compatible'), base_url: httpUrl({ requiredFor: 'openai-compatible' }) },
+  {
+    ...commonKeys,
+    kind: z.literal('openai-compatible'),
+    base_url: httpUrl({ requiredFor: 'openai-compatible' }),
+    max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
+    send_reasoning: z.boolean().optional(),
+  },
   { elsewhere: elsewhere('openai-compatible'), expected: 'a provider mapping' },
 ).transform(
   (raw): ProviderResolver =>
-    (resilience): OpenAICompatibleProviderConfig =>
-      resolveCommon(raw, 'openai-compatible', raw.base_url, resilience),
+    (resilience): OpenAICompatibleProviderConfig => ({
+      ...resolveCommon(raw, 'openai-compatible', raw.base_url, resilience),
+      ...(raw.max_tokens_field === undefined ? {} : { maxTokensField: raw.max_tokens_field }),
+      ...(raw.send_reasoning === undefined ? {} : { sendReasoning: raw.send_reasoning }),
+    }),
 );
 
 const ollamaProvider = strictMapping(

@@ -46,6 +46,10 @@ export interface OpenAIProviderConfig extends ProviderConfigBase {
 
 export interface OpenAICompatibleProviderConfig extends ProviderConfigBase {
   readonly kind: 'openai-compatible';
+  /** The field translated requests carry their output-token limit in (default `max_tokens`). */
+  readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** Send earlier assistant reasoning back as `reasoning_content` (default off). */
+  readonly sendReasoning?: boolean;
 }
 
 export interface OllamaProviderConfig extends ProviderConfigBase {

@@ -69,6 +69,14 @@ export class ModelNotFoundError extends GatewayError {
   }
 }
 
+/** The caller may not use the model it named. */
+export class ModelNotAllowedError extends GatewayError {
+  constructor(model: string, allowed: readonly string[]) {
+    const list = allowed.length > 0 ? allowed.join(', ') : '(none)';
+    super(403, 'invalid_request_error', 'model_not_allowed', `Your key may not use the model '${model}'. Models it may use: ${list}.`, { param: 'model' });
+  }
+}
+
 export class RouteNotFoundError extends GatewayError {
   constructor(method: string, path: string) {
     super(

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { ProviderConfig, ProviderKind } from '../config/types.js';
 import type { WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
+import type { UpstreamRequestOptions } from '../translators/types.js';
 
 /**
  * A configured upstream, ready to take calls. Everything a request needs is
@@ -23,6 +24,8 @@ export interface Provider {
   /** Headers sent on every upstream call: content type, credentials, configured extras. */
   readonly headers: Readonly<Record<string, string>>;
   readonly requestDefaults: Readonly<JsonObject>;
+  /** How requests translated for this provider are built (its codec's options). */
+  readonly requestOptions: UpstreamRequestOptions;
   readonly timeouts: ProviderConfig['timeouts'];
   readonly retry: ProviderConfig['retry'];
   readonly circuitBreaker: ProviderConfig['circuitBreaker'];

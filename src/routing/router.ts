@@ -100,6 +100,11 @@ export class Router {
     return provider;
   }
 
+  /** Whether a client may name this model (an exact name, an alias or a wildcard match). */
+  has(requested: string): boolean {
+    return this.exact.has(requested) || this.wildcards.some((w) => capture(requested, w.prefix, w.suffix) !== undefined);
+  }
+
   /** Throws ModelNotFoundError listing what is available. */
   resolve(requested: string): ResolvedRoute {
     const route = this.exact.get(requested);

@@ -2,10 +2,10 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MethodNotAllowedError, RouteNotFoundError, toGatewayError } from '../errors/index.js';
-import type { RequestContext } from './pipeline.js';
+import type { RequestContext } from '../pipeline/contracts.js';
 import { LazyRequestContext } from './request-context.js';
 import { requestIdFrom } from './request-id.js';
-import { sendError } from './respond.js';
+import { sendError } from '../pipeline/respond.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => void | Promise<void>;
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { RequestContext } from './pipeline.js';
+import type { RequestContext } from '../pipeline/contracts.js';
 
 /**
  * The per-request context, built for the common case where nothing goes
@@ -12,7 +12,6 @@ import type { RequestContext } from './pipeline.js';
  */
 export class LazyRequestContext implements RequestContext {
   readonly startedAtEpochMs = Date.now();
-  tenant = 'default';
   /** Set by the completions handler; part of the access log line. */
   model: string | undefined;
   route: string | undefined;

@@ -1,5 +1,6 @@
 import type { GatewayError } from '../errors/index.js';
-import type { IRChunk, IRRequest, WireFormat } from '../ir/index.js';
+import type { SseEvent } from '../framing/index.js';
+import type { IRChunk, IRRequest, IRUsage, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 
 /**
@@ -44,6 +45,80 @@ export interface ClientEncodeOptions {
   readonly clientBody?: Readonly<JsonObject>;
 }
 
+/**
+ * Follows a stream relayed in the client's own format (pass-through), one
+ * SSE event at a time, so that the gateway can read what it carries and end
+ * it in the protocol's own terms, continuing the stream the client has
+ * already received (same response id, next sequence number, open items
+ * closed) rather than starting a new one.
+ */
+export interface PassthroughStreamWatcher {
+  /**
+   * One event of the upstream's stream, framed by the SseParser (`data`
+   * unparsed). Returns the IR chunks it carried: text, reasoning and
+   * tool_call deltas, usage, finish, error; [] for bookkeeping events and
+   * for data that is not JSON (never throws).
+   */
+  event(event: SseEvent): IRChunk[];
+  /** The protocol's terminal error event(s), continuing what was watched (Chat: an error event and `[DONE]`; Responses: `response.failed`). */
+  failure(code: string, message: string): string;
+  /**
+   * Ends the stream early, continuing what was watched: Chat a final chunk
+   * with `finish_reason` (then the usage chunk when the client asked for
+   * usage) and `[DONE]`; Responses every open item done, then
+   * `response.incomplete` with `incomplete_details.reason`
+   * `max_output_tokens`. `usage` is what to report (usually estimated).
+   */
+  earlyEnd(reason: 'length', usage: IRUsage | undefined): string;
+}
+
+export interface PassthroughWatchOptions {
+  /** The model name the client asked for (used only when the upstream never named one). */
+  readonly requestedModel: string;
+  /** Chat: the client asked for a usage chunk (stream_options.include_usage). */
+  readonly includeUsage: boolean;
+}
+
+/**
+ * Reads token usage out of a format's own replies, for pass-through paths
+ * where the gateway relays bytes without translating them.
+ */
+export interface UsageReader {
+  /** From a whole non-streamed response body. */
+  fromBody(body: unknown): IRUsage | undefined;
+  /**
+   * Byte patterns that mark a stream event which may carry usage. Relayed
+   * streams are searched for them from their end, once the stream is over;
+   * only the marked event is ever JSON-parsed.
+   */
+  readonly usageMarks: readonly Buffer[];
+  /** Byte patterns that mark an error the upstream reported inside its stream. */
+  readonly errorMarks: readonly Buffer[];
+  /**
+   * Byte patterns of the events that must end a complete stream, for formats
+   * that have them: a relayed stream that ends without one was cut short, and
+   * the client is told so instead of reading a silently truncated stream.
+   */
+  readonly terminalMarks?: readonly Buffer[];
+  /** From one parsed stream event. */
+  fromEvent(event: unknown): IRUsage | undefined;
+  /**
+   * The `stream_options` that make a streaming upstream report usage when the
+   * client's body does not ask for it; undefined when it already does. The
+   * extra usage event is later removed with `stripUsageEvents`, so the client
+   * gets exactly what it asked for.
+   */
+  streamUsageOptions?(this: void, body: Readonly<JsonObject>): JsonObject | undefined;
+  /** Removes the usage-only event from a read (zero-copy slices); undefined when the read has none. */
+  stripUsageEvents?(this: void, chunk: Buffer): Buffer[] | undefined;
+  /** Whether the client's body asks for the usage event (Chat: stream_options.include_usage); absent for formats that always report usage. */
+  clientWantsUsage?(this: void, body: Readonly<JsonObject>): boolean;
+  /** Whether one stream event (framed, unparsed) reports an error. */
+  isErrorEvent(this: void, event: string | undefined, data: string): boolean;
+  /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
+  textFromBody(this: void, body: unknown): { completion: string; reasoning: string };
+}
+
 /** A format clients speak to the gateway. */
 export interface ClientCodec {
   readonly format: WireFormat;
@@ -60,9 +135,34 @@ export interface ClientCodec {
     message(error: GatewayError): string;
   };
   /** Validate and convert a request body; throws InvalidRequestError with a helpful message. */
-  parseRequest(body: JsonObject): IRRequest;
+  parseRequest(body: Readonly<JsonObject>): IRRequest;
+  /** The bounded label (metrics, headers) of a tool the upstream cannot run and the request dropped. */
+  droppedToolLabel(type: string): string;
+  /**
+   * Reads usage, errors and ends from replies of this format relayed without
+   * translation (pass-through), and says what to ask an upstream for so that
+   * it reports usage.
+   */
+  readonly usage: UsageReader;
   createStreamEncoder(options: ClientEncodeOptions): StreamEncoder;
   createAccumulator(options: ClientEncodeOptions): ResponseAccumulator;
+  /** The output-token ceiling the body asks for, if any. */
+  outputCeiling(body: Readonly<JsonObject>): number | undefined;
+  /** A copy of the body with its output-token ceiling set to `ceiling` (the field this format's upstreams read). */
+  withOutputCeiling(body: Readonly<JsonObject>, ceiling: number): JsonObject;
+  /** Follows a pass-through stream of this format (see PassthroughStreamWatcher). */
+  createPassthroughWatcher(options: PassthroughWatchOptions): PassthroughStreamWatcher;
+}
+
+/**
+ * A provider's choices about the requests translated for it, passed to its
+ * codec (provider definitions set them; generic code never asks the kind).
+ */
+export interface UpstreamRequestOptions {
+  /** Chat: the field that carries the output-token limit (OpenAI's reasoning models accept only `max_completion_tokens`). */
+  readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** Chat: send earlier assistant reasoning back as `reasoning_content` (vLLM reasoning parsers read it; some servers reject it). */
+  readonly includeReasoning?: boolean;
 }
 
 /** A format the gateway speaks to upstreams. */
@@ -73,6 +173,6 @@ export interface UpstreamCodec {
    * `defaults` are body fields from the provider's configuration (for example
    * Ollama `options: {num_ctx}` or `keep_alive`); the client's own values win.
    */
-  buildRequest(request: IRRequest, defaults: Readonly<JsonObject>): JsonObject;
+  buildRequest(request: IRRequest, defaults: Readonly<JsonObject>, options?: UpstreamRequestOptions): JsonObject;
   createStreamDecoder(): StreamDecoder;
 }

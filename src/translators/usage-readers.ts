@@ -1,45 +1,10 @@
 import type { IRUsage, WireFormat } from '../ir/index.js';
+import type { UsageReader } from './types.js';
 import { isJsonObject } from '../protocols/json.js';
 import type { JsonObject } from '../protocols/json.js';
 import { endOfJsonObject, skipJsonSpace } from '../protocols/json-scan.js';
 import { usageFromChat } from './openai-chat/usage.js';
 import { usageFromResponses } from './openai-responses/decoder.js';
-
-/**
- * Reads token usage out of a format's own replies, for pass-through paths
- * where the gateway relays bytes without translating them.
- */
-export interface UsageReader {
-  /** From a whole non-streamed response body. */
-  fromBody(body: unknown): IRUsage | undefined;
-  /**
-   * Byte patterns that mark a stream event which may carry usage. Relayed
-   * streams are searched for them from their end, once the stream is over;
-   * only the marked event is ever JSON-parsed.
-   */
-  readonly usageMarks: readonly Buffer[];
-  /** Byte patterns that mark an error the upstream reported inside its stream. */
-  readonly errorMarks: readonly Buffer[];
-  /**
-   * Byte patterns of the events that must end a complete stream, for formats
-   * that have them: a relayed stream that ends without one was cut short, and
-   * the client is told so instead of reading a silently truncated stream.
-   */
-  readonly terminalMarks?: readonly Buffer[];
-  /** From one parsed stream event. */
-  fromEvent(event: unknown): IRUsage | undefined;
-  /**
-   * The `stream_options` that make a streaming upstream report usage when the
-   * client's body does not ask for it; undefined when it already does. The
-   * extra usage event is later removed with `stripUsageEvents`, so the client
-   * gets exactly what it asked for.
-   */
-  streamUsageOptions?(this: void, body: Readonly<JsonObject>): JsonObject | undefined;
-  /** Removes the usage-only event from a read (zero-copy slices); undefined when the read has none. */
-  stripUsageEvents?(this: void, chunk: Buffer): Buffer[] | undefined;
-  /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
-  textFromBody(this: void, body: unknown): { completion: string; reasoning: string };
-}
 
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -60,7 +25,8 @@ const EVENT_END = Buffer.from('\n\n');
  */
 const USAGE_EVENT_WINDOW = 4096;
 
-const chatUsage: UsageReader = {
+/** Chat Completions replies and streams. */
+export const chatUsage: UsageReader = {
   fromBody(body) {
     return isJsonObject(body) && isJsonObject(body['usage']) ? usageFromChat(body['usage']) : undefined;
   },
@@ -68,6 +34,14 @@ const chatUsage: UsageReader = {
   errorMarks: [Buffer.from('{"error"')],
   fromEvent(event) {
     return this.fromBody(event);
+  },
+  clientWantsUsage(body) {
+    const options = body['stream_options'];
+    return isJsonObject(options) && options['include_usage'] === true;
+  },
+  isErrorEvent(_event, data) {
+    // OpenAI and vLLM report a mid-stream failure as a data event holding only `error`.
+    return data.startsWith('{"error"');
   },
   streamUsageOptions(body) {
     const options = body['stream_options'];
@@ -93,7 +67,8 @@ const chatUsage: UsageReader = {
   },
 };
 
-const responsesUsage: UsageReader = {
+/** Responses API replies and streams. */
+export const responsesUsage: UsageReader = {
   textFromBody(body) {
     const output = isJsonObject(body) && Array.isArray(body['output']) ? body['output'] : [];
     let completion = '';
@@ -109,6 +84,9 @@ const responsesUsage: UsageReader = {
     return isJsonObject(body) && isJsonObject(body['usage']) ? usageFromResponses(body['usage']) : undefined;
   },
   usageMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"')],
+  isErrorEvent(event, data) {
+    return event === 'error' || event === 'response.failed' || data.startsWith('{"type":"error"') || data.startsWith('{"type":"response.failed"');
+  },
   errorMarks: [Buffer.from('"response.failed"'), Buffer.from('"type":"error"')],
   terminalMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"'), Buffer.from('"response.failed"')],
   fromEvent(event) {

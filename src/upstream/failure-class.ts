@@ -204,8 +204,8 @@ export interface FallbackContext {
  * have a larger context window than this one. Client errors do not: the
  * next deployment would reject the same request.
  */
-export function shouldFallback(failure: { readonly code: string; readonly upstreamStatus?: number | undefined }, context: FallbackContext = {}): boolean {
-  const result = classifyCode(failure.code, failure.upstreamStatus);
+export function shouldFallback(failure: { readonly code: string; readonly upstreamStatus?: number | undefined } | FailureClass, context: FallbackContext = {}): boolean {
+  const result = 'kind' in failure ? failure : classifyCode(failure.code, failure.upstreamStatus);
   if (result.kind !== 'context_length') return result.fallback;
   const current = context.contextWindow;
   if (current === undefined) return false;

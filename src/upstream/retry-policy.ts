@@ -66,6 +66,8 @@ export interface RetryInput extends FailureInput {
   readonly remainingMs?: number | undefined;
   /** Consulted last, only when everything else allows a retry; the caller records the retry itself. */
   readonly budget?: { canRetry(): boolean } | undefined;
+  /** The failure's class when the caller already classified it (it is classified once per attempt). */
+  readonly failure?: FailureClass | undefined;
 }
 
 /** The jittered backoff before retry number `attempt + 1`: uniform in [0, min(cap, base * multiplier^attempt)). */
@@ -76,7 +78,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: Rando
 }
 
 export function decideRetry(input: RetryInput): RetryDecision {
-  const failure = classifyFailure(input);
+  const failure = input.failure ?? classifyFailure(input);
   const headers = input.headers ?? (input.error instanceof GatewayError ? input.error.headers : undefined);
   const retryAfter = retryAfterMs(headers, input.now ?? Date.now());
   const no = (reason: NoRetryReason): RetryDecision => ({ retry: false, reason, failure, retryAfterMs: retryAfter });

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { ProviderConfig } from '../../config/types.js';
 import type { WireFormat } from '../../ir/index.js';
 import type { JsonObject } from '../../protocols/json.js';
+import type { UpstreamRequestOptions } from '../../translators/types.js';
 import type { Provider } from '../types.js';
 
 /** What distinguishes one HTTP provider kind from another. */
@@ -11,6 +12,8 @@ export interface HttpProviderSpec {
   /** Credential and identification headers for this kind. */
   readonly authHeaders: (config: ProviderConfig) => Record<string, string>;
   readonly listModels?: (provider: Provider, signal: AbortSignal) => Promise<readonly string[]>;
+  /** Options for the requests translated for this provider (default: none). */
+  readonly requestOptions?: UpstreamRequestOptions;
 }
 
 /** Keep-alive pooled connections; one pool per provider, shared by every request. */
@@ -47,6 +50,7 @@ export function createHttpProvider(config: ProviderConfig, spec: HttpProviderSpe
     dispatcher,
     headers,
     requestDefaults: config.requestDefaults as JsonObject,
+    requestOptions: spec.requestOptions ?? {},
     timeouts: config.timeouts,
     retry: config.retry,
     circuitBreaker: config.circuitBreaker,

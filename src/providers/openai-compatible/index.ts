@@ -13,6 +13,10 @@ export const openaiCompatibleProvider: ProviderDefinition<OpenAICompatibleProvid
         paths: [['openai-chat', '/chat/completions']],
         authHeaders: (c) => bearer(c.apiKey),
         listModels: (provider, signal) => listOpenAIModels(getJson, provider, signal),
+        requestOptions: {
+          ...(config.maxTokensField === undefined ? {} : { maxTokensField: config.maxTokensField }),
+          ...(config.sendReasoning === undefined ? {} : { includeReasoning: config.sendReasoning }),
+        },
       }),
     );
   },

@@ -20,6 +20,8 @@ export const openaiProvider: ProviderDefinition<OpenAIProviderConfig> = {
           ...(config.project ? { 'openai-project': config.project } : {}),
         }),
         listModels: (provider, signal) => listOpenAIModels(getJson, provider, signal),
+        // OpenAI's reasoning models reject max_tokens; every OpenAI chat model reads max_completion_tokens.
+        requestOptions: { maxTokensField: 'max_completion_tokens' },
       }),
     );
   },

@@ -1,50 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError } from '../../errors/index.js';
 import type { WireFormat } from '../../ir/index.js';
-import type { Router } from '../../routing/router.js';
+import type { RequestContext } from '../../pipeline/contracts.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
 import { readJsonObject } from '../body.js';
-import { execute } from '../execute.js';
-import type { ExecuteDeps } from '../execute.js';
-import type { PreparedCall, RequestContext, RequestPolicy } from '../pipeline.js';
-
-export interface CompletionsDeps extends ExecuteDeps {
-  readonly router: Router;
-  readonly bodyLimitBytes: number;
-  readonly policies: readonly RequestPolicy[];
-}
 
 /**
- * POST /v1/chat/completions and POST /v1/responses: read, validate, route,
- * apply policies, forward. Everything format-specific lives in the codecs.
+ * POST /v1/chat/completions and POST /v1/responses: authenticate from the
+ * headers before reading a byte of the body, read it, hand it to the
+ * pipeline. Everything else happens there.
  */
-export function createCompletionsHandler(clientFormat: WireFormat, deps: CompletionsDeps) {
+export function createCompletionsHandler(clientFormat: WireFormat, pipeline: Pipeline, bodyLimitBytes: number) {
   return async function handleCompletions(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-    const client = await readJsonObject(req, deps.bodyLimitBytes);
-    const body = client.body;
-    const model = body['model'];
-    if (typeof model !== 'string' || model.length === 0) {
-      throw new InvalidRequestError("The request needs a 'model' string naming one of the gateway's models (see GET /v1/models).", {
-        param: 'model',
-        code: 'missing_model',
-      });
-    }
-    const stream = body['stream'];
-    if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
-      throw new InvalidRequestError("'stream' must be a boolean.", { param: 'stream' });
-    }
-    const call: PreparedCall = {
-      ctx,
-      clientFormat,
-      requestedModel: model,
-      body,
-      client,
-      stream: stream === true,
-      route: deps.router.resolve(model),
-    };
-    ctx.model = model;
-    ctx.route = call.route.name;
-    for (const policy of deps.policies) await policy.beforeForward(call);
-    if (ctx.clientGone) return;
-    await execute(res, call, deps);
+    const principal = await pipeline.authenticate(req.headers);
+    const client = await readJsonObject(req, bodyLimitBytes);
+    await pipeline.run(res, { ctx, principal, clientFormat, client });
   };
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { RequestContext } from '../pipeline.js';
-import { sendJson } from '../respond.js';
+import type { RequestContext } from '../../pipeline/contracts.js';
+import { sendJson } from '../../pipeline/respond.js';
 
 export function handleHealthz(_req: unknown, res: ServerResponse, ctx: RequestContext): void {
   sendJson(res, 200, JSON.stringify({ status: 'ok' }), { 'x-request-id': ctx.requestId });

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
-import type { RequestContext } from '../pipeline.js';
+import type { RequestContext } from '../../pipeline/contracts.js';
 
 /** GET /metrics in the Prometheus text format. */
 export function createMetricsHandler(metrics: GatewayMetrics) {

@@ -168,3 +168,25 @@ function inputDescription(format: JsonValue | undefined): string {
   if (definition.length >= MAX_GRAMMAR_IN_SCHEMA) return `${base} It must follow the tool's ${syntax} grammar.`;
   return `${base} It must follow this ${syntax} grammar:\n${definition}`;
 }
+
+/** Hosted tool types of the Responses API; anything else a client invents is reported as `other` (bounded labels, safe headers). */
+const KNOWN_HOSTED_TOOLS: ReadonlySet<string> = new Set([
+  'web_search',
+  'web_search_preview',
+  'web_search_preview_2025_03_11',
+  'file_search',
+  'code_interpreter',
+  'computer_use_preview',
+  'computer_use',
+  'image_generation',
+  'local_shell',
+  'shell',
+  'tool_search',
+  'mcp',
+  'apply_patch',
+]);
+
+/** The label a dropped hosted tool is reported under: its type when known, `other` otherwise. */
+export function hostedToolLabel(type: string): string {
+  return KNOWN_HOSTED_TOOLS.has(type) ? type : 'other';
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkLog } from '../../src/server/relay/chunk-log.js';
-import { UsageSniffer } from '../../src/server/relay/usage-sniffer.js';
+import { ChunkLog } from '../../src/pipeline/relay/chunk-log.js';
+import { UsageSniffer } from '../../src/pipeline/relay/usage-sniffer.js';
 import { usageReaderFor } from '../../src/translators/usage-readers.js';
 
 const chat = [

@@ -5,17 +5,18 @@ import { orderDeployments } from '../routing/balancer.js';
 import { breakerOutcome } from '../routing/circuit-breaker.js';
 import type { DeploymentStates } from '../routing/deployment-state.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
-import { clientCodecFor } from '../translators/registry.js';
 import { classifyFailure, decideRetry, shouldFallback } from '../upstream/retry-policy.js';
 import type { Clock } from '../util/clock.js';
 import type { RandomSource } from '../util/random.js';
+import type { PipelineCall } from './call.js';
+import type { CallObserver, CallOutcome } from './contracts.js';
 import { forward, responseHeaders } from './forward.js';
 import type { ForwardOptions } from './forward.js';
-import type { CallObserver, CallOutcome, PreparedCall } from './pipeline.js';
+import { callOutcome } from './outcome.js';
 import type { AttemptReport } from './relay/relay.js';
-import { sendError } from './respond.js';
+import { sendFailure } from './respond.js';
 
-export interface ExecuteDeps extends ForwardOptions {
+export interface AttemptDeps extends ForwardOptions {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly states: DeploymentStates;
@@ -37,14 +38,16 @@ class CircuitOpenError extends GatewayError {
 }
 
 /**
- * Runs one prepared call to completion over the route's deployments: in
- * balanced priority order, skipping open circuits; retrying a deployment
+ * The attempt stage: runs one admitted call over its route's deployments,
+ * in balanced priority order, skipping open circuits; retrying a deployment
  * with backoff while the policy, the retry budget and the deadline allow;
  * falling back to the next deployment on failures another one can fix; and
- * never once the client has received a byte. Observers hear the final
- * outcome exactly once.
+ * never once the client has received a byte. Returns the call's outcome
+ * (the settle stage hands it on); throws only what is the client's to fix
+ * (a request that cannot be translated for the upstream), before anything
+ * was sent.
  */
-export async function execute(res: ServerResponse, call: PreparedCall, deps: ExecuteDeps): Promise<void> {
+export async function attemptCall(res: ServerResponse, call: PipelineCall, deps: AttemptDeps): Promise<CallOutcome> {
   const { clock, states, metrics } = deps;
   const order = orderDeployments(call.route.deployments, { strategy: call.route.balancing, random: deps.random, health: (d) => states.health(d.key) });
   const plan = order.deployments;
@@ -52,6 +55,8 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
   let lastError: GatewayError | undefined;
   let lastDeployment: Deployment | undefined;
   let lastReport: AttemptReport | undefined;
+  const outcome = (deployment: Deployment | undefined, report: AttemptReport | undefined, httpStatus: number, status: CallOutcome['status'], errorCode: string | undefined, endedEarly?: 'length') =>
+    callOutcome(call, { stage: 'attempt', deployment, report, httpStatus, status, errorCode, attempts, endedEarly });
 
   deployments: for (let index = 0; index < plan.length; index++) {
     const deployment = plan[index]!;
@@ -69,7 +74,7 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
       if (attempt === 0) state.budget.onRequest();
       else {
         state.budget.onRetry();
-        metrics.forCall(provider.name, call.route.name, call.ctx.tenant).retries.inc();
+        metrics.forCall(provider.name, call.route.name, call.principal.tenant).retries.inc();
       }
       attempts++;
       let relay;
@@ -80,6 +85,7 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
         lease.end('neutral');
         throw error;
       }
+      for (const observer of deps.observers) observer.onStart?.(call, deployment, attempts);
       metrics.inflightFor(provider.name).inc();
       const totalTimer =
         deadline === undefined ? undefined : setTimeout(() => relay.abort(new UpstreamTimeoutError(provider.name, 'total', provider.timeouts.totalMs)), Math.max(0, deadline - clock.now()));
@@ -89,21 +95,23 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
       lastReport = report;
       const result = report.result;
 
-      if (result.kind !== 'failed') {
-        lease.end(result.kind === 'ok' ? 'success' : 'neutral');
-        finish(call, deps.observers, deployment, report, result.kind === 'ok' ? 200 : 499, result.kind === 'ok' ? 'ok' : 'client_closed', undefined);
-        return;
+      if (result.kind === 'ok') {
+        lease.end('success');
+        return outcome(deployment, report, 200, 'ok', undefined, result.endedEarly);
       }
+      if (result.kind === 'cancelled') {
+        lease.end('neutral');
+        return outcome(deployment, report, 499, 'client_closed', undefined);
+      }
+      // Classified once: the breaker, the retry decision and the fallback read the same class.
       const failure = classifyFailure({ error: result.error });
       lease.end(breakerOutcome(failure.kind, provider.circuitBreaker.countRateLimits));
-      if (result.committed) {
-        finish(call, deps.observers, deployment, report, 200, 'error', result.error.code);
-        return;
-      }
+      if (result.committed) return outcome(deployment, report, 200, 'error', result.error.code);
       lastError = result.error;
       const decision = decideRetry({
         attempt,
         error: result.error,
+        failure,
         headers: result.upstreamHeaders,
         policy: provider.retry,
         random: deps.random,
@@ -115,17 +123,12 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
         try {
           await clock.sleep(decision.delayMs, call.ctx.signal);
         } catch {
-          finish(call, deps.observers, deployment, report, 499, 'client_closed', 'client_closed');
-          return;
+          return outcome(deployment, report, 499, 'client_closed', 'client_closed');
         }
         continue;
       }
       const later = plan.slice(index + 1);
-      const fallback = shouldFallback(
-        { code: result.error.code, upstreamStatus: upstreamStatusOf(result.error) },
-        { contextWindow: deployment.contextWindow, laterContextWindows: later.map((d) => d.contextWindow) },
-      );
-      if (later.length > 0 && fallback) {
+      if (later.length > 0 && shouldFallback(failure, { contextWindow: deployment.contextWindow, laterContextWindows: later.map((d) => d.contextWindow) })) {
         call.ctx.log.info({ from: deployment.key, to: later[0]!.key, code: result.error.code, reason: decision.reason }, 'falling back');
         continue deployments;
       }
@@ -134,65 +137,7 @@ export async function execute(res: ServerResponse, call: PreparedCall, deps: Exe
   }
 
   const error = lastError ?? new UpstreamUnavailableError(call.route.name, 'no deployment could be tried');
-  sendFinalError(res, call, error, lastDeployment, attempts);
-  finish(call, deps.observers, lastDeployment, lastReport, error.status, 'error', error.code);
+  const headers = lastDeployment ? responseHeaders(call, lastDeployment, attempts) : { 'x-request-id': call.ctx.requestId };
+  const sent = sendFailure(res, call, error, headers, true);
+  return outcome(lastDeployment, lastReport, sent ? error.status : 499, sent ? 'error' : 'client_closed', error.code);
 }
-
-function upstreamStatusOf(error: GatewayError): number | undefined {
-  const status = (error as GatewayError & { upstreamStatus?: unknown }).upstreamStatus;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/**
- * The failure the client sees once the gateway has given up. A streaming
- * client of a format with its own retry loop (Responses: Codex CLI retries
- * 5xx up to 30 times) gets it as the protocol's failure event instead of an
- * HTTP 5xx, so the two layers of retries do not multiply.
- */
-function sendFinalError(res: ServerResponse, call: PreparedCall, error: GatewayError, deployment: Deployment | undefined, attempts: number): void {
-  if (res.headersSent || res.destroyed) return;
-  const headers = deployment ? responseHeaders(call, deployment, attempts) : { 'x-request-id': call.ctx.requestId };
-  const codec = clientCodecFor(call.clientFormat);
-  const failure = codec?.streamFailure;
-  if (!call.stream || !codec || !failure) {
-    sendError(res, error, headers);
-    return;
-  }
-  const encoder = codec.createStreamEncoder({ requestedModel: call.requestedModel, includeUsage: false, clientBody: call.body });
-  let body = encoder.push({ type: 'start', id: '', model: call.requestedModel, created: Math.floor(Date.now() / 1000) });
-  body += encoder.push({ type: 'error', message: failure.message(error), code: failure.code(error) });
-  body += encoder.end();
-  res.writeHead(200, { ...headers, ...error.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-tollgate-error': error.code });
-  res.end(body);
-}
-
-function finish(
-  call: PreparedCall,
-  observers: readonly CallObserver[],
-  deployment: Deployment | undefined,
-  report: AttemptReport | undefined,
-  httpStatus: number,
-  status: CallOutcome['status'],
-  errorCode: string | undefined,
-): void {
-  const now = performance.now();
-  const outcome: CallOutcome = {
-    status,
-    httpStatus,
-    errorCode,
-    deployment,
-    usage: report?.usage,
-    output: report?.output,
-    durationMs: now - call.ctx.startedAt,
-    upstreamDurationMs: report ? report.endedAt - report.upstreamStartedAt : 0,
-    timeToFirstByteMs: report?.committedAt === undefined ? undefined : report.committedAt - call.ctx.startedAt,
-  };
-  for (const observer of observers) {
-    try {
-      observer.onEnd(call, outcome);
-    } catch (error) {
-      call.ctx.log.error({ err: error }, 'call observer failed');
-    }
-  }
-}
-

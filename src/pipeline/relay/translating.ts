@@ -1,14 +1,21 @@
 import type { GatewayError } from '../../errors/index.js';
 import { UpstreamError } from '../../errors/index.js';
 import { inStreamError } from './in-stream-error.js';
-import type { IRChunk } from '../../ir/index.js';
+import type { IRChunk, IRUsage } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
-import type { CallObserver } from '../pipeline.js';
+import type { OutputWatch } from './output-watch.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
 import { DeltaCapture } from './output-capture.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
+
+/** The client's stream ended at its ceiling: a `length` finish, the usage so far, and the format's end. */
+function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string {
+  let out = encoder.push({ type: 'finish', reason: 'length' });
+  if (usage !== undefined) out += encoder.push({ type: 'usage', usage });
+  return out + encoder.end();
+}
 
 function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
   return inStreamError(provider, chunk);
@@ -23,7 +30,6 @@ function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: '
 export class TranslatingStreamRelay extends Relay {
   private pending = '';
   private readonly capture = new DeltaCapture();
-  private readonly chunkObservers: readonly CallObserver[];
   private keepalive: NodeJS.Timeout | undefined;
   private lastWriteAt = performance.now();
   /** Set when a keepalive had to open the client's stream before the upstream's own start arrived. */
@@ -33,10 +39,11 @@ export class TranslatingStreamRelay extends Relay {
     private readonly decoder: StreamDecoder,
     private readonly encoder: StreamEncoder,
     keepaliveMs: number,
+    /** Present when a policy watches the output. */
+    private readonly watch: OutputWatch | undefined,
     ...args: RelayArgs
   ) {
     super(...args);
-    this.chunkObservers = args[4].filter((o) => o.onChunk !== undefined);
     if (encoder.heartbeat && keepaliveMs > 0) {
       // One coarse timer per stream instead of re-arming a timer on every chunk.
       this.keepalive = setInterval(() => this.keepAlive(keepaliveMs), Math.max(1, Math.floor(keepaliveMs / 2)));
@@ -89,9 +96,13 @@ export class TranslatingStreamRelay extends Relay {
       if (chunk.type === 'usage') this.usage = chunk.usage;
       if (chunk.type === 'start' && this.startedEarly) continue;
       this.capture.add(chunk);
-      for (const observer of this.chunkObservers) observer.onChunk!(this.prepared, chunk);
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
+      if (this.watch?.see(chunk) === true) {
+        this.endStreamEarly(this.pending + earlyEnding(this.encoder, this.estimatedUsage()));
+        this.pending = '';
+        return false;
+      }
     }
     if (this.isCommitted) this.flush();
     return true;
@@ -123,6 +134,8 @@ export class TranslatingJsonRelay extends Relay {
   constructor(
     private readonly decoder: StreamDecoder,
     private readonly accumulator: ResponseAccumulator,
+    /** Present when a policy watches the output. */
+    private readonly watch: OutputWatch | undefined,
     ...args: RelayArgs
   ) {
     super(...args);
@@ -134,6 +147,10 @@ export class TranslatingJsonRelay extends Relay {
 
   protected onBodyEnd(): void {
     if (!this.handle(this.decoder.end())) return;
+    this.complete(undefined);
+  }
+
+  private complete(endedEarly: 'length' | undefined): void {
     let body: string;
     try {
       body = JSON.stringify(this.accumulator.result());
@@ -141,7 +158,7 @@ export class TranslatingJsonRelay extends Relay {
       this.fail(error instanceof UpstreamError ? error : upstreamStreamError(this.deployment.provider.name, { type: 'error', message: String(error), code: 'upstream_error' }));
       return;
     }
-    this.sendComplete(body, 'application/json');
+    this.sendComplete(body, 'application/json', endedEarly);
   }
 
   private handle(chunks: IRChunk[]): boolean {
@@ -153,6 +170,14 @@ export class TranslatingJsonRelay extends Relay {
       if (chunk.type === 'usage') this.usage = chunk.usage;
       this.capture.add(chunk);
       this.accumulator.push(chunk);
+      if (this.watch?.see(chunk) === true) {
+        // The response ends here, as the model's own ceiling would end it.
+        this.accumulator.push({ type: 'finish', reason: 'length' });
+        const usage = this.estimatedUsage();
+        if (usage !== undefined) this.accumulator.push({ type: 'usage', usage });
+        this.complete('length');
+        return false;
+      }
     }
     return true;
   }

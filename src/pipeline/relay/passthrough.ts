@@ -1,9 +1,10 @@
 import type { GatewayError } from '../../errors/index.js';
 import type { IRUsage } from '../../ir/index.js';
 import { UpstreamProtocolError } from '../../errors/index.js';
+import { SseParser } from '../../framing/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
-import type { UsageReader } from '../../translators/usage-readers.js';
+import type { UsageReader } from '../../translators/types.js';
 import { usageFromReply } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import { Relay } from './relay.js';
@@ -99,10 +100,17 @@ export class PassthroughStreamRelay extends Relay {
 
   protected writeTerminalError(error: GatewayError): void {
     if (!this.codec) return;
-    // A fresh encoder renders the protocol's terminal error without knowing what was relayed before.
-    const encoder = this.codec.createStreamEncoder({ requestedModel: this.prepared.requestedModel, includeUsage: false });
-    this.write(encoder.push({ type: 'error', ...this.terminal(error) }));
-    this.write(encoder.end());
+    // The terminal event continues the stream the client has (its response id, the next sequence
+    // number): the relayed events are read once, now, from the log, so the flowing stream pays nothing.
+    const watcher = this.codec.createPassthroughWatcher({ requestedModel: this.prepared.requestedModel, includeUsage: false });
+    const parser = new SseParser();
+    try {
+      for (const chunk of this.log.chunks) for (const event of parser.push(chunk)) watcher.event(event);
+    } catch {
+      // An event too large to frame: the terminal event is rendered from what came before it.
+    }
+    const { message, code } = this.terminal(error);
+    this.write(watcher.failure(code, message));
   }
 }
 

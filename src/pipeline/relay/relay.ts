@@ -6,7 +6,8 @@ import type { Deployment } from '../../routing/router.js';
 import { classifyTransportError, classifyUpstreamStatus } from '../../upstream/classify.js';
 import type { UpstreamCall, UpstreamHead, UpstreamSink } from '../../upstream/dispatch.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
-import type { CallObserver, PreparedCall } from '../pipeline.js';
+import type { OutputCapture } from '../contracts.js';
+import type { PipelineCall } from '../call.js';
 import type { StreamCheck } from './stream-check.js';
 
 /** Error bodies are read only this far: enough for a message, not a memory hazard. */
@@ -20,16 +21,21 @@ export class ClientClosedError extends Error {
   }
 }
 
+/** Aborts the upstream when a stream hook ended the response early (never seen by the client). */
+export class EndedEarlyError extends Error {
+  constructor() {
+    super('a policy ended the response');
+    this.name = 'EndedEarlyError';
+  }
+}
+
 /** How one attempt ended. Only `failed` with `committed: false` may be retried or fall back. */
 export type AttemptResult =
-  | { readonly kind: 'ok' }
+  | { readonly kind: 'ok'; readonly endedEarly?: 'length' }
   | { readonly kind: 'failed'; readonly committed: boolean; readonly error: GatewayError; readonly upstreamHeaders: IncomingHttpHeaders | undefined }
   | { readonly kind: 'cancelled' };
 
-/** What the model produced, for counting tokens when the upstream reported no usage. Computed only when asked. */
-export interface OutputCapture {
-  text(): { readonly completion: string; readonly reasoning: string };
-}
+export type { OutputCapture };
 
 const NO_OUTPUT: OutputCapture = { text: () => ({ completion: '', reasoning: '' }) };
 
@@ -71,11 +77,10 @@ export abstract class Relay implements UpstreamSink {
 
   constructor(
     protected readonly res: ServerResponse,
-    protected readonly prepared: PreparedCall,
+    protected readonly prepared: PipelineCall,
     protected readonly deployment: Deployment,
     /** Flat name/value pairs (see responseHeaderList): handed to writeHead as they are. */
     protected readonly responseHeaders: readonly string[],
-    protected readonly observers: readonly CallObserver[],
   ) {}
 
   /** How a terminal error reads in the client's stream (some formats map codes; see ClientCodec.streamFailure). */
@@ -138,7 +143,7 @@ export abstract class Relay implements UpstreamSink {
   }
 
   onError(error: Error): void {
-    if (this.ended) return;
+    if (this.ended || error instanceof EndedEarlyError) return;
     if (error instanceof ClientClosedError) {
       this.settle({ kind: 'cancelled' });
       return;
@@ -156,6 +161,16 @@ export abstract class Relay implements UpstreamSink {
   /** What was produced so far (subclasses keep references to what they relayed, nothing more). */
   protected get output(): OutputCapture {
     return NO_OUTPUT;
+  }
+
+  /** Usage estimated from what was produced so far: a response a hook ended early gets none from the upstream. */
+  protected estimatedUsage(): IRUsage | undefined {
+    try {
+      return this.prepared.estimateUsage(this.output, this.deployment.model);
+    } catch {
+      // A request the internal model cannot express: the ending reports no usage.
+      return undefined;
+    }
   }
 
   /** Releases timers and the like; called once when the attempt ends, however it ends. */
@@ -196,18 +211,40 @@ export abstract class Relay implements UpstreamSink {
     }
   }
 
-  /** A complete, non-streamed success. */
-  protected sendComplete(body: string | Buffer, contentType: string): void {
+  /** A complete, non-streamed success; `endedEarly` when a stream hook cut the output short. */
+  protected sendComplete(body: string | Buffer, contentType: string, endedEarly?: 'length'): void {
+    if (endedEarly !== undefined) this.stopUpstream();
     this.committedAt = performance.now();
     this.res.writeHead(200, [...this.responseHeaders, 'content-type', contentType, 'content-length', String(Buffer.byteLength(body))]);
     this.res.end(body);
-    this.settle({ kind: 'ok' });
+    this.settle(endedEarly === undefined ? { kind: 'ok' } : { kind: 'ok', endedEarly });
   }
 
   /** The stream ended; `error` when the upstream reported one inside a stream relayed as is. */
   protected endStream(error?: GatewayError): void {
     this.res.end();
     this.settle(error === undefined ? { kind: 'ok' } : { kind: 'failed', committed: true, error, upstreamHeaders: undefined });
+  }
+
+  /**
+   * A stream hook ended the response: the upstream is aborted (it stops
+   * generating tokens nobody pays attention to), `ending` finishes the
+   * client's stream the way the protocol ends a response at its ceiling.
+   */
+  protected endStreamEarly(ending: string): void {
+    if (this.ended) return;
+    this.stopUpstream();
+    this.commit('text/event-stream; charset=utf-8');
+    this.write(ending);
+    this.res.end();
+    this.settle({ kind: 'ok', endedEarly: 'length' });
+  }
+
+  private stopUpstream(): void {
+    // Marked ended first: the abort's own error report is then ignored.
+    const call = this.call;
+    this.call = undefined;
+    call?.abort(new EndedEarlyError());
   }
 
   /**

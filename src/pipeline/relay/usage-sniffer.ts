@@ -1,7 +1,7 @@
 import { SseParser } from '../../framing/index.js';
 import type { IRUsage } from '../../ir/index.js';
 import { readUpstreamErrorBody } from '../../upstream/classify.js';
-import type { UsageReader } from '../../translators/usage-readers.js';
+import type { UsageReader } from '../../translators/types.js';
 import { usageNearEnd } from '../../translators/usage-readers.js';
 import type { ChunkLog } from './chunk-log.js';
 
@@ -61,7 +61,7 @@ export class UsageSniffer {
     if (first === undefined) return;
     this.started = true;
     this.parser = undefined;
-    if (isErrorEvent(first.event, first.data)) this.firstError = errorOf(first.data);
+    if (this.reader.isErrorEvent(first.event, first.data)) this.firstError = errorOf(first.data);
   }
 
   /** What the final events say, read once from the end of the stream so far. */
@@ -158,10 +158,6 @@ function dataOf(line: Buffer): string {
   const colon = text.indexOf(':');
   const value = colon < 0 ? text : text.slice(colon + 1);
   return (value.startsWith(' ') ? value.slice(1) : value).replace(/\r$/, '');
-}
-
-function isErrorEvent(event: string | undefined, data: string): boolean {
-  return event === 'error' || event === 'response.failed' || data.startsWith('{"error"') || data.startsWith('{"type":"error"') || data.startsWith('{"type":"response.failed"');
 }
 
 function errorOf(data: string): StreamErrorEvent {

@@ -1,0 +1,175 @@
+/**
+ * The contracts of the request pipeline. Every proxied call goes through the
+ * same stages, in this order:
+ *
+ *   authenticate → resolve → admit → attempt → settle
+ *
+ * - authenticate: from the request's headers, before its body is read or
+ *   routed, yields the read-only Principal (or refuses with 401);
+ * - resolve: the model name to a route, among the models the principal may use;
+ * - admit: RequestPolicy instances in order; each may refuse (throw a
+ *   GatewayError), edit the request (RequestEdit), hand back an
+ *   AdmissionHandle to settle at the end, and watch the output (StreamHook);
+ * - attempt: retries, fallbacks and the commit point (see attempt.ts);
+ * - settle: every admission handle and every observer hears the call's one
+ *   CallOutcome, exactly once, whatever path ended it.
+ *
+ * Features plug in here (metering is a CallObserver; tenancy an
+ * Authenticator and policies) and import from this module, never from the
+ * HTTP layer.
+ */
+import type { Logger } from 'pino';
+import type { IRChunk, IRRequest, IRUsage, WireFormat } from '../ir/index.js';
+import type { JsonObject } from '../protocols/json.js';
+import type { Deployment, ResolvedRoute } from '../routing/router.js';
+
+/** Who is calling. Established once by the authenticate stage; read-only afterwards. */
+export interface Principal {
+  /** The tenant: the `tenant` label of metrics and the tenant of ledger rows (a bounded set). */
+  readonly tenant: string;
+  /** The virtual key's public id; undefined for anonymous callers. */
+  readonly keyId: string | undefined;
+  /** Model-name patterns (`*` matches any run of characters) the caller may use; undefined for every model. */
+  readonly allowedModels: readonly string[] | undefined;
+}
+
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** The authenticate stage. Throws a GatewayError (401) to refuse. */
+export interface Authenticator {
+  authenticate(headers: RequestHeaders): Principal | Promise<Principal>;
+}
+
+/** Per-request state of the HTTP exchange, shared by the stages. */
+export interface RequestContext {
+  readonly requestId: string;
+  /** performance.now() at arrival: for durations. */
+  readonly startedAt: number;
+  /** Date.now() at arrival: for records. */
+  readonly startedAtEpochMs: number;
+  readonly log: Logger;
+  /** Aborted when the client goes away: cancels upstream work and waits. */
+  readonly signal: AbortSignal;
+  /** For the access log line: the model asked for and the route that served it. */
+  model: string | undefined;
+  route: string | undefined;
+  /** The client went away before its response was complete (cheaper than `signal` on the hot path). */
+  readonly clientGone: boolean;
+  /** The one listener told when the client goes away (the upstream attempt in flight); undefined to stop. */
+  onClientGone(listener: (() => void) | undefined): void;
+}
+
+/** A typed change a policy makes to the request. */
+export interface RequestEdit {
+  /** Serve another model (a downgrade): the call is routed again, among the models the principal may use. */
+  readonly model?: string;
+  /** Lower the output-token ceiling to at most this (a client's lower ceiling stands). */
+  readonly maxOutputTokens?: number;
+}
+
+/** What the model produced, for counting tokens when the upstream reported no usage. Computed only when asked. */
+export interface OutputCapture {
+  text(): { readonly completion: string; readonly reasoning: string };
+}
+
+/** One call through the pipeline, from its resolution to its settlement. */
+export interface Call {
+  readonly ctx: RequestContext;
+  readonly principal: Principal;
+  readonly clientFormat: WireFormat;
+  /** The model name the client sent. */
+  readonly requestedModel: string;
+  readonly stream: boolean;
+  /** The body as the client sent it: the parsed object and its text. */
+  readonly client: { readonly body: Readonly<JsonObject>; readonly text: string };
+  /**
+   * The body to forward: `client.body` itself until an edit changes it, then
+   * a copy (never edited in place: while it is still `client.body`,
+   * pass-through sends the client's own text with only the model spliced in).
+   */
+  readonly body: Readonly<JsonObject>;
+  /** The route serving the call (after any model edit). */
+  readonly route: ResolvedRoute;
+  /** The output-token ceiling set by policies, when one did. */
+  readonly maxOutputTokens: number | undefined;
+  /**
+   * The request in the internal model, built on first use and then shared
+   * by policies, translation and metering. Throws the client's 400 when the
+   * body cannot be read. Read-only: change the request with a RequestEdit.
+   */
+  ir(): Readonly<IRRequest>;
+  /** Token usage estimated with the tokenizer from what was produced (for calls the upstream reported none for). */
+  estimateUsage(output: OutputCapture, upstreamModel: string): IRUsage | undefined;
+}
+
+/** A delta of output, as a stream hook sees it. */
+export type OutputDelta = Extract<IRChunk, { type: 'text' | 'reasoning' | 'tool_call' }>;
+
+/** What a stream hook decides after a delta: go on, or end the response now as if the model had hit its ceiling. */
+export type StreamVerdict = 'continue' | { readonly end: 'length' };
+
+/**
+ * Watches one call's output as it passes, on every relay (streamed or not,
+ * translated or passed through). Asking for one makes pass-through streams
+ * decode their events, so a policy returns a hook only for calls it must
+ * watch.
+ */
+export interface StreamHook {
+  /** `outputTokens`: the running count of output tokens, this delta included. */
+  onOutput(delta: OutputDelta, outputTokens: number): StreamVerdict;
+}
+
+/**
+ * Something to settle when the call is over (a budget reservation, a
+ * concurrency slot). Settled exactly once, with the call's outcome, on every
+ * path. Errors are logged, never passed to the client.
+ */
+export interface AdmissionHandle {
+  settle(outcome: CallOutcome): void | Promise<void>;
+}
+
+/** What a policy hands back when it admits a call. */
+export interface Admission {
+  readonly edit?: RequestEdit;
+  readonly handle?: AdmissionHandle;
+  readonly hook?: StreamHook;
+}
+
+/** The admit stage: runs before anything is sent upstream (budgets, rate limits, access rules). Throw a GatewayError to refuse. */
+export interface RequestPolicy {
+  readonly name: string;
+  admit(call: Call): Admission | undefined | Promise<Admission | undefined>;
+}
+
+export type CallStatus = 'ok' | 'error' | 'client_closed';
+
+export interface CallOutcome {
+  readonly status: CallStatus;
+  /** HTTP status the client got (499 when it went away first). */
+  readonly httpStatus: number;
+  readonly errorCode: string | undefined;
+  /** The stage the call ended in: `admit` for refusals (nothing was sent upstream). */
+  readonly stage: 'admit' | 'attempt';
+  /** Set when a stream hook ended the output early. */
+  readonly endedEarly: 'length' | undefined;
+  readonly deployment: Deployment | undefined;
+  /** Upstream attempts sent. */
+  readonly attempts: number;
+  /** Usage as the upstream reported it, else as estimated with the tokenizer; undefined when the model produced nothing. */
+  readonly usage: IRUsage | undefined;
+  /** `usage` was counted by the gateway: the upstream reported none (or the client left first, or a hook ended the call). */
+  readonly usageEstimated?: boolean;
+  /** What the model produced, for counting tokens when `usage` is missing. */
+  readonly output: OutputCapture | undefined;
+  readonly durationMs: number;
+  /** From the upstream request being sent to the end of the exchange. */
+  readonly upstreamDurationMs: number;
+  /** From the request's arrival to the first byte sent to the client. */
+  readonly timeToFirstByteMs: number | undefined;
+}
+
+/** Watches calls: `onStart` per upstream attempt sent, `onEnd` exactly once per call, on every path. */
+export interface CallObserver {
+  onStart?(call: Call, deployment: Deployment, attempt: number): void;
+  onEnd(call: Call, outcome: CallOutcome): void;
+}

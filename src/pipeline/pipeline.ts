@@ -1,0 +1,110 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { InvalidRequestError, toGatewayError } from '../errors/index.js';
+import type { WireFormat } from '../ir/index.js';
+import type { JsonObject } from '../protocols/json.js';
+import type { Router } from '../routing/router.js';
+import { clientCodecFor } from '../translators/registry.js';
+import { attemptCall } from './attempt.js';
+import type { AttemptDeps } from './attempt.js';
+import { PipelineCall } from './call.js';
+import type { TokenEstimator } from './call.js';
+import type { Authenticator, CallOutcome, Principal, RequestContext, RequestHeaders, RequestPolicy } from './contracts.js';
+import { callOutcome } from './outcome.js';
+import { namesFor, resolveRoute } from './resolve.js';
+import { sendFailure } from './respond.js';
+import { Settlement } from './settle.js';
+
+export interface PipelineDeps extends AttemptDeps {
+  readonly log: Logger;
+  readonly router: Router;
+  readonly authenticator: Authenticator;
+  readonly policies: readonly RequestPolicy[];
+  readonly tokens: TokenEstimator;
+}
+
+/** A proxied request whose caller is authenticated and whose body has been read. */
+export interface CallRequest {
+  readonly ctx: RequestContext;
+  readonly principal: Principal;
+  readonly clientFormat: WireFormat;
+  readonly client: { readonly body: Readonly<JsonObject>; readonly text: string };
+}
+
+/**
+ * The request pipeline: authenticate → resolve → admit → attempt → settle
+ * (see contracts.ts). The HTTP layer authenticates first (before it reads a
+ * body), then hands the request to `run`, which owns every later stage and
+ * settles the call exactly once on every path.
+ */
+export class Pipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** The authenticate stage, from the headers alone. */
+  authenticate(headers: RequestHeaders): Principal | Promise<Principal> {
+    return this.deps.authenticator.authenticate(headers);
+  }
+
+  /** The model names the principal may use, as listed by `GET /v1/models` (wildcard routes expanded best-effort). */
+  async modelNames(principal: Principal, signal: AbortSignal): Promise<string[]> {
+    const { router } = this.deps;
+    const discovered = await router.discoverWildcardNames(signal);
+    return namesFor(principal, [...new Set([...router.concreteNames(), ...discovered])]);
+  }
+
+  /**
+   * Resolves, admits, attempts and settles one call. Throws only before the
+   * call exists (a body without a model, an unknown model): those are
+   * answered by the HTTP layer and are not calls.
+   */
+  async run(res: ServerResponse, request: CallRequest): Promise<void> {
+    const { deps } = this;
+    const { ctx, principal, client } = request;
+    const codec = clientCodecFor(request.clientFormat);
+    if (codec === undefined) throw new InvalidRequestError(`The gateway does not accept ${request.clientFormat} requests.`);
+    const { model, stream } = readTarget(client.body);
+    ctx.model = model;
+    const route = resolveRoute(deps.router, principal, model);
+    ctx.route = route.name;
+    const call = new PipelineCall({ ctx, principal, codec, requestedModel: model, stream, client, route, tokens: deps.tokens });
+    const settlement = new Settlement(call, deps.observers, deps.log);
+    let outcome: CallOutcome;
+    let admitted = false;
+    try {
+      await this.admit(call, settlement);
+      admitted = true;
+      outcome = ctx.clientGone ? callOutcome(call, { stage: 'admit', status: 'client_closed', httpStatus: 499, errorCode: 'client_closed' }) : await attemptCall(res, call, deps);
+    } catch (thrown) {
+      const error = toGatewayError(thrown);
+      if (error.status >= 500) ctx.log.error({ err: thrown }, 'call failed');
+      else ctx.log.info({ code: error.code, status: error.status }, error.message);
+      const sent = sendFailure(res, call, error, { 'x-request-id': ctx.requestId }, false);
+      outcome = callOutcome(call, { stage: admitted ? 'attempt' : 'admit', status: sent ? 'error' : 'client_closed', httpStatus: sent ? error.status : 499, errorCode: error.code });
+    }
+    settlement.settle(outcome);
+  }
+
+  /** The admit stage: policies in order; each may refuse (throw), edit, hand back a handle and watch the output. */
+  private async admit(call: PipelineCall, settlement: Settlement): Promise<void> {
+    const { router } = this.deps;
+    for (const policy of this.deps.policies) {
+      const admission = await policy.admit(call);
+      if (admission === undefined) continue;
+      // The handle first: if applying the edit refuses the call, the handle is still settled.
+      if (admission.handle) settlement.add(admission.handle);
+      if (admission.hook) call.hooks.push(admission.hook);
+      if (admission.edit) call.apply(admission.edit, (model) => resolveRoute(router, call.principal, model));
+    }
+  }
+}
+
+function readTarget(body: Readonly<JsonObject>): { model: string; stream: boolean } {
+  const model = body['model'];
+  if (typeof model !== 'string' || model.length === 0) {
+    throw new InvalidRequestError("The request needs a 'model' string naming one of the gateway's models (see GET /v1/models).", { param: 'model', code: 'missing_model' });
+  }
+  const stream = body['stream'];
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw new InvalidRequestError("'stream' must be a boolean.", { param: 'stream' });
+  return { model, stream: stream === true };
+}
+
