@@ -5,7 +5,7 @@ import type { GatewayConfig } from './config/types.js';
 import { createMeteringObserver } from './metering/metering-observer.js';
 import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
 import { SqliteUsageLedger } from './store/sqlite/usage-ledger.js';
-import type { UsageLedger } from './store/usage-ledger.js';
+import type { UsageLedger } from './metering/usage-ledger.js';
 import { createProviders } from './providers/registry.js';
 import { DeploymentStates } from './routing/deployment-state.js';
 import { systemClock } from './util/clock.js';
@@ -24,7 +24,7 @@ import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { openAuthenticator } from './pipeline/principal.js';
-import { countTextTokens, estimateUsage } from './metering/tokenizer.js';
+import { estimateUsage, outputTokenCounter } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 
 export interface GatewayOptions {
@@ -99,7 +99,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     router,
     authenticator: options.authenticator ?? openAuthenticator,
     policies: options.policies ?? [],
-    tokens: { countText: countTextTokens, estimateUsage },
+    tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
         metrics,

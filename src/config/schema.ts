@@ -1,4 +1,4 @@
-import { DEFAULT_PRICING, pricingSchema } from '../metering/pricing-schema.js';
+import { DEFAULT_PRICING, pricingSchema } from './pricing-schema.js';
 /**
  * The input schema: snake_case YAML in, the resolved camelCase
  * `GatewayConfig` (without `source`) out, with every default applied.

@@ -1,4 +1,4 @@
-import type { PricingConfig } from '../metering/pricing-schema.js';
+import type { PricingConfig } from './pricing-schema.js';
 /**
  * The resolved configuration: validated, defaults applied, environment
  * interpolated. Everything downstream reads only these readonly types.

@@ -15,7 +15,14 @@
  * A dated snapshot (`gpt-4.1-mini-2025-04-14`) uses its base model's price
  * unless it is listed itself (`gpt-4o-2024-05-13` kept its launch price).
  */
-import type { DefaultPrice } from './pricing.js';
+
+/** A shipped price, keyed by model only (it applies to providers of kind `openai`). */
+export interface DefaultPrice {
+  readonly model: string;
+  readonly input: number;
+  readonly cachedInput?: number;
+  readonly output: number;
+}
 
 export const PRICES_AS_OF = '2025-10-01';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CallObserver, CallOutcome } from '../pipeline/contracts.js';
-import type { UsageLedger } from '../store/usage-ledger.js';
+import type { UsageLedger } from './usage-ledger.js';
 import type { CallStatusLabel, GatewayMetrics } from '../telemetry/metrics.js';
 import { promptChars } from '../translators/prompt-size.js';
 import type { PriceBook, UnpricedWarnings } from './pricing.js';

@@ -15,30 +15,9 @@
  * Anything else is unpriced: the caller counts `llm_unpriced_requests_total`
  * and warns once per provider/model (`UnpricedWarnings`).
  */
+import type { PriceEntry } from '../config/pricing-schema.js';
 import type { IRUsage } from '../ir/index.js';
 import { DEFAULT_OPENAI_PRICES } from './default-prices.js';
-
-/** One configured price (USD per million tokens). */
-export interface PriceEntry {
-  /** A provider name, or `*` for every provider. */
-  readonly provider: string;
-  /** The upstream model name; `*` matches any run of characters. */
-  readonly model: string;
-  readonly input: number;
-  /** Price of prompt tokens served from the provider's cache; the input price when absent. */
-  readonly cachedInput?: number;
-  readonly output: number;
-  /** A shadow price (what one's own GPUs cost), not an invoice: reported like any price. */
-  readonly shadow?: boolean;
-}
-
-/** A shipped price, keyed by model only (it applies to providers of kind `openai`). */
-export interface DefaultPrice {
-  readonly model: string;
-  readonly input: number;
-  readonly cachedInput?: number;
-  readonly output: number;
-}
 
 export type PriceSource = 'config' | 'default' | 'local';
 

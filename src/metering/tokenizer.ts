@@ -35,6 +35,18 @@ export function countTextTokens(model: string, text: string): number {
   return applyFactor(tokens, choice.factor);
 }
 
+/**
+ * A counter of output tokens for a stream of deltas: each delta's tokens with
+ * the model's tokenizer, the family factor applied to the running sum rather
+ * than to each delta (a per-delta rounding would count a word-sized delta as
+ * two tokens). The caller rounds the sum up.
+ */
+export function outputTokenCounter(model: string): (text: string) => number {
+  const choice = tokenizerFor(model);
+  const counter = new TokenCounter(encoderFor(choice.encoding));
+  return (text) => counter.count(text) * choice.factor;
+}
+
 /** Prompt tokens of `request` sent to `model`. */
 export function estimatePromptTokens(model: string, request: IRRequest): number {
   const choice = tokenizerFor(model);

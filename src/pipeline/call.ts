@@ -6,7 +6,8 @@ import type { Call, OutputCapture, Principal, RequestContext, RequestEdit, Strea
 
 /** Token counts from a real tokenizer, supplied by the composition root (metering owns the tokenizer). */
 export interface TokenEstimator {
-  countText(model: string, text: string): number;
+  /** A running counter of a model's output tokens (unrounded: the caller sums and rounds up). */
+  outputCounter(model: string): (text: string) => number;
   estimateUsage(model: string, request: IRRequest, completion: string, reasoning: string): IRUsage;
 }
 

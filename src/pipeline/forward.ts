@@ -101,7 +101,7 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
   const headers = responseHeaderList(call, deployment, attempts);
   const upstreamHeaders = { ...provider.headers, 'x-request-id': call.ctx.requestId };
   const clientCodec = call.codec;
-  const watch = call.hooks.length === 0 ? undefined : new OutputWatch(call.hooks, (text) => call.tokens.countText(deployment.model, text));
+  const watch = call.hooks.length === 0 ? undefined : new OutputWatch(call.hooks, call.tokens.outputCounter(deployment.model));
   const timeouts = { firstByteTimeoutMs: provider.timeouts.firstByteMs, idleTimeoutMs: provider.timeouts.idleMs };
   const encodeOptions = { requestedModel: call.requestedModel, includeUsage: clientCodec.usage.clientWantsUsage?.(call.body) ?? false, clientBody: call.body };
 

@@ -1,7 +1,6 @@
 import type { IRUsage, WireFormat } from '../ir/index.js';
 import type { UsageReader } from './types.js';
 import { isJsonObject } from '../protocols/json.js';
-import type { JsonObject } from '../protocols/json.js';
 import { endOfJsonObject, skipJsonSpace } from '../protocols/json-scan.js';
 import { usageFromChat } from './openai-chat/usage.js';
 import { usageFromResponses } from './openai-responses/decoder.js';

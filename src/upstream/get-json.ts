@@ -1,15 +1,29 @@
-import type { Provider } from '../providers/types.js';
+import type { Dispatcher } from 'undici';
+
+/**
+ * What a discovery GET needs from an upstream: where it is, the pool to use
+ * and the headers to send. Declared here so upstream/ does not depend on
+ * providers/ (a `Provider` satisfies it structurally).
+ */
+export interface JsonEndpoint {
+  /** e.g. `http://127.0.0.1:11434` */
+  readonly origin: string;
+  readonly dispatcher: Dispatcher;
+  readonly headers: Readonly<Record<string, string>>;
+  /** `connectMs` bounds both the wait for headers and the body. */
+  readonly timeouts: { readonly connectMs: number };
+}
 
 /** A small GET for discovery and health probes (not on the request path). */
-export async function getJson(provider: Provider, path: string, signal: AbortSignal): Promise<unknown> {
-  const { statusCode, body } = await provider.dispatcher.request({
-    origin: provider.origin,
+export async function getJson(endpoint: JsonEndpoint, path: string, signal: AbortSignal): Promise<unknown> {
+  const { statusCode, body } = await endpoint.dispatcher.request({
+    origin: endpoint.origin,
     method: 'GET',
     path,
-    headers: provider.headers,
+    headers: endpoint.headers,
     signal,
-    headersTimeout: provider.timeouts.connectMs,
-    bodyTimeout: provider.timeouts.connectMs,
+    headersTimeout: endpoint.timeouts.connectMs,
+    bodyTimeout: endpoint.timeouts.connectMs,
   });
   const text = await body.text();
   if (statusCode >= 400) throw new Error(`GET ${path} answered HTTP ${statusCode}`);

@@ -2,7 +2,7 @@
  * Time as the resilience strategies see it. Everything that waits or measures
  * an interval takes a `Clock`, so tests drive time by hand instead of sleeping.
  */
-import { abortableSleep } from '../upstream/abortable-sleep.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */

@@ -1,4 +1,4 @@
-import { DEFAULT_PRICING } from '../../src/metering/pricing-schema.js';
+import { DEFAULT_PRICING } from '../../src/config/pricing-schema.js';
 import pino from 'pino';
 import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY } from '../../src/config/constants.js';
 import type { GatewayConfig, ModelConfig, ProviderConfig, ProviderKind, ResilienceConfig, RetryConfig } from '../../src/config/types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPENAI_PRICES, PRICES_AS_OF } from '../../src/metering/default-prices.js';
-import { pricingSchema } from '../../src/metering/pricing-schema.js';
+import { pricingSchema } from '../../src/config/pricing-schema.js';
 import { PriceBook, UnpricedWarnings, cost, type Price } from '../../src/metering/pricing.js';
 
 const openai = { name: 'openai', kind: 'openai' };

@@ -18,7 +18,7 @@ export class OutputWatch {
   ) {}
 
   get outputTokens(): number {
-    return this.tokens;
+    return Math.ceil(this.tokens);
   }
 
   /** Sees one chunk; true when a hook asked to end the response after it. */
@@ -28,8 +28,9 @@ export class OutputWatch {
     const delta: OutputDelta = chunk;
     const text = delta.type === 'tool_call' ? (delta.name ?? '') + delta.argumentsDelta : delta.delta;
     if (text.length > 0) this.tokens += this.countText(text);
+    const outputTokens = Math.ceil(this.tokens);
     for (const hook of this.hooks) {
-      const verdict = hook.onOutput(delta, this.tokens);
+      const verdict = hook.onOutput(delta, outputTokens);
       if (verdict !== 'continue') {
         this.ended = verdict.end;
         return true;

@@ -18,7 +18,8 @@
  * rows are dropped and reported. `close` writes everything that is queued.
  */
 import { BoundedQueue } from '../bounded-queue.js';
-import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents, type LedgerStats, type TenantDayTotal, type UsageLedger } from '../usage-ledger.js';
+import type { LedgerStats, TenantDayTotal, UsageLedger } from '../../metering/usage-ledger.js';
+import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '../usage-ledger.js';
 import { openSqlite, type OpenSqliteOptions, type SqliteDatabase, type SqliteStatement } from './database.js';
 import { COLUMNS, fromRow, toParams, type InsertParams, type UsageRow } from './usage-rows.js';
 import type { UsageRecord } from '../../metering/usage-record.js';

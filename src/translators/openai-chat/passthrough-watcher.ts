@@ -66,7 +66,11 @@ export class ChatPassthroughWatcher implements PassthroughStreamWatcher {
   private sawChunk = false;
   /** A chunk with a finish_reason was relayed: the choice is over. */
   private finished = false;
-  /** The client already has usage (the usage chunk, or usage on a chunk with choices). */
+  /**
+   * The client already has the final usage: the usage chunk, or usage on the
+   * finish chunk. Usage on earlier chunks (vLLM's continuous usage stats)
+   * does not count: the `"usage": null` of a later chunk replaces it.
+   */
   private usageSeen = false;
   /** Usage seen on a chunk with choices, reported with the finish (llama.cpp, vLLM's continuous usage stats). */
   private pendingUsage: JsonObject | undefined;
@@ -131,16 +135,20 @@ export class ChatPassthroughWatcher implements PassthroughStreamWatcher {
   private chunk(chunk: JsonObject, out: IRChunk[]): void {
     this.identify(chunk);
     const choices = chunk['choices'];
-    const usage = chunk['usage'];
-    if (isJsonObject(usage)) this.usageSeen = true;
+    const usage = isJsonObject(chunk['usage']) ? chunk['usage'] : undefined;
     if (!Array.isArray(choices) || choices.length === 0) {
       // The usage chunk of stream_options.include_usage: choices is [].
-      if (isJsonObject(usage)) out.push({ type: 'usage', usage: usageFromChat(usage) });
+      if (usage === undefined) return;
+      this.usageSeen = true;
+      out.push({ type: 'usage', usage: usageFromChat(usage) });
       return;
     }
-    if (isJsonObject(usage)) this.pendingUsage = usage;
+    if (usage !== undefined) this.pendingUsage = usage;
+    const finished = this.finished;
     const choice = choices.find((c) => isJsonObject(c) && (c['index'] ?? 0) === 0);
     if (isJsonObject(choice)) this.choice(choice, out);
+    // llama.cpp's final usage rides on the finish chunk.
+    if (!finished && this.finished && usage !== undefined) this.usageSeen = true;
   }
 
   /** The members every chunk repeats, from the first chunk that has them. */

@@ -43,11 +43,9 @@ interface WatchedItem {
   readonly added: JsonObject;
   /** The finished item, the upstream's or the watcher's. */
   done: JsonObject | undefined;
-  /** Parts already done, in order. */
-  readonly content: JsonValue[];
-  readonly summary: JsonValue[];
-  part: OpenPart | undefined;
-  summaryPart: OpenPart | undefined;
+  /** Per slot: the parts already done, in order, and the one still open. */
+  readonly parts: Record<Slot, JsonValue[]>;
+  readonly open: Record<Slot, OpenPart | undefined>;
   /** Function call arguments or custom tool call input, and whether its `.done` event was relayed. */
   payload: string;
   payloadDone: boolean;
@@ -56,15 +54,23 @@ interface WatchedItem {
   payloadSent: boolean;
 }
 
-type Slot = 'part' | 'summaryPart';
+/** Where a part lives in its item: `content` (text, refusal, reasoning text) or `summary`. */
+type Slot = 'content' | 'summary';
 type Handler = (e: JsonObject, out: IRChunk[]) => void;
+
+/** The event that finishes a part's text, by part type; any other part is output text. */
+const TEXT_DONE: ReadonlyMap<string, string> = new Map([
+  ['summary_text', 'response.reasoning_summary_text.done'],
+  ['refusal', 'response.refusal.done'],
+  ['reasoning_text', 'response.reasoning_text.done'],
+]);
 
 /** Separates reasoning parts joined into one IR text, as ResponsesStreamDecoder does. */
 const PART_SEPARATOR = '\n\n';
 
 const str = (value: JsonValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 const int = (value: JsonValue | undefined): number | undefined => (typeof value === 'number' && Number.isInteger(value) ? value : undefined);
-const indexKey = (slot: Slot): string => (slot === 'part' ? 'content_index' : 'summary_index');
+const indexKey = (slot: Slot): string => `${slot}_index`;
 
 function parseObject(data: string): JsonObject | undefined {
   try {
@@ -87,7 +93,7 @@ function incomplete(item: JsonObject): JsonObject {
 
 /** A part announced by no `.added` event: the shape OpenAI gives it. */
 function defaultPart(slot: Slot, itemType: string): JsonObject {
-  if (slot === 'summaryPart') return { type: 'summary_text', text: '' };
+  if (slot === 'summary') return { type: 'summary_text', text: '' };
   return itemType === 'reasoning' ? { type: 'reasoning_text', text: '' } : { type: 'output_text', annotations: [], logprobs: [], text: '' };
 }
 
@@ -110,26 +116,26 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
   private reasoningKey: string | undefined;
   private out = '';
 
-  /** Per event type; anything else (hosted tool progress, annotations' kin) is bookkeeping the watcher needs not. */
+  /** Per event type; other events (hosted tool progress, for one) carry nothing the watcher needs. */
   private readonly handlers: ReadonlyMap<string, Handler> = new Map<string, Handler>([
     ['response.created', (e) => this.lifecycle(e, true)],
     ['response.in_progress', (e) => this.lifecycle(e, false)],
     ['response.queued', (e) => this.lifecycle(e, false)],
-    ['response.output_item.added', (e, out) => this.itemAdded(e, out)],
+    ['response.output_item.added', (e, out) => isJsonObject(e['item']) && this.track(e['item'], e, out)],
     ['response.output_item.done', (e, out) => this.itemDone(e, out)],
-    ['response.content_part.added', (e) => this.partAdded(e, 'part')],
-    ['response.reasoning_summary_part.added', (e) => this.partAdded(e, 'summaryPart')],
-    ['response.content_part.done', (e) => this.partDone(e, 'part')],
-    ['response.reasoning_summary_part.done', (e) => this.partDone(e, 'summaryPart')],
+    ['response.content_part.added', (e) => this.partAdded(e, 'content')],
+    ['response.reasoning_summary_part.added', (e) => this.partAdded(e, 'summary')],
+    ['response.content_part.done', (e) => this.partDone(e, 'content')],
+    ['response.reasoning_summary_part.done', (e) => this.partDone(e, 'summary')],
     // A refusal is the model's answer; the IR has no channel of its own for it (as in the decoder).
-    ['response.output_text.delta', (e, out) => this.delta(e, 'part', out, 'text')],
-    ['response.refusal.delta', (e, out) => this.delta(e, 'part', out, 'text')],
-    ['response.reasoning_text.delta', (e, out) => this.delta(e, 'part', out, 'reasoning')],
-    ['response.reasoning_summary_text.delta', (e, out) => this.delta(e, 'summaryPart', out, 'reasoning')],
-    ['response.output_text.done', (e) => this.textDone(e, 'part', 'text')],
-    ['response.reasoning_text.done', (e) => this.textDone(e, 'part', 'text')],
-    ['response.refusal.done', (e) => this.textDone(e, 'part', 'refusal')],
-    ['response.reasoning_summary_text.done', (e) => this.textDone(e, 'summaryPart', 'text')],
+    ['response.output_text.delta', (e, out) => this.delta(e, 'content', out, 'text')],
+    ['response.refusal.delta', (e, out) => this.delta(e, 'content', out, 'text')],
+    ['response.reasoning_text.delta', (e, out) => this.delta(e, 'content', out, 'reasoning')],
+    ['response.reasoning_summary_text.delta', (e, out) => this.delta(e, 'summary', out, 'reasoning')],
+    ['response.output_text.done', (e) => this.textDone(e, 'content', 'text')],
+    ['response.reasoning_text.done', (e) => this.textDone(e, 'content', 'text')],
+    ['response.refusal.done', (e) => this.textDone(e, 'content', 'refusal')],
+    ['response.reasoning_summary_text.done', (e) => this.textDone(e, 'summary', 'text')],
     ['response.output_text.annotation.added', (e) => this.annotation(e)],
     ['response.function_call_arguments.delta', (e, out) => this.payloadDelta(e, out)],
     ['response.custom_tool_call_input.delta', (e, out) => this.payloadDelta(e, out)],
@@ -206,10 +212,8 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
       outputIndex: int(e['output_index']) ?? this.items.length,
       added: item,
       done: undefined,
-      content: [],
-      summary: [],
-      part: undefined,
-      summaryPart: undefined,
+      parts: { content: [], summary: [] },
+      open: { content: undefined, summary: undefined },
       payload,
       payloadDone: false,
       call: field === undefined ? -1 : this.callCount++,
@@ -227,11 +231,6 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
     return watched;
   }
 
-  private itemAdded(e: JsonObject, out: IRChunk[]): void {
-    const item = e['item'];
-    if (isJsonObject(item)) this.track(item, e, out);
-  }
-
   private itemDone(e: JsonObject, out: IRChunk[]): void {
     const item = e['item'];
     if (!isJsonObject(item)) return;
@@ -247,21 +246,21 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
   private partAdded(e: JsonObject, slot: Slot): void {
     const item = this.find(e);
     const part = e['part'];
-    if (item !== undefined && isJsonObject(part)) item[slot] = { index: int(e[indexKey(slot)]) ?? 0, part, text: '', textDone: false };
+    if (item !== undefined && isJsonObject(part)) item.open[slot] = { index: int(e[indexKey(slot)]) ?? 0, part, text: '', textDone: false };
   }
 
   private partDone(e: JsonObject, slot: Slot): void {
     const item = this.find(e);
     const part = e['part'];
     if (item === undefined || !isJsonObject(part)) return;
-    (slot === 'part' ? item.content : item.summary).push(part);
-    item[slot] = undefined;
+    item.parts[slot].push(part);
+    item.open[slot] = undefined;
   }
 
   /** The part an event names; text for a part never announced opens one, so that it is not lost. */
   private openPart(item: WatchedItem, e: JsonObject, slot: Slot): OpenPart {
-    const open = item[slot] ?? { index: int(e[indexKey(slot)]) ?? 0, part: defaultPart(slot, item.type), text: '', textDone: false };
-    item[slot] = open;
+    const open = item.open[slot] ?? { index: int(e[indexKey(slot)]) ?? 0, part: defaultPart(slot, item.type), text: '', textDone: false };
+    item.open[slot] = open;
     return open;
   }
 
@@ -290,7 +289,7 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
   }
 
   private annotation(e: JsonObject): void {
-    const annotations = this.find(e)?.part?.part['annotations'];
+    const annotations = this.find(e)?.open.content?.part['annotations'];
     const annotation = e['annotation'];
     if (Array.isArray(annotations) && annotation !== undefined) annotations.push(annotation);
   }
@@ -390,17 +389,17 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
     const ref = { item_id: item.id, output_index: item.outputIndex };
     const field = payloadField(item.type);
     if (item.type === 'message' || item.type === 'reasoning') {
-      this.closePart(item, ref, 'summaryPart');
-      this.closePart(item, ref, 'part');
-      const done: JsonObject = item.type === 'message' ? { ...item.added, content: item.content } : { ...item.added, summary: item.summary };
-      if (item.type === 'reasoning' && item.content.length > 0) done['content'] = item.content;
+      this.closePart(item, ref, 'summary');
+      this.closePart(item, ref, 'content');
+      const { content, summary } = item.parts;
+      const done: JsonObject = item.type === 'message' ? { ...item.added, content } : { ...item.added, summary };
+      if (item.type === 'reasoning' && content.length > 0) done['content'] = content;
       item.done = incomplete(done);
     } else if (field !== undefined) {
       const name = str(item.added['name']);
-      if (item.payloadDone) {
-        // Its `.done` event was relayed already.
-      } else if (field === 'arguments') this.emit('response.function_call_arguments.done', { ...ref, ...(name ? { name } : {}), arguments: item.payload });
-      else this.emit('response.custom_tool_call_input.done', { ...ref, input: item.payload });
+      const members = field === 'arguments' ? { ...ref, ...(name ? { name } : {}), arguments: item.payload } : { ...ref, input: item.payload };
+      // Unless the upstream relayed it already, the payload's own `.done` event comes first.
+      if (!item.payloadDone) this.emit(field === 'arguments' ? 'response.function_call_arguments.done' : 'response.custom_tool_call_input.done', members);
       item.done = incomplete({ ...item.added, [field]: item.payload });
     } else {
       item.done = item.added;
@@ -409,20 +408,16 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
   }
 
   private closePart(item: WatchedItem, ref: JsonObject, slot: Slot): void {
-    const open = item[slot];
+    const open = item.open[slot];
     if (open === undefined) return;
-    item[slot] = undefined;
-    const kind = slot === 'summaryPart' ? 'summary_text' : str(open.part['type']);
+    item.open[slot] = undefined;
+    const kind = slot === 'summary' ? 'summary_text' : str(open.part['type']);
     const field = kind === 'refusal' ? 'refusal' : 'text';
     const part = { ...open.part, [field]: open.text };
     const at = { ...ref, [indexKey(slot)]: open.index };
-    if (!open.textDone) {
-      if (kind === 'summary_text') this.emit('response.reasoning_summary_text.done', { ...at, text: open.text });
-      else if (kind === 'refusal') this.emit('response.refusal.done', { ...at, refusal: open.text });
-      else if (kind === 'reasoning_text') this.emit('response.reasoning_text.done', { ...at, text: open.text });
-      else this.emit('response.output_text.done', { ...at, text: open.text, logprobs: [] });
-    }
-    this.emit(slot === 'part' ? 'response.content_part.done' : 'response.reasoning_summary_part.done', { ...at, part });
-    (slot === 'part' ? item.content : item.summary).push(part);
+    const textDone = TEXT_DONE.get(kind ?? '');
+    if (!open.textDone) this.emit(textDone ?? 'response.output_text.done', { ...at, [field]: open.text, ...(textDone === undefined ? { logprobs: [] } : {}) });
+    this.emit(slot === 'content' ? 'response.content_part.done' : 'response.reasoning_summary_part.done', { ...at, part });
+    item.parts[slot].push(part);
   }
 }

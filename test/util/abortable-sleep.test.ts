@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortableSleep } from '../../src/upstream/abortable-sleep.js';
+import { abortableSleep } from '../../src/util/abortable-sleep.js';
 
 describe('abortableSleep', () => {
   it('resolves after the delay', async () => {

@@ -12,7 +12,20 @@
  * `${VAR}` interpolation and are accepted when numeric.
  */
 import { z } from 'zod';
-import type { PriceEntry } from './pricing.js';
+
+/** One configured price (USD per million tokens). */
+export interface PriceEntry {
+  /** A provider name, or `*` for every provider. */
+  readonly provider: string;
+  /** The upstream model name; `*` matches any run of characters. */
+  readonly model: string;
+  readonly input: number;
+  /** Price of prompt tokens served from the provider's cache; the input price when absent. */
+  readonly cachedInput?: number;
+  readonly output: number;
+  /** A shadow price (what one's own GPUs cost), not an invoice: reported like any price. */
+  readonly shadow?: boolean;
+}
 
 export interface PricingConfig {
   /** Whether the shipped OpenAI prices apply to providers of kind `openai`. */
