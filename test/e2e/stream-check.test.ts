@@ -41,5 +41,8 @@ describe('the runtime stream check (TOLLGATE_VALIDATE_STREAMS)', () => {
     // The upstream stopped without a terminal event; the client is told rather than left with a truncated stream.
     expect(text).toContain('"response.failed"');
     expect(text).toContain('[upstream_truncated]');
+    // The failure continues the relayed response: it does not start a second one.
+    expect(text.match(/"type":"response.created"/g)).toHaveLength(1);
+    expect(warning?.violations?.join('\n')).not.toMatch(/second response.created|does not increase/);
   });
 });
