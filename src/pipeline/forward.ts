@@ -45,13 +45,13 @@ export interface ForwardOptions {
  */
 function passthroughBody(call: PipelineCall, deployment: Deployment, streamed: boolean, forceStream: boolean): { body: string; injectedUsage: boolean } {
   const defaults = deployment.provider.requestDefaults;
-  const usageOptions = streamed ? call.codec.usage.streamUsageOptions?.(call.body) : undefined;
-  const injectedUsage = usageOptions !== undefined;
-  // Fields are only appended: a body that has stream_options of its own is re-serialised.
-  if (!forceStream && call.body === call.client.body && (!injectedUsage || !Object.hasOwn(call.body, 'stream_options'))) {
+  const usageRequest = streamed ? call.codec.usage.streamUsageRequest?.(call.body) : undefined;
+  const injectedUsage = usageRequest !== undefined;
+  // Fields are only appended: a body that already has the usage field is re-serialised.
+  if (!forceStream && call.body === call.client.body && (usageRequest === undefined || !Object.hasOwn(call.body, usageRequest.field))) {
     const append: Array<readonly [string, JsonValue]> = [];
     for (const key of Object.keys(defaults)) if (!Object.hasOwn(call.body, key)) append.push([key, defaults[key]!]);
-    if (usageOptions !== undefined) append.push(['stream_options', usageOptions]);
+    if (usageRequest !== undefined) append.push([usageRequest.field, usageRequest.value]);
     const spliced = spliceJsonObject(call.client.text, 'model', deployment.model, append);
     if (spliced !== undefined) return { body: spliced, injectedUsage };
   }
@@ -60,7 +60,7 @@ function passthroughBody(call: PipelineCall, deployment: Deployment, streamed: b
     ...call.body,
     model: deployment.model,
     ...(forceStream ? { stream: true } : {}),
-    ...(usageOptions === undefined ? {} : { stream_options: usageOptions }),
+    ...(usageRequest === undefined ? {} : { [usageRequest.field]: usageRequest.value }),
   };
   return { body: JSON.stringify(body), injectedUsage };
 }

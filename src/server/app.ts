@@ -63,7 +63,8 @@ export function createApp(options: AppOptions): Server {
       const gatewayError = toGatewayError(error);
       if (gatewayError.status >= 500) ctx.log.error({ err: error }, 'request failed');
       else ctx.log.info({ code: gatewayError.code, status: gatewayError.status }, gatewayError.message);
-      if (!res.headersSent) sendError(res, gatewayError, gatewayError.status === 413 ? { 'x-request-id': requestId, connection: 'close' } : { 'x-request-id': requestId });
+      // A body left unread (too large, or refused before it was read) is not drained: the connection closes.
+      if (!res.headersSent) sendError(res, gatewayError, req.complete ? { 'x-request-id': requestId } : { 'x-request-id': requestId, connection: 'close' });
       else res.end();
     }
   }

@@ -103,12 +103,13 @@ export interface UsageReader {
   /** From one parsed stream event. */
   fromEvent(event: unknown): IRUsage | undefined;
   /**
-   * The `stream_options` that make a streaming upstream report usage when the
-   * client's body does not ask for it; undefined when it already does. The
-   * extra usage event is later removed with `stripUsageEvents`, so the client
-   * gets exactly what it asked for.
+   * The body field (and its value) that makes a streaming upstream report
+   * usage when the client's body does not ask for it (Chat:
+   * `stream_options`); undefined when it already does. The extra usage event
+   * is later removed with `stripUsageEvents`, so the client gets exactly what
+   * it asked for.
    */
-  streamUsageOptions?(this: void, body: Readonly<JsonObject>): JsonObject | undefined;
+  streamUsageRequest?(this: void, body: Readonly<JsonObject>): { readonly field: string; readonly value: JsonObject } | undefined;
   /** Removes the usage-only event from a read (zero-copy slices); undefined when the read has none. */
   stripUsageEvents?(this: void, chunk: Buffer): Buffer[] | undefined;
   /** Whether the client's body asks for the usage event (Chat: stream_options.include_usage); absent for formats that always report usage. */

@@ -42,10 +42,10 @@ export const chatUsage: UsageReader = {
     // OpenAI and vLLM report a mid-stream failure as a data event holding only `error`.
     return data.startsWith('{"error"');
   },
-  streamUsageOptions(body) {
+  streamUsageRequest(body) {
     const options = body['stream_options'];
     if (isJsonObject(options) && options['include_usage'] === true) return undefined;
-    return { ...(isJsonObject(options) ? options : {}), include_usage: true };
+    return { field: 'stream_options', value: { ...(isJsonObject(options) ? options : {}), include_usage: true } };
   },
   textFromBody(body) {
     const choice = isJsonObject(body) && Array.isArray(body['choices']) ? body['choices'][0] : undefined;
