@@ -18,7 +18,8 @@ const enum State {
   Failed,
 }
 
-function finishReason(value: string): IRFinishReason | undefined {
+/** A Chat finish reason as the IR names it; undefined for vLLM's `abort` / `error`, which are failures, not ends. */
+export function chatFinishReason(value: string): IRFinishReason | undefined {
   switch (value) {
     case 'stop':
     case 'length':
@@ -221,7 +222,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     const reason = choice['finish_reason'];
     if (typeof reason === 'string') {
       this.think.flush(out);
-      const mapped = finishReason(reason);
+      const mapped = chatFinishReason(reason);
       if (mapped === undefined) {
         this.fail(out, 'upstream_error', `the upstream stopped generating (finish_reason '${reason}')`);
         return;

@@ -1,9 +1,10 @@
 import type { SseEvent } from '../../framing/index.js';
-import type { IRChunk, IRFinishReason, IRUsage } from '../../ir/index.js';
+import type { IRChunk, IRUsage } from '../../ir/index.js';
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject, JsonValue } from '../../protocols/json.js';
 import type { PassthroughStreamWatcher, PassthroughWatchOptions } from '../types.js';
 import { newId } from './ids.js';
+import { chatFinishReason } from './decoder.js';
 import { usageFromChat, usageToChat } from './usage.js';
 
 /*
@@ -24,24 +25,6 @@ export interface ChatWatcherDeps {
   readonly now?: () => number;
 }
 
-/** A finish reason as the IR names it; undefined for vLLM's `abort` / `error`, which are failures, not ends. */
-function finishReason(value: string): IRFinishReason | undefined {
-  switch (value) {
-    case 'stop':
-    case 'length':
-    case 'tool_calls':
-    case 'content_filter':
-      return value;
-    case 'function_call':
-      return 'tool_calls';
-    case 'abort':
-    case 'error':
-      return undefined;
-    default:
-      // Servers invent their own reasons (e.g. 'eos'); the generation still ended normally.
-      return 'stop';
-  }
-}
 
 function parseObject(data: string): JsonObject | undefined {
   try {
@@ -177,7 +160,7 @@ export class ChatPassthroughWatcher implements PassthroughStreamWatcher {
     const reason = choice['finish_reason'];
     if (typeof reason !== 'string') return;
     this.finished = true;
-    const mapped = finishReason(reason);
+    const mapped = chatFinishReason(reason);
     if (mapped === undefined) {
       out.push({ type: 'error', message: `the upstream stopped generating (finish_reason '${reason}')`, code: 'upstream_error' });
       return;
