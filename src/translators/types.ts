@@ -116,6 +116,8 @@ export interface UsageReader {
   clientWantsUsage?(this: void, body: Readonly<JsonObject>): boolean;
   /** Whether one stream event (framed, unparsed) reports an error. */
   isErrorEvent(this: void, event: string | undefined, data: string): boolean;
+  /** The message and code of an error event's data (a generic description when it names none). */
+  errorFromEvent(this: void, data: string): { readonly message: string; readonly code: string };
   /** The text a whole non-streamed reply carries, for counting its tokens when it reports no usage. */
   textFromBody(this: void, body: unknown): { completion: string; reasoning: string };
 }

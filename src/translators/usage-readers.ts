@@ -5,6 +5,22 @@ import { endOfJsonObject, skipJsonSpace } from '../protocols/json-scan.js';
 import { usageFromChat } from './openai-chat/usage.js';
 import { usageFromResponses } from './openai-responses/decoder.js';
 
+const UNDESCRIBED = { message: 'the upstream reported an error in its stream', code: 'upstream_error' } as const;
+
+/** `{message, code}` of an error object, when it has a message. */
+function described(error: unknown): { message: string; code: string } | undefined {
+  if (!isJsonObject(error) || typeof error['message'] !== 'string') return undefined;
+  return { message: error['message'], code: typeof error['code'] === 'string' ? error['code'] : 'upstream_error' };
+}
+
+function parsed(data: string): unknown {
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
@@ -41,6 +57,14 @@ export const chatUsage: UsageReader = {
   isErrorEvent(_event, data) {
     // OpenAI and vLLM report a mid-stream failure as a data event holding only `error`.
     return data.startsWith('{"error"');
+  },
+  errorFromEvent(data) {
+    const event = parsed(data);
+    if (!isJsonObject(event)) return UNDESCRIBED;
+    const error = event['error'];
+    // Some servers put a bare string in `error`.
+    if (typeof error === 'string') return { message: error, code: 'upstream_error' };
+    return described(error) ?? described(event) ?? UNDESCRIBED;
   },
   streamUsageRequest(body) {
     const options = body['stream_options'];
@@ -85,6 +109,13 @@ export const responsesUsage: UsageReader = {
   usageMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"')],
   isErrorEvent(event, data) {
     return event === 'error' || event === 'response.failed' || data.startsWith('{"type":"error"') || data.startsWith('{"type":"response.failed"');
+  },
+  errorFromEvent(data) {
+    // `response.failed` carries the error in its response; a top-level `error` event carries message and code itself.
+    const event = parsed(data);
+    if (!isJsonObject(event)) return UNDESCRIBED;
+    const response = event['response'];
+    return (isJsonObject(response) ? described(response['error']) : undefined) ?? described(event['error']) ?? described(event) ?? UNDESCRIBED;
   },
   errorMarks: [Buffer.from('"response.failed"'), Buffer.from('"type":"error"')],
   terminalMarks: [Buffer.from('"response.completed"'), Buffer.from('"response.incomplete"'), Buffer.from('"response.failed"')],

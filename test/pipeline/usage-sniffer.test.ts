@@ -103,6 +103,16 @@ describe('UsageSniffer on raw relayed bytes', () => {
     expect(ending.error).toEqual({ message: 'model crashed', code: 'server_error' });
   });
 
+  it('reads a Responses top-level error event (message and code at the top), first or last', () => {
+    const errorEvent = 'event: error\ndata: {"type":"error","code":"rate_limit_exceeded","message":"slow down","param":null,"sequence_number":0}\n\n';
+    const first = sniff('openai-responses', [Buffer.from(errorEvent)]);
+    expect(first.firstError).toEqual({ message: 'slow down', code: 'rate_limit_exceeded' });
+    const cut = responses.slice(0, responses.indexOf('event: response.completed'));
+    expect(sniff('openai-responses', [Buffer.from(cut + errorEvent.replace('"sequence_number":0', '"sequence_number":9'))]).ending().error).toEqual({ message: 'slow down', code: 'rate_limit_exceeded' });
+    // Data that names no message is still described.
+    expect(sniff('openai-chat', [Buffer.from('data: {"error":{}}\n\n')]).firstError).toEqual({ message: 'the upstream reported an error in its stream', code: 'upstream_error' });
+  });
+
   it('finds no usage in a Chat stream that reports none, whatever its length', () => {
     const content = chat.split('\n\n')[0]! + '\n\n';
     const long = content.repeat(5_000) + 'data: [DONE]\n\n';

@@ -1,6 +1,5 @@
 import { SseParser } from '../../framing/index.js';
 import type { IRUsage } from '../../ir/index.js';
-import { readUpstreamErrorBody } from '../../upstream/classify.js';
 import type { UsageReader } from '../../translators/types.js';
 import { usageNearEnd } from '../../translators/usage-readers.js';
 import type { ChunkLog } from './chunk-log.js';
@@ -61,7 +60,7 @@ export class UsageSniffer {
     if (first === undefined) return;
     this.started = true;
     this.parser = undefined;
-    if (this.reader.isErrorEvent(first.event, first.data)) this.firstError = errorOf(first.data);
+    if (this.reader.isErrorEvent(first.event, first.data)) this.firstError = this.reader.errorFromEvent(first.data);
   }
 
   /** What the final events say, read once from the end of the stream so far. */
@@ -79,7 +78,7 @@ export class UsageSniffer {
       // An error ended the stream; usage, if any came, is in an earlier event.
       const earlier = lastMarkedLine(this.log, reader.usageMarks, last.fromEnd);
       const usage = earlier === undefined ? undefined : this.usageOf(earlier.line);
-      return { usage, error: errorOf(dataOf(last.line)), sawTerminal };
+      return { usage, error: reader.errorFromEvent(dataOf(last.line)), sawTerminal };
     }
     return { usage: this.usageOf(last.line), error: this.firstError, sawTerminal };
   }
@@ -158,18 +157,4 @@ function dataOf(line: Buffer): string {
   const colon = text.indexOf(':');
   const value = colon < 0 ? text : text.slice(colon + 1);
   return (value.startsWith(' ') ? value.slice(1) : value).replace(/\r$/, '');
-}
-
-function errorOf(data: string): StreamErrorEvent {
-  const details = readUpstreamErrorBody(data);
-  if (details.message !== undefined) return { message: details.message, code: details.code ?? 'upstream_error' };
-  try {
-    const parsed = JSON.parse(data) as { response?: { error?: { message?: unknown; code?: unknown } }; message?: unknown; code?: unknown };
-    const error = parsed.response?.error;
-    if (error && typeof error.message === 'string') return { message: error.message, code: typeof error.code === 'string' ? error.code : 'upstream_error' };
-    if (typeof parsed.message === 'string') return { message: parsed.message, code: typeof parsed.code === 'string' ? parsed.code : 'upstream_error' };
-  } catch {
-    // Fall through to a generic description.
-  }
-  return { message: 'the upstream reported an error in its stream', code: 'upstream_error' };
 }
