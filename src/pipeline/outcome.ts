@@ -26,6 +26,7 @@ export function callOutcome(call: Call, parts: OutcomeParts): CallOutcome {
     deployment: parts.deployment,
     attempts: parts.attempts ?? 0,
     usage: report?.usage,
+    usageEstimated: report?.usageEstimated === true,
     output: report?.output,
     durationMs: now - call.ctx.startedAt,
     upstreamDurationMs: report ? report.endedAt - report.upstreamStartedAt : 0,

@@ -43,6 +43,8 @@ export interface AttemptReport {
   readonly result: AttemptResult;
   readonly output: OutputCapture;
   readonly usage: IRUsage | undefined;
+  /** `usage` was counted by the gateway (a response a hook ended early): the same numbers the client was sent. */
+  readonly usageEstimated: boolean;
   /** performance.now() of the first byte sent to the client, if any. */
   readonly committedAt: number | undefined;
   readonly upstreamStartedAt: number;
@@ -69,6 +71,7 @@ export abstract class Relay implements UpstreamSink {
   private bodyStarted = false;
   private upstreamStartedAt = 0;
   protected usage: IRUsage | undefined;
+  private usageEstimated = false;
   /** Debugging aid: validates what the client receives (see stream-check.ts). */
   private check: StreamCheck | undefined;
   private resolveDone: (report: AttemptReport) => void = () => undefined;
@@ -163,14 +166,20 @@ export abstract class Relay implements UpstreamSink {
     return NO_OUTPUT;
   }
 
-  /** Usage estimated from what was produced so far: a response a hook ended early gets none from the upstream. */
+  /**
+   * Usage estimated from what was produced so far: a response a hook ended
+   * early gets none from the upstream. Kept as the attempt's usage, so the
+   * ledger books what the client was told.
+   */
   protected estimatedUsage(): IRUsage | undefined {
     try {
-      return this.prepared.estimateUsage(this.output, this.deployment.model);
+      this.usage = this.prepared.estimateUsage(this.output, this.deployment.model);
+      this.usageEstimated = this.usage !== undefined;
     } catch {
       // A request the internal model cannot express: the ending reports no usage.
-      return undefined;
+      this.usage = undefined;
     }
+    return this.usage;
   }
 
   /** Releases timers and the like; called once when the attempt ends, however it ends. */
@@ -292,6 +301,6 @@ export abstract class Relay implements UpstreamSink {
     }
     this.prepared.ctx.onClientGone(undefined);
     if (this.pausedForDrain) this.res.off('drain', this.onDrain);
-    this.resolveDone({ result, output: this.output, usage: this.finalUsage(), committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
+    this.resolveDone({ result, output: this.output, usage: this.finalUsage(), usageEstimated: this.usageEstimated, committedAt: this.committedAt, upstreamStartedAt: this.upstreamStartedAt, endedAt: performance.now() });
   }
 }
