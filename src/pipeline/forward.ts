@@ -103,7 +103,8 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
   const clientCodec = call.codec;
   const watch = call.hooks.length === 0 ? undefined : new OutputWatch(call.hooks, call.tokens.outputCounter(deployment.model));
   const timeouts = { firstByteTimeoutMs: provider.timeouts.firstByteMs, idleTimeoutMs: provider.timeouts.idleMs };
-  const encodeOptions = { requestedModel: call.requestedModel, includeUsage: clientCodec.usage.clientWantsUsage?.(call.body) ?? false, clientBody: call.body };
+  // Built only for the paths that encode for the client: plain pass-through relays the upstream's bytes.
+  const encodeOptions = () => ({ requestedModel: call.requestedModel, includeUsage: clientCodec.usage.clientWantsUsage?.(call.body) ?? false, clientBody: call.body });
 
   let relay: Relay;
   let spec: UpstreamRequestSpec;
@@ -115,9 +116,9 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
     if (assemble) {
       const decoder = upstreamCodecFor(call.clientFormat)?.createStreamDecoder();
       if (decoder === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, deployment.formats);
-      relay = new TranslatingJsonRelay(decoder, clientCodec.createAccumulator(encodeOptions), watch, res, call, deployment, headers);
+      relay = new TranslatingJsonRelay(decoder, clientCodec.createAccumulator(encodeOptions()), watch, res, call, deployment, headers);
     } else if (call.stream && watch !== undefined) {
-      const watcher = clientCodec.createPassthroughWatcher({ requestedModel: call.requestedModel, includeUsage: encodeOptions.includeUsage });
+      const watcher = clientCodec.createPassthroughWatcher({ requestedModel: call.requestedModel, includeUsage: encodeOptions().includeUsage });
       relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers);
     } else if (call.stream) {
       relay = new PassthroughStreamRelay(res, call, deployment, headers).setErrorCodec(clientCodec).captureUsage(reader, injectedUsage ? reader.stripUsageEvents : undefined);
@@ -132,7 +133,7 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
     if (ir.droppedTools && ir.droppedTools.length > 0) reportDroppedTools(ir.droppedTools, clientCodec, headers, call, deployment, attempts === 1 ? options.metrics : undefined);
     const body = JSON.stringify(target.codec.buildRequest(ir, provider.requestDefaults, provider.requestOptions));
     spec = { method: 'POST', path: provider.pathFor(target.format), headers: upstreamHeaders, body, ...timeouts };
-    const translateOptions = { ...encodeOptions, request: ir };
+    const translateOptions = { ...encodeOptions(), request: ir };
     relay = call.stream
       ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers)
       : new TranslatingJsonRelay(target.codec.createStreamDecoder(), clientCodec.createAccumulator(translateOptions), watch, res, call, deployment, headers);

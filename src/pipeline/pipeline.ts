@@ -71,7 +71,8 @@ export class Pipeline {
     let outcome: CallOutcome;
     let admitted = false;
     try {
-      await this.admit(call, settlement);
+      // No policies, no promise: the common gateway pays nothing for the stage it does not use.
+      if (deps.policies.length > 0) await this.admit(call, settlement);
       admitted = true;
       outcome = ctx.clientGone ? callOutcome(call, { stage: 'admit', status: 'client_closed', httpStatus: 499, errorCode: 'client_closed' }) : await attemptCall(res, call, deps);
     } catch (thrown) {
