@@ -1,7 +1,19 @@
-// Turns the runs into medians, ratios to the floor, the overhead budget and a Markdown table.
+// Turns the runs into medians, ratios to the floor (and between Tollgate builds), the overhead
+// budget and a Markdown table.
 
+/** The targets of a default run. `--baseline` adds `baseline`, `--watch-all` adds `tollgate-watch`. */
 export const TARGETS = ['direct', 'floor', 'tollgate'];
+/** Every target that is a Tollgate: same requests, same checks, same columns. */
+export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-watch'];
+export const isTollgate = (target) => TOLLGATE_TARGETS.includes(target);
+/** `tollgate / baseline` CPU per request above this is flagged (the acceptance allows +5 %). */
+export const BASELINE_LIMIT = 1.05;
 const METRICS = ['rps', 'p50Us', 'p99Us', 'cpuUsPerReq', 'upstreamCpuUsPerReq'];
+
+/** The targets of a run, in table order: direct, floor, baseline, tollgate, tollgate-watch. */
+export function runTargets({ baseline = false, watch = false } = {}) {
+  return ['direct', 'floor', ...(baseline ? ['baseline'] : []), 'tollgate', ...(watch ? ['tollgate-watch'] : [])];
+}
 
 function median(values) {
   const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
@@ -19,22 +31,94 @@ export function summarise(runs) {
   return out;
 }
 
-/** Adds to each cell the latency added over direct and the ratios to the floor. */
-export function derive(cell) {
-  const { direct, floor, tollgate } = cell.summary;
-  for (const target of ['floor', 'tollgate']) {
-    const s = cell.summary[target];
-    if (!s) continue;
-    if (direct?.p50Us !== undefined && s.p50Us !== undefined) s.addedP50Us = s.p50Us - direct.p50Us;
+/** `a`'s CPU per request ÷ `b`'s, round by round (both ran in the same round, a few seconds apart). */
+function perRoundCpu(runs, a, b) {
+  const out = [];
+  for (const run of runs) {
+    if (run.target !== a) continue;
+    const other = runs.find((r) => r.target === b && r.round === run.round);
+    if (other?.cpuUsPerReq > 0 && run.cpuUsPerReq !== undefined) out.push(run.cpuUsPerReq / other.cpuUsPerReq);
   }
+  return out;
+}
+
+/**
+ * Adds to each cell the latency added over direct, every Tollgate target's ratios to the
+ * floor, and (when measured) `tollgate / baseline` and `tollgate-watch / tollgate` CPU per
+ * request: as ratios of the medians, and round by round.
+ */
+export function derive(cell) {
+  const { direct, floor, tollgate, baseline } = cell.summary;
+  const watch = cell.summary['tollgate-watch'];
+  for (const [target, s] of Object.entries(cell.summary)) {
+    if (!s || target === 'direct') continue;
+    if (direct?.p50Us !== undefined && s.p50Us !== undefined) s.addedP50Us = s.p50Us - direct.p50Us;
+    if (isTollgate(target) && floor) {
+      s.cpuXFloor = floor.cpuUsPerReq > 0 ? s.cpuUsPerReq / floor.cpuUsPerReq : undefined;
+      s.rpsXFloor = floor.rps > 0 ? s.rps / floor.rps : undefined;
+    }
+  }
+  cell.ratios = {};
   if (floor && tollgate) {
-    cell.ratios = {
+    Object.assign(cell.ratios, {
       cpu: floor.cpuUsPerReq > 0 ? tollgate.cpuUsPerReq / floor.cpuUsPerReq : undefined,
       rps: floor.rps > 0 ? tollgate.rps / floor.rps : undefined,
       p50OverFloorUs: tollgate.p50Us - floor.p50Us,
-    };
+    });
+  }
+  if (baseline && tollgate && baseline.cpuUsPerReq > 0) {
+    const ratio = tollgate.cpuUsPerReq / baseline.cpuUsPerReq;
+    Object.assign(cell.ratios, {
+      cpuVsBaseline: ratio,
+      cpuVsBaselineRounds: perRoundCpu(cell.runs, 'tollgate', 'baseline'),
+      rpsVsBaseline: baseline.rps > 0 ? tollgate.rps / baseline.rps : undefined,
+      overBaselineLimit: ratio > BASELINE_LIMIT,
+    });
+  }
+  if (watch && tollgate && tollgate.cpuUsPerReq > 0) {
+    Object.assign(cell.ratios, {
+      cpuWatch: watch.cpuUsPerReq / tollgate.cpuUsPerReq,
+      cpuWatchRounds: perRoundCpu(cell.runs, 'tollgate-watch', 'tollgate'),
+      watchExtraCpuUs: watch.cpuUsPerReq - tollgate.cpuUsPerReq,
+      rpsWatch: tollgate.rps > 0 ? watch.rps / tollgate.rps : undefined,
+    });
   }
   return cell;
+}
+
+const geomean = (values) => (values.length === 0 ? undefined : Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length));
+
+/**
+ * The comparison between Tollgate builds over the whole run: the cells over the +5 % limit,
+ * the worst and the geometric mean of `tollgate / baseline`, and the watch cost per scenario.
+ */
+export function compareTargets(cells) {
+  const out = {};
+  const vsBaseline = cells.filter((c) => c.ratios?.cpuVsBaseline !== undefined);
+  if (vsBaseline.length > 0) {
+    const worstCell = vsBaseline.reduce((a, b) => (b.ratios.cpuVsBaseline > a.ratios.cpuVsBaseline ? b : a));
+    out.baseline = {
+      limit: BASELINE_LIMIT,
+      cells: vsBaseline.length,
+      overLimit: vsBaseline.filter((c) => c.ratios.overBaselineLimit).map((c) => ({ where: where(c), ratio: c.ratios.cpuVsBaseline, rounds: c.ratios.cpuVsBaselineRounds })),
+      worst: { where: where(worstCell), ratio: worstCell.ratios.cpuVsBaseline },
+      geomean: geomean(vsBaseline.map((c) => c.ratios.cpuVsBaseline)),
+    };
+  }
+  const watched = cells.filter((c) => c.ratios?.cpuWatch !== undefined);
+  if (watched.length > 0) {
+    const byScenario = {};
+    for (const c of watched) {
+      byScenario[c.scenario] ??= { cells: [] };
+      byScenario[c.scenario].cells.push({ concurrency: c.concurrency, ratio: c.ratios.cpuWatch, extraCpuUs: c.ratios.watchExtraCpuUs });
+    }
+    for (const entry of Object.values(byScenario)) {
+      entry.geomean = geomean(entry.cells.map((x) => x.ratio));
+      entry.extraCpuUsMedian = median(entry.cells.map((x) => x.extraCpuUs));
+    }
+    out.watch = { byScenario, geomean: geomean(watched.map((c) => c.ratios.cpuWatch)) };
+  }
+  return out;
 }
 
 const fmt = (value, digits = 2) => (value === undefined || value === null || Number.isNaN(value) ? '—' : value.toFixed(digits));
@@ -93,7 +177,8 @@ export function evaluateBudget(cells, memory) {
       (f) => `${Math.round(f.value)} µs`,
     ),
   ];
-  const tollgateMemory = memory.filter((m) => m.target.startsWith('tollgate'));
+  // The budget is the current build's: the baseline and the watched target are compared, not budgeted.
+  const tollgateMemory = memory.filter((m) => (m.proxy ?? m.target.split(' ')[0]) === 'tollgate');
   const peak = worst(
     tollgateMemory.map((m) => ({ ...m, scenario: m.target, concurrency: m.count })),
     (m) => (m.open === m.count ? m.rssPeakMb : undefined),
@@ -107,28 +192,95 @@ export function evaluateBudget(cells, memory) {
   return budgets;
 }
 
+const pct = (ratio) => (ratio === undefined ? '—' : `${ratio >= 1 ? '+' : '−'}${Math.abs((ratio - 1) * 100).toFixed(1)} %`);
+/** Per-round ratios: their median, then lowest–highest. */
+const range = (values) =>
+  values === undefined || values.length === 0 ? '—' : `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+
+/** The Tollgate builds side by side: CPU per request of each, `tollgate / baseline`, `tollgate-watch / tollgate`. */
+function renderComparison(result, targets) {
+  const { cells } = result;
+  const hasBaseline = targets.includes('baseline');
+  const hasWatch = targets.includes('tollgate-watch');
+  if (!hasBaseline && !hasWatch) return [];
+  const out = ['', '## Tollgate builds compared (CPU µs per request, medians)', ''];
+  if (hasBaseline) out.push(`\`baseline\` is ${result.baseline?.ref ?? 'the baseline'} (${result.baseline?.short ?? '?'}); \`tollgate\` is ${result.revision}. A \`tollgate / baseline\` ratio above ${BASELINE_LIMIT} (+${Math.round((BASELINE_LIMIT - 1) * 100)} %) is flagged ⚠.`);
+  if (hasWatch) out.push(...(hasBaseline ? [''] : []), `\`tollgate-watch\` is the same build as \`tollgate\` with one policy whose stream hook watches every call and always continues (\`bench/tollgate-watch.mjs\`).`);
+  out.push('', '"rounds": the same ratio taken round by round (in each round the two targets run seconds apart): median (lowest–highest). When the range is wide, the machine was noisy: rerun the cell with more repeats (`--cells <scenario>@<conc> --repeats 9`).', '');
+  const columns = [
+    ['scenario', '---'],
+    ['conc', '---:'],
+    ...(hasBaseline ? [['baseline', '---:']] : []),
+    ['tollgate', '---:'],
+    ...(hasWatch ? [['tollgate-watch', '---:']] : []),
+    ...(hasBaseline ? [['tollgate / baseline', '---:'], ['rounds', '---:']] : []),
+    ...(hasWatch ? [['watch / tollgate', '---:'], ['watch +µs/req', '---:'], ['rounds', '---:']] : []),
+  ];
+  const head = columns.map(([name]) => name);
+  const align = columns.map(([, a]) => a);
+  out.push(`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`);
+  for (const cell of cells) {
+    const cpu = (t) => fmt(cell.summary[t]?.cpuUsPerReq, 0);
+    const r = cell.ratios ?? {};
+    const row = [cell.scenario, String(cell.concurrency)];
+    if (hasBaseline) row.push(cpu('baseline'));
+    row.push(cpu('tollgate'));
+    if (hasWatch) row.push(cpu('tollgate-watch'));
+    if (hasBaseline) row.push(r.cpuVsBaseline === undefined ? '—' : r.overBaselineLimit ? `**${fmt(r.cpuVsBaseline, 3)} ⚠**` : fmt(r.cpuVsBaseline, 3), range(r.cpuVsBaselineRounds));
+    if (hasWatch) row.push(fmt(r.cpuWatch, 2), r.watchExtraCpuUs === undefined ? '—' : `${r.watchExtraCpuUs >= 0 ? '+' : ''}${r.watchExtraCpuUs.toFixed(0)}`, range(r.cpuWatchRounds));
+    out.push(`| ${row.join(' | ')} |`);
+  }
+  const cmp = result.comparison ?? compareTargets(cells);
+  if (cmp.baseline) {
+    const b = cmp.baseline;
+    out.push(
+      '',
+      `**tollgate / baseline**: geometric mean over ${b.cells} cells ${fmt(b.geomean, 3)} (${pct(b.geomean)}); worst ${fmt(b.worst.ratio, 3)} at ${b.worst.where}; ` +
+        (b.overLimit.length === 0 ? `no cell over ${BASELINE_LIMIT}.` : `over ${BASELINE_LIMIT}: ${b.overLimit.map((o) => `${o.where} (${fmt(o.ratio, 3)}; rounds ${range(o.rounds)})`).join(', ')}.`),
+    );
+  }
+  if (cmp.watch) {
+    out.push('', `**Watch cost** (tollgate-watch / tollgate, CPU per request; geometric mean over all cells ${fmt(cmp.watch.geomean, 2)}):`, '');
+    for (const [scenario, entry] of Object.entries(cmp.watch.byScenario)) {
+      const perConcurrency = entry.cells.map((x) => `c${x.concurrency} ${fmt(x.ratio, 2)}× (${x.extraCpuUs >= 0 ? '+' : ''}${x.extraCpuUs.toFixed(0)} µs)`).join(', ');
+      out.push(`- \`${scenario}\`: ${perConcurrency}`);
+    }
+  }
+  return out;
+}
+
 export function renderMarkdown(result) {
   const { machine, options, cells, memory, budgets } = result;
+  const targets = result.targets ?? TARGETS;
+  const extra = [
+    ...(targets.includes('baseline') ? [`baseline ${result.baseline?.ref ?? ''} (${result.baseline?.short ?? '?'})`] : []),
+    ...(targets.includes('tollgate-watch') ? ['tollgate-watch (every call watched)'] : []),
+  ];
   const out = [];
-  out.push(`# Tollgate benchmark — ${result.startedAt} (Tollgate ${result.revision})`, '');
+  out.push(`# Tollgate benchmark — ${result.startedAt} (Tollgate ${result.revision}${extra.length > 0 ? `; also ${extra.join(', ')}` : ''})`, '');
   out.push(
     `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB · Node ${machine.node} · Linux ${machine.kernel} · ${machine.loadGenerator} · load average ${machine.loadAverage.join(' ')} at start, ${result.loadAverageAtEnd.join(' ')} at end`,
     '',
-    `Mode: ${options.quick ? 'quick (indicative only)' : 'full'} · ${options.durationS} s per run · ${options.repeats} repeat(s), interleaved, medians · log level ${options.logLevel}${options.profile ? ' · CPU profiling ON (inflates Tollgate)' : ''} · took ${result.elapsedS} s`,
+    `Mode: ${options.quick ? 'quick (indicative only)' : 'full'} · ${options.durationS} s per run · ${options.repeats} repeat(s), interleaved, medians · targets ${targets.join(', ')} · log level ${options.logLevel}${options.profile ? ' · CPU profiling ON (inflates Tollgate)' : ''} · took ${result.elapsedS} s`,
     '',
   );
-  out.push('## Overhead budget', '', '| budget | limit | measured | |', '| --- | --- | --- | --- |');
+  out.push('## Overhead budget (tollgate)', '', '| budget | limit | measured | |', '| --- | --- | --- | --- |');
   for (const b of budgets) out.push(`| ${b.name} | ${b.limit} | ${b.measured} | **${b.status}** |`);
+  out.push(...renderComparison(result, targets));
   out.push('', '## Results', '');
   out.push('| scenario | conc | target | req/s | p50 ms | p99 ms | +p50 vs direct µs | CPU µs/req | peak RSS MB | CPU ×floor | req/s ×floor |');
   out.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const cell of cells) {
-    for (const target of TARGETS) {
+    for (const target of targets) {
       const s = cell.summary[target];
       if (!s) continue;
-      const isTollgate = target === 'tollgate';
+      const proxy = target !== 'direct';
+      const tollgate = isTollgate(target);
+      // Older results (no per-target ratios) had them in cell.ratios, for tollgate only.
+      const cpuX = s.cpuXFloor ?? (target === 'tollgate' ? cell.ratios?.cpu : undefined);
+      const rpsX = s.rpsXFloor ?? (target === 'tollgate' ? cell.ratios?.rps : undefined);
       out.push(
-        `| ${cell.scenario} | ${cell.concurrency} | ${target} | ${fmt(s.rps, 0)} | ${ms(s.p50Us)} | ${ms(s.p99Us)} | ${target === 'direct' ? '' : fmt(s.addedP50Us, 0)} | ${target === 'direct' ? '' : fmt(s.cpuUsPerReq, 0)} | ${target === 'direct' ? '' : fmt(s.peakRssMb, 0)} | ${isTollgate ? fmt(cell.ratios?.cpu) : ''} | ${isTollgate ? fmt(cell.ratios?.rps) : ''} |`,
+        `| ${cell.scenario} | ${cell.concurrency} | ${target} | ${fmt(s.rps, 0)} | ${ms(s.p50Us)} | ${ms(s.p99Us)} | ${proxy ? fmt(s.addedP50Us, 0) : ''} | ${proxy ? fmt(s.cpuUsPerReq, 0) : ''} | ${proxy ? fmt(s.peakRssMb, 0) : ''} | ${tollgate ? fmt(cpuX) : ''} | ${tollgate ? fmt(rpsX) : ''} |`,
       );
     }
   }

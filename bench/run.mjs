@@ -4,6 +4,13 @@
 //   npm run bench                  full run (under 10 minutes)
 //   npm run bench -- --quick       smoke run (under a minute; numbers are indicative only)
 //   npm run bench -- --profile     also write a CPU profile of Tollgate
+//   npm run bench -- --baseline 43d84db --watch-all
+//                                  also measure another build (target `baseline`, built from
+//                                  that git ref in a temporary worktree) and Tollgate with a
+//                                  policy that watches every stream (target `tollgate-watch`),
+//                                  interleaved with the others in the same run
+//   npm run bench -- --cells chat-json@16,chat-sse-50@1 --repeats 9
+//                                  only these cells (to rerun the disputed ones)
 //
 // Exits non-zero only when the harness broke (a process failed to start, a reply was wrong,
 // a request failed), never because of the timings.
@@ -17,7 +24,8 @@ import { findWrk, removeBodyFiles, runWrk } from './load.mjs';
 import { openStreamsCheck } from './memory.mjs';
 import { cpuNs, freePort, peakRssKb, resetPeakRss, startProcess, stopProcess, waitHealthy } from './procs.mjs';
 import { renderProfile, summariseProfile } from './profile-summary.mjs';
-import { derive, evaluateBudget, renderMarkdown, summarise, TARGETS } from './report.mjs';
+import { compareTargets, derive, evaluateBudget, isTollgate, renderMarkdown, runTargets, summarise } from './report.mjs';
+import { prepareBaseline } from './baseline.mjs';
 import { chatBody, modelsByProvider, responsesBody, SCENARIOS } from './scenarios.mjs';
 import { tollgateConfig } from './tollgate-config.mjs';
 
@@ -36,6 +44,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     streams: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
+    cells: { type: 'string' },
+    baseline: { type: 'string' },
+    'watch-all': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -48,11 +59,26 @@ const options = {
   warmupS: quick ? 0 : 1,
   streams: Number(args.streams ?? 1000),
   holdMs: quick ? 2000 : 10_000,
+  baseline: args.baseline,
+  watchAll: args['watch-all'],
 };
+/** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-watch]. */
+const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'] });
+const PROXIES = TARGETS.filter((t) => t !== 'direct');
 const TRICKLE = 'e30-p1000'; // 30 events a second apart: outlasts any hold.
 
 /** (scenario, concurrency) pairs. Quick: every scenario once, plus what the budget lines need. */
 function cells() {
+  if (args.cells) {
+    // Exact cells, `scenario@concurrency,…`: to rerun the disputed cells of a run, and only those.
+    return args.cells.split(',').map((text) => {
+      const [id, level] = text.split('@');
+      const scenario = SCENARIOS.find((s) => s.id === id);
+      const concurrency = Number(level);
+      if (scenario === undefined || !Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--cells: '${text}' is not <scenario>@<concurrency> (scenarios: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+      return { scenario, concurrency };
+    });
+  }
   const chosen = args.scenarios ? SCENARIOS.filter((s) => args.scenarios.split(',').includes(s.id)) : SCENARIOS;
   const levels = args.concurrency ? args.concurrency.split(',').map(Number) : undefined;
   return chosen.flatMap((scenario) => {
@@ -99,6 +125,8 @@ function machineInfo(wrk) {
 
 /** Every process started, so that a failure half-way through still stops them all. */
 const started = [];
+/** Requests served by each warm-up run (in the JSON, with the cells). */
+const warmups = [];
 
 async function start(name, argv, options) {
   const proc = await startProcess(name, argv, options);
@@ -106,27 +134,48 @@ async function start(name, argv, options) {
   return proc;
 }
 
-async function startTargets(workDir, models) {
+/** How each Tollgate target is started: the CLI of this checkout or of the baseline's, or the watching entry script. */
+function tollgateArgv(target, configPath, baseline) {
+  switch (target) {
+    case 'tollgate':
+      return [join(ROOT, 'bin', 'tollgate.js'), 'start', '--config', configPath];
+    case 'baseline':
+      return [baseline.bin, 'start', '--config', configPath];
+    case 'tollgate-watch':
+      return [join(BENCH, 'tollgate-watch.mjs'), '--config', configPath];
+    default:
+      throw new Error(`not a Tollgate target: ${target}`);
+  }
+}
+
+/** Where a target's CPU profile goes: Tollgate's in profiles/ (as always), the others' in profiles/<target>/. */
+const profileDirOf = (target) => (target === 'tollgate' ? join(RESULTS, 'profiles') : join(RESULTS, 'profiles', target));
+
+async function startTargets(workDir, models, baseline) {
   const upstream = await start('upstream', [join(BENCH, 'upstream.mjs')], { stdout: 'listen' });
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const floor = await start('floor', [join(BENCH, 'floor.mjs'), '--upstream', upstreamUrl], { stdout: 'listen' });
-  const port = await freePort();
-  const configPath = join(workDir, 'tollgate.yaml');
-  writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, 'tollgate.sqlite'), logLevel: options.logLevel, models }));
-  const profileDir = join(RESULTS, 'profiles');
-  const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const env = { ...process.env };
   delete env.TOLLGATE_VALIDATE_STREAMS;
   delete env.TOLLGATE_CONFIG;
-  // Logs go to /dev/null: formatted and written as for a user, read by nobody.
-  const tollgate = await start('tollgate', [...nodeFlags, join(ROOT, 'bin', 'tollgate.js'), 'start', '--config', configPath], { env });
-  tollgate.port = port;
-  await waitHealthy(tollgate, `http://127.0.0.1:${port}/healthz`);
-  return { upstream, floor, tollgate, profileDir };
+  const procs = { upstream, floor };
+  // Each Tollgate has its own port and its own SQLite store, and the same configuration otherwise.
+  for (const target of TARGETS.filter(isTollgate)) {
+    const port = await freePort();
+    const configPath = join(workDir, `${target}.yaml`);
+    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models }));
+    const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirOf(target)] : [];
+    // Logs go to /dev/null: formatted and written as for a user, read by nobody.
+    const proc = await start(target, [...nodeFlags, ...tollgateArgv(target, configPath, baseline)], { env });
+    proc.port = port;
+    await waitHealthy(proc, `http://127.0.0.1:${port}/healthz`);
+    procs[target] = proc;
+  }
+  return procs;
 }
 
 function targetRequest(procs, target, scenario) {
-  const direct = target !== 'tollgate';
+  const direct = !isTollgate(target);
   const port = procs[target === 'direct' ? 'upstream' : target].port;
   return { url: `http://127.0.0.1:${port}${direct ? scenario.directPath : scenario.path}`, body: direct ? scenario.directBody : scenario.body };
 }
@@ -143,7 +192,7 @@ async function validate(procs, scenarios) {
         if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${text.slice(0, 300)}`);
         const problem = scenario.check(text);
         if (problem) throw new Error(problem);
-        if (target === 'tollgate' && res.headers['x-tollgate-provider'] !== scenario.provider) {
+        if (isTollgate(target) && res.headers['x-tollgate-provider'] !== scenario.provider) {
           throw new Error(`served by provider '${res.headers['x-tollgate-provider']}', expected '${scenario.provider}'`);
         }
       } catch (error) {
@@ -197,14 +246,20 @@ async function runMatrix(procs, plan) {
   let warmed;
   for (const [index, { scenario, concurrency }] of plan.entries()) {
     if (options.warmupS > 0 && warmed !== scenario.id) {
-      for (const target of ['floor', 'tollgate']) await runWrk(procs.wrk, { ...targetRequest(procs, target, scenario), concurrency: 16, durationS: options.warmupS });
+      for (const target of PROXIES) {
+        const w = await runWrk(procs.wrk, { ...targetRequest(procs, target, scenario), concurrency: 16, durationS: options.warmupS });
+        // Kept so that a profile's time can be divided by every request the process served.
+        warmups.push({ scenario: scenario.id, target, requests: w.requests });
+      }
       warmed = scenario.id;
     }
     const durationS = Math.max(1, Math.round(options.durationS * scenario.durationFactor));
     const runs = [];
     for (let round = 0; round < options.repeats; round++) {
-      // Rotate the order so that no target always runs first (or right after another).
-      const order = TARGETS.map((_, i) => TARGETS[(i + round + index) % TARGETS.length]);
+      // Rotate the order so that no target always runs first, and reverse it every other round
+      // so that no target always runs right after the same other one.
+      const rotated = TARGETS.map((_, i) => TARGETS[(i + round + index) % TARGETS.length]);
+      const order = round % 2 === 1 ? rotated.reverse() : rotated;
       for (const target of order) {
         // The upstream's own figures move little: at concurrency > 1 once is enough.
         if (target === 'direct' && concurrency > 1 && round > 0) continue;
@@ -214,8 +269,10 @@ async function runMatrix(procs, plan) {
     const summary = Object.fromEntries(TARGETS.map((t) => [t, summarise(runs.filter((r) => r.target === t))]));
     const cell = derive({ scenario: scenario.id, group: scenario.group, concurrency, durationS, summary, runs });
     const t = cell.summary.tollgate;
+    const vsBaseline = cell.ratios.cpuVsBaseline === undefined ? '' : `, ${cell.ratios.cpuVsBaseline.toFixed(3)}× baseline${cell.ratios.overBaselineLimit ? ' (over +5 %)' : ''}`;
+    const watch = cell.ratios.cpuWatch === undefined ? '' : `; watched ${cell.ratios.cpuWatch.toFixed(2)}×`;
     log(
-      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor`,
+      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${watch}`,
     );
     results.push(cell);
   }
@@ -223,13 +280,17 @@ async function runMatrix(procs, plan) {
 }
 
 async function memoryChecks(procs, workDir) {
+  const chatStream = (target) => ({ target, name: `${target} (Chat stream pass-through)`, path: '/v1/chat/completions', body: chatBody(`trickle-${TRICKLE}`, true) });
   const checks = [
-    ...(quick ? [] : [{ proc: procs.floor, name: 'floor (Chat stream)', path: '/v1/chat/completions', body: chatBody(TRICKLE, true) }]),
-    { proc: procs.tollgate, name: 'tollgate (Chat stream pass-through)', path: '/v1/chat/completions', body: chatBody(`trickle-${TRICKLE}`, true) },
-    ...(quick ? [] : [{ proc: procs.tollgate, name: 'tollgate (Responses from Chat)', path: '/v1/responses', body: responsesBody(`trickle-${TRICKLE}`) }]),
+    ...(quick ? [] : [{ target: 'floor', name: 'floor (Chat stream)', path: '/v1/chat/completions', body: chatBody(TRICKLE, true) }]),
+    chatStream('tollgate'),
+    ...(quick ? [] : [{ target: 'tollgate', name: 'tollgate (Responses from Chat)', path: '/v1/responses', body: responsesBody(`trickle-${TRICKLE}`) }]),
+    // The other builds: the pass-through streams only (what a watching policy changes).
+    ...(quick ? [] : TARGETS.filter((t) => isTollgate(t) && t !== 'tollgate').map(chatStream)),
   ];
   const out = [];
   for (const check of checks) {
+    check.proc = procs[check.target];
     const result = await openStreamsCheck({
       proc: check.proc,
       url: `http://127.0.0.1:${check.proc.port}${check.path}`,
@@ -239,6 +300,7 @@ async function memoryChecks(procs, workDir) {
       workDir,
     });
     result.target = check.name;
+    result.proxy = check.target;
     log(`  ${check.name}: ${result.open}/${result.count} open, peak RSS ${result.rssPeakMb} MB, CPU ${result.cpuPercent}% while open`);
     if (result.open !== result.count) harnessErrors.push(`memory check via ${check.name}: only ${result.open} of ${result.count} streams opened (${JSON.stringify(result.statuses)})`);
     out.push(result);
@@ -269,11 +331,27 @@ async function main() {
   const plan = cells();
   const scenarios = [...new Set(plan.map((c) => c.scenario))];
   const models = modelsByProvider(scenarios, [{ provider: 'trickle', body: { model: `trickle-${TRICKLE}` } }]);
-  log(`Tollgate benchmark (${quick ? 'quick' : 'full'}): ${plan.length} cells, ${options.repeats} repeat(s) of ${options.durationS} s`);
+  log(`Tollgate benchmark (${quick ? 'quick' : 'full'}): ${plan.length} cells × ${TARGETS.length} targets (${TARGETS.join(', ')}), ${options.repeats} repeat(s) of ${options.durationS} s`);
   let procs;
   let result;
+  let baseline;
+  // Interrupted (Ctrl-C, a CI timeout): stop what was started and remove the baseline's worktree.
+  const interrupted = (signal) => {
+    log(`bench: ${signal}: stopping the targets${baseline ? ' and removing the baseline worktree' : ''}`);
+    for (const p of started) if (!p.exited) p.child.kill('SIGKILL');
+    baseline?.remove();
+    rmSync(workDir, { recursive: true, force: true });
+    removeBodyFiles();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
-    procs = { wrk, ...(await startTargets(workDir, models)) };
+    if (options.baseline !== undefined) {
+      baseline = prepareBaseline(ROOT, options.baseline, log);
+      log(`Baseline ${options.baseline} (${baseline.short}) built.`);
+    }
+    procs = { wrk, ...(await startTargets(workDir, models, baseline)) };
     await validate(procs, scenarios);
     if (harnessErrors.length > 0) throw new Error(`a target answered wrongly:\n  ${harnessErrors.join('\n  ')}`);
     const cellsDone = await runMatrix(procs, plan);
@@ -281,32 +359,43 @@ async function main() {
     result = {
       startedAt: startedAt.toISOString(),
       revision: measuredRevision,
+      targets: TARGETS,
+      ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit, short: baseline.short } } : {}),
       loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
       elapsedS: 0,
       machine: machineAtStart,
       options,
       scenarios: scenarios.map(({ id, title, group, events, paceMs }) => ({ id, title, group, events, paceMs })),
       cells: cellsDone,
+      warmups,
       memory,
       budgets: evaluateBudget(cellsDone, memory),
+      comparison: compareTargets(cellsDone),
       harnessErrors,
     };
   } finally {
     await Promise.all(started.map((p) => stopProcess(p)));
     rmSync(workDir, { recursive: true, force: true });
     removeBodyFiles();
+    baseline?.remove();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
   if (options.profile) {
-    const file = newestProfile(procs.profileDir, startedAt.getTime());
-    if (file) {
-      result.profile = { file, ...summariseProfile(file, 30) };
-      log(`\nCPU profile of Tollgate: ${file}\n${renderProfile(result.profile)}\n`);
-    } else harnessErrors.push('--profile: Tollgate wrote no CPU profile');
+    result.profiles = {};
+    for (const target of TARGETS.filter(isTollgate)) {
+      const file = newestProfile(profileDirOf(target), startedAt.getTime());
+      if (file) {
+        result.profiles[target] = { file, ...summariseProfile(file, 30) };
+        log(`\nCPU profile of ${target}: ${file}\n${renderProfile(result.profiles[target])}\n`);
+      } else harnessErrors.push(`--profile: ${target} wrote no CPU profile`);
+    }
+    result.profile = result.profiles.tollgate;
   }
   result.elapsedS = Math.round((Date.now() - startedAt.getTime()) / 1000);
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   // Only a complete, unprofiled run is `latest.md`; smoke, partial and profiled runs are kept apart.
-  const partial = ['scenarios', 'concurrency', 'repeats', 'duration', 'streams', 'no-memory'].some((k) => args[k] !== undefined && args[k] !== false);
+  const partial = ['scenarios', 'concurrency', 'cells', 'repeats', 'duration', 'streams', 'no-memory'].some((k) => args[k] !== undefined && args[k] !== false);
   const suffix = quick ? '-quick' : partial ? '-partial' : options.profile ? '-profile' : '';
   const markdown = renderMarkdown(result);
   writeFileSync(join(RESULTS, `${stamp}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
