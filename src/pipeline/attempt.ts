@@ -71,11 +71,9 @@ export async function attemptCall(res: ServerResponse, call: PipelineCall, deps:
         lastError ??= new CircuitOpenError(call.route.name, state.breaker.nextAttemptAt === null ? undefined : state.breaker.nextAttemptAt - clock.now());
         continue deployments;
       }
+      // A retry was taken from the budget when it was decided (decideRetry).
       if (attempt === 0) state.budget.onRequest();
-      else {
-        state.budget.onRetry();
-        metrics.forCall(provider.name, call.route.name, call.principal.tenant).retries.inc();
-      }
+      else metrics.forCall(provider.name, call.route.name, call.principal.tenant).retries.inc();
       attempts++;
       let relay;
       try {

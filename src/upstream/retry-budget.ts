@@ -36,20 +36,24 @@ export class RetryBudget {
     this.reserve = (config.minPerSecond * config.windowMs) / 1000;
   }
 
-  /** Record a request's first attempt (retries are recorded with {@link onRetry}, not here). */
+  /** Record a request's first attempt (retries are taken with {@link tryAcquire}, not here). */
   onRequest(): void {
     this.counts.add(this.clock.now(), 1, 0);
   }
 
-  /** Record a retry that is about to be made. */
-  onRetry(): void {
-    this.counts.add(this.clock.now(), 0, 1);
-  }
-
-  /** Whether one more retry fits in the budget now. */
-  canRetry(): boolean {
+  /**
+   * Takes one retry from the budget if it fits, in one step: the check and
+   * the record cannot be separated. Checking first and recording after the
+   * backoff wait let every request that failed together see the same room
+   * and take it (100 concurrent failures made ~145 retries against 50).
+   * A retry taken and then not made (the client left during the wait) stays
+   * counted: the budget errs towards fewer retries.
+   */
+  tryAcquire(): boolean {
     const now = this.clock.now();
-    return this.counts.sumSecond(now) + 1 <= this.allowedAt(now);
+    if (this.counts.sumSecond(now) + 1 > this.allowedAt(now)) return false;
+    this.counts.add(now, 0, 1);
+    return true;
   }
 
   snapshot(): RetryBudgetSnapshot {

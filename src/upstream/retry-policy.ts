@@ -1,9 +1,9 @@
 /**
  * The retry policy: one pure decision per failed attempt, composed of the
  * failure classification, the attempt limit, `Retry-After`, an optional
- * deadline and an optional retry budget. The caller owns the loop: it waits
- * `delayMs` on its Clock (abortable), records the retry in the budget, and
- * tries again, or falls back / fails when the decision says no.
+ * deadline and an optional retry budget. A decision to retry has already
+ * taken its retry from the budget. The caller owns the loop: it waits
+ * `delayMs` on its Clock (abortable) and tries again, or falls back / fails when the decision says no.
  *
  * Backoff is exponential with FULL jitter (AWS Architecture Blog,
  * "Exponential Backoff and Jitter"): delay = random() * min(cap, base * multiplier^attempt).
@@ -64,8 +64,8 @@ export interface RetryInput extends FailureInput {
   readonly now?: number;
   /** Milliseconds left before the exchange's deadline (e.g. `timeouts.total`); unlimited when absent. */
   readonly remainingMs?: number | undefined;
-  /** Consulted last, only when everything else allows a retry; the caller records the retry itself. */
-  readonly budget?: { canRetry(): boolean } | undefined;
+  /** Consulted last, only when everything else allows a retry; a retry decided is taken from it then. */
+  readonly budget?: { tryAcquire(): boolean } | undefined;
   /** The failure's class when the caller already classified it (it is classified once per attempt). */
   readonly failure?: FailureClass | undefined;
 }
@@ -90,6 +90,6 @@ export function decideRetry(input: RetryInput): RetryDecision {
   const basis = retryAfter === undefined ? 'backoff' : 'retry_after';
   const delayMs = retryAfter ?? backoffDelay(input.attempt, input.policy, input.random);
   if (input.remainingMs !== undefined && delayMs >= input.remainingMs) return no('deadline_exceeded');
-  if (input.budget !== undefined && !input.budget.canRetry()) return no('budget_exhausted');
+  if (input.budget !== undefined && !input.budget.tryAcquire()) return no('budget_exhausted');
   return { retry: true, delayMs, basis, failure };
 }

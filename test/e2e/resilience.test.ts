@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { Gateway } from '../../src/gateway.js';
+import { DEFAULT_CIRCUIT_BREAKER } from '../../src/config/constants.js';
+import { systemClock } from '../../src/util/clock.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
@@ -141,6 +143,23 @@ describe('retries with backoff', () => {
     expect(clock.pendingSleeps).toBe(0);
     await clock.advance(5_000);
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('the retry budget under an outage', () => {
+  it('100 concurrent 503s make no more retries than the budget allows (each retry taken when decided)', async () => {
+    const server = await upstream((_req, res) => replyJson(res, 503, { error: { message: 'overloaded' } }));
+    // ratio 0 and 5/s over 10 s: a budget of exactly 50 retries. The breaker is off so that only the budget limits retries.
+    const cfg = single(server.url, {
+      retry: { maxAttempts: 3, baseDelayMs: 30, maxDelayMs: 60, multiplier: 2, maxRetryAfterMs: 5_000, budget: { ratio: 0, windowMs: 10_000, minPerSecond: 5 } },
+      circuitBreaker: { ...DEFAULT_CIRCUIT_BREAKER, enabled: false },
+    });
+    // The real clock: retries decided together wait together, as they do in production.
+    const gateway = await startTestGateway(cfg, { clock: systemClock, random: mulberry32(7) });
+    cleanups.push(() => gateway.close());
+    const results = await Promise.all(Array.from({ length: 100 }, () => chat(gateway)));
+    expect(new Set(results.map((r) => `${r.status} ${r.json().error.code}`))).toEqual(new Set(['502 upstream_error']));
+    expect(server.requests.length).toBe(150);
   });
 });
 

@@ -90,10 +90,9 @@ describe('DeploymentStates', () => {
     const policy: DeploymentPolicy = { ...POLICY, retryBudget: { ratio: 0, windowMs: 10_000, minPerSecond: 0.1 } };
     const a = states.get('a/m', policy);
     const b = states.get('b/m', policy);
-    expect(a.budget.canRetry()).toBe(true);
-    a.budget.onRetry();
-    expect(a.budget.canRetry()).toBe(false);
-    expect(b.budget.canRetry()).toBe(true);
+    expect(a.budget.tryAcquire()).toBe(true);
+    expect(a.budget.tryAcquire()).toBe(false);
+    expect(b.budget.tryAcquire()).toBe(true);
   });
 
   it('forgets idle healthy deployments beyond maxEntries, least recently used first, but keeps busy or open ones', () => {

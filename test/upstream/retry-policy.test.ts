@@ -118,7 +118,7 @@ describe('decideRetry', () => {
   it('consults the budget last', () => {
     let asked = 0;
     const empty = {
-      canRetry: () => {
+      tryAcquire: () => {
         asked++;
         return false;
       },
@@ -127,7 +127,7 @@ describe('decideRetry', () => {
     expect(asked).toBe(0);
     expect(decide({ status: 503, budget: empty })).toMatchObject({ retry: false, reason: 'budget_exhausted' });
     expect(asked).toBe(1);
-    expect(decide({ status: 503, budget: { canRetry: () => true } })).toMatchObject({ retry: true });
+    expect(decide({ status: 503, budget: { tryAcquire: () => true } })).toMatchObject({ retry: true });
   });
 });
 
