@@ -23,7 +23,8 @@ import { createModelsHandler } from './server/handlers/models.js';
 import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { openAuthenticator } from './pipeline/principal.js';
+import { SqliteTenancyStore } from './store/sqlite/tenancy-store.js';
+import { Tenancy } from './tenancy/tenancy.js';
 import { estimateUsage, outputTokenCounter } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 
@@ -53,6 +54,8 @@ export interface Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: GatewayMetrics;
   readonly ledger: UsageLedger;
+  /** Tenants and virtual keys (the admin API's and the CLI's operations). */
+  readonly tenancy: Tenancy;
   close(): Promise<void>;
 }
 
@@ -81,6 +84,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     onDrop: (event) => log.error({ dropped: event.count, reason: event.reason }, 'usage ledger dropped rows'),
   });
   metrics.seedTodayCost(await ledger.todayCostByTenant());
+  const tenancyStore = SqliteTenancyStore.open(config.store.path);
+  const tenancy = await Tenancy.open({
+    store: tenancyStore,
+    auth: config.auth,
+    tenants: config.tenants,
+    onConfigOverride: (name) => log.warn({ tenant: name }, `tenant '${name}' is declared in the configuration and was changed through the admin API: the configuration's settings apply`),
+  });
 
   const clock = options.clock ?? systemClock;
   const states = new DeploymentStates({
@@ -97,7 +107,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     random: options.random ?? systemRandom,
     states,
     router,
-    authenticator: options.authenticator ?? openAuthenticator,
+    authenticator: options.authenticator ?? tenancy.authenticator,
     policies: options.policies ?? [],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
@@ -155,7 +165,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await Promise.allSettled([...providers.values()].map((p) => p.close()));
     // Every finished request's row is written before the process goes.
     await ledger.close();
+    tenancy.close();
+    await tenancyStore.close();
   }
 
-  return { url, server, config, router, providers, metrics, ledger, close };
+  return { url, server, config, router, providers, metrics, ledger, tenancy, close };
 }

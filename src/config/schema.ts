@@ -51,6 +51,7 @@ import type {
   ProviderConfigBase,
   ProviderKind,
   ResilienceConfig,
+  TenantConfig,
 } from './types.js';
 
 // ---------------------------------------------------------------- server, logging, store
@@ -75,6 +76,40 @@ const store = strictMapping({
   kind: z.literal('sqlite').default('sqlite'),
   path: z.string().min(1).default(DEFAULT_STORE_PATH),
 });
+
+// ---------------------------------------------------------------- auth, tenants
+
+const SECRET_MIN_LENGTH = 16;
+const secretText = (what: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? undefined : `expected a string (the value is not shown)`) })
+    .min(SECRET_MIN_LENGTH, { error: `expected ${what} of at least ${SECRET_MIN_LENGTH} characters (the value is not shown): generate one with \`openssl rand -hex 32\`` });
+
+/** Tenant names label metrics and ledger rows: short, and safe in a URL path. */
+export const tenantName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a tenant name: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit' });
+
+const modelPatterns = z.array(wildcardText('a model name or pattern')).min(1, { error: 'expected at least one model pattern (omit the key for every model)' });
+
+const auth = strictMapping({
+  admin_token: secretText('an admin token').optional(),
+  anonymous_tenant: tenantName.optional(),
+  trusted_proxy: strictMapping({ secret: secretText('a proxy secret') }).optional(),
+}).transform(
+  (a): GatewayConfig['auth'] => ({ adminToken: a.admin_token, anonymousTenant: a.anonymous_tenant, trustedProxy: a.trusted_proxy && { secret: a.trusted_proxy.secret } }),
+);
+
+const tenant = strictMapping(
+  {
+    name: tenantName,
+    models: modelPatterns.optional(),
+    rpm: integer(1).optional(),
+    tpm: integer(1).optional(),
+    metadata: jsonObject.optional(),
+  },
+  { expected: 'a tenant mapping (name, models, rpm, tpm, metadata)' },
+).transform((t): TenantConfig => ({ name: t.name, models: t.models, rpm: t.rpm, tpm: t.tpm, metadata: t.metadata ?? {} }));
 
 // ---------------------------------------------------------------- providers
 
@@ -332,6 +367,8 @@ export const configSchema = strictMapping(
     server: server.prefault({}),
     logging: logging.prefault({}),
     store: store.prefault({}),
+    auth: auth.prefault({}),
+    tenants: z.array(tenant).default([]),
     resilience: resilienceInput.optional(),
     pricing: pricingSchema.optional(),
     providers: z.array(providerEntry).min(1, { error: 'expected at least one provider' }),
@@ -348,5 +385,12 @@ export const configSchema = strictMapping(
     const problem = coolDownProblem(provider.circuitBreaker);
     if (problem !== undefined && globalProblem === undefined) ctx.addIssue({ code: 'custom', path: ['providers', index, 'circuit_breaker'], message: problem });
   });
-  return { server: raw.server, logging: raw.logging, store: raw.store, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
+  raw.tenants.forEach((t, index) => {
+    if (raw.tenants.findIndex((other) => other.name === t.name) !== index) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'name'], message: `tenant '${t.name}' is declared twice` });
+  });
+  const anonymous = raw.auth.anonymousTenant;
+  if (anonymous !== undefined && !raw.tenants.some((t) => t.name === anonymous)) {
+    ctx.addIssue({ code: 'custom', path: ['auth', 'anonymous_tenant'], message: `tenant '${anonymous}' is not declared under tenants: declare it there (with the models and limits anonymous callers get)` });
+  }
+  return { server: raw.server, auth: raw.auth, tenants: raw.tenants, logging: raw.logging, store: raw.store, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
 });

@@ -191,8 +191,30 @@ export interface ResilienceConfig {
   readonly circuitBreaker: CircuitBreakerConfig;
 }
 
+/** Who may call, and who administers (see docs/tenancy.md). */
+export interface AuthConfig {
+  /** Bearer token of the admin API (`/admin/v1`); the admin API is off when unset. */
+  readonly adminToken: string | undefined;
+  /** The tenant an unauthenticated request belongs to once authentication is on; unset: such requests get 401. */
+  readonly anonymousTenant: string | undefined;
+  /** A proxy in front that authenticates callers itself and names their tenant in `x-tollgate-tenant`. */
+  readonly trustedProxy: { readonly secret: string } | undefined;
+}
+
+/** A tenant declared in the configuration (it wins over one created through the admin API). */
+export interface TenantConfig {
+  readonly name: string;
+  /** Model-name patterns (`*` matches any run); undefined for every model. */
+  readonly models: readonly string[] | undefined;
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
 export interface GatewayConfig {
   readonly server: ServerConfig;
+  readonly auth: AuthConfig;
+  readonly tenants: readonly TenantConfig[];
   /** USD per million tokens per provider/model; unpriced models cost 0 and are counted. */
   readonly pricing: PricingConfig;
   readonly logging: LoggingConfig;

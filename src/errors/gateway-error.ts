@@ -202,3 +202,26 @@ export class InternalError extends GatewayError {
 export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new InternalError(err);
 }
+
+/** Why a request was not authenticated: each reason has its own code, so a client (and its user) can tell them apart. */
+export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'rotated' | 'unknown_tenant';
+
+const AUTHENTICATION_MESSAGES: Readonly<Record<AuthenticationFailure, readonly [code: string, message: string]>> = {
+  missing: ['missing_api_key', 'No API key was sent. Send your Tollgate key as `Authorization: Bearer tg_…` (or `x-api-key: tg_…`); ask your gateway administrator for one.'],
+  malformed: ['invalid_api_key', 'The API key is not a Tollgate key (expected `tg_<id>_<secret>`). Check that the client sends the key your gateway administrator gave you, not an upstream provider key.'],
+  unknown: ['invalid_api_key', 'The API key is not known to this gateway. Check the key, or ask your gateway administrator for a new one.'],
+  revoked: ['revoked_api_key', 'The API key was revoked. Ask your gateway administrator for a new one.'],
+  expired: ['expired_api_key', 'The API key has expired. Ask your gateway administrator for a new one.'],
+  rotated: ['expired_api_key', 'The API key was rotated and its grace period is over. Use the new key your gateway administrator was given.'],
+  unknown_tenant: ['invalid_api_key', 'The tenant named by the trusted proxy is not known to this gateway. Declare it under tenants, or create it through the admin API.'],
+};
+
+/** 401: the caller is not who it needs to be. Never echoes the key it sent. */
+export class AuthenticationError extends GatewayError {
+  readonly reason: AuthenticationFailure;
+  constructor(reason: AuthenticationFailure, detail?: string) {
+    const [code, message] = AUTHENTICATION_MESSAGES[reason];
+    super(401, 'invalid_request_error', code, detail === undefined ? message : `${message} (${detail})`, { headers: { 'www-authenticate': 'Bearer realm="tollgate"' } });
+    this.reason = reason;
+  }
+}

@@ -66,6 +66,7 @@ export function createMeteringObserver(deps: MeteringDeps): CallObserver {
         buildUsageRecord({
           requestId: call.ctx.requestId,
           tenant,
+          keyId: call.principal.keyId,
           routeModel: call.route.name,
           deployment: deployment ? { provider, upstreamModel: deployment.model } : undefined,
           startedAt: call.ctx.startedAtEpochMs,

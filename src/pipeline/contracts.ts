@@ -23,14 +23,33 @@ import type { IRChunk, IRRequest, IRUsage, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { Deployment, ResolvedRoute } from '../routing/router.js';
 
+/** Requests and tokens per minute allowed to one key or one tenant. */
+export interface RateLimit {
+  readonly scope: 'key' | 'tenant';
+  /** The key's public id, or the tenant's name. */
+  readonly id: string;
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
+}
+
+/** Model-name patterns; see Principal.modelScopes. */
+export type ModelScope = readonly string[];
+
 /** Who is calling. Established once by the authenticate stage; read-only afterwards. */
 export interface Principal {
   /** The tenant: the `tenant` label of metrics and the tenant of ledger rows (a bounded set). */
   readonly tenant: string;
   /** The virtual key's public id; undefined for anonymous callers. */
   readonly keyId: string | undefined;
-  /** Model-name patterns (`*` matches any run of characters) the caller may use; undefined for every model. */
-  readonly allowedModels: readonly string[] | undefined;
+  /**
+   * The models the caller may use, as lists of model-name patterns (`*`
+   * matches any run of characters): a name is allowed when it matches some
+   * pattern of every list (a tenant's list, narrowed by its key's). No lists:
+   * every model.
+   */
+  readonly modelScopes: readonly ModelScope[];
+  /** The rate limits that apply to the caller (its key's, its tenant's); empty for none. */
+  readonly rateLimits: readonly RateLimit[];
 }
 
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;

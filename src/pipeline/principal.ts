@@ -1,7 +1,7 @@
-import type { Authenticator, Principal } from './contracts.js';
+import type { Authenticator, ModelScope, Principal } from './contracts.js';
 
 /** The caller when no authentication is configured: every model, tenant `default`. */
-export const DEFAULT_PRINCIPAL: Principal = Object.freeze({ tenant: 'default', keyId: undefined, allowedModels: undefined });
+export const DEFAULT_PRINCIPAL: Principal = Object.freeze({ tenant: 'default', keyId: undefined, modelScopes: [], rateLimits: [] });
 
 /** Lets every caller in as the default principal (the zero-configuration gateway). */
 export const openAuthenticator: Authenticator = {
@@ -25,10 +25,14 @@ export function matchesModelPattern(pattern: string, name: string): boolean {
   return true;
 }
 
+/** Whether `name` matches some pattern of `scope`. */
+export function scopeAllows(scope: ModelScope, name: string): boolean {
+  for (const pattern of scope) if (matchesModelPattern(pattern, name)) return true;
+  return false;
+}
+
 /** Whether the principal may use the model the client named (its name as sent, alias or pattern). */
 export function modelAllowed(principal: Principal, name: string): boolean {
-  const allowed = principal.allowedModels;
-  if (allowed === undefined) return true;
-  for (const pattern of allowed) if (matchesModelPattern(pattern, name)) return true;
-  return false;
+  for (const scope of principal.modelScopes) if (!scopeAllows(scope, name)) return false;
+  return true;
 }

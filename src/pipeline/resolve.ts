@@ -5,10 +5,10 @@ import { matchesModelPattern, modelAllowed } from './principal.js';
 
 /** The names the principal may use, as the gateway advertises them (concrete names, aliases, wildcard patterns). */
 export function namesFor(principal: Principal, names: readonly string[]): string[] {
-  const allowed = principal.allowedModels;
-  if (allowed === undefined) return [...names];
-  // A wildcard route is listed when the caller may use some name it matches: its pattern then appears as allowed.
-  return names.filter((name) => modelAllowed(principal, name) || allowed.some((pattern) => pattern === name || matchesModelPattern(name, pattern)));
+  const scopes = principal.modelScopes;
+  if (scopes.length === 0) return [...names];
+  // A wildcard route is listed when the caller may use some name it matches: its pattern then appears in each scope.
+  return names.filter((name) => modelAllowed(principal, name) || scopes.every((scope) => scope.some((pattern) => pattern === name || matchesModelPattern(name, pattern))));
 }
 
 /**
@@ -26,7 +26,7 @@ export function resolveRoute(router: Router, principal: Principal, model: string
   try {
     return router.resolve(model);
   } catch (error) {
-    if (error instanceof ModelNotFoundError && principal.allowedModels !== undefined) throw new ModelNotFoundError(model, namesFor(principal, router.advertisedNames()));
+    if (error instanceof ModelNotFoundError && principal.modelScopes.length > 0) throw new ModelNotFoundError(model, namesFor(principal, router.advertisedNames()));
     throw error;
   }
 }

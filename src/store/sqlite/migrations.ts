@@ -40,4 +40,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_time ON usage (time);
     `,
   },
+  {
+    version: 2,
+    name: 'tenants and virtual keys',
+    sql: `
+      CREATE TABLE tenants (
+        name        TEXT PRIMARY KEY,
+        models      TEXT,              -- JSON array of patterns; NULL for every model
+        rpm         INTEGER CHECK (rpm > 0),
+        tpm         INTEGER CHECK (tpm > 0),
+        metadata    TEXT NOT NULL,     -- JSON object
+        source      TEXT NOT NULL CHECK (source IN ('config', 'api')),
+        created_at  INTEGER NOT NULL,  -- epoch ms
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id                    TEXT PRIMARY KEY,  -- the public id of tg_<id>_<secret>
+        tenant                TEXT NOT NULL REFERENCES tenants (name),
+        name                  TEXT,
+        models                TEXT,
+        rpm                   INTEGER CHECK (rpm > 0),
+        tpm                   INTEGER CHECK (tpm > 0),
+        expires_at            INTEGER,
+        metadata              TEXT NOT NULL,
+        created_at            INTEGER NOT NULL,
+        revoked_at            INTEGER,
+        last_four             TEXT NOT NULL,
+        secret_hash           TEXT NOT NULL,   -- SHA-256 hex; never the key
+        previous_secret_hash  TEXT,
+        previous_valid_until  INTEGER
+      );
+      CREATE INDEX api_keys_tenant ON api_keys (tenant);
+    `,
+  },
 ];

@@ -1,0 +1,141 @@
+/**
+ * The authenticate stage for virtual keys: `Authorization: Bearer tg_…` or
+ * `x-api-key: tg_…` → the key's tenant, model scopes and rate limits. On a
+ * cache hit it answers synchronously (no promise on the hot path); on a miss
+ * it asks the store once per key id at a time.
+ *
+ * While authentication is off (no tenants, no keys, no auth settings) every
+ * caller is the `default` tenant, whatever key it sends: the zero-setup
+ * gateway keeps working with clients that insist on sending some key.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { AuthConfig } from '../config/types.js';
+import { AuthenticationError } from '../errors/index.js';
+import type { Authenticator, Principal, RateLimit, RequestHeaders } from '../pipeline/contracts.js';
+import { DEFAULT_PRINCIPAL } from '../pipeline/principal.js';
+import type { KeyDirectory, KeyEntry } from './key-directory.js';
+import type { TenantRecord } from './records.js';
+import { parseKey, secretMatches, type ParsedKey } from './virtual-key.js';
+
+export const TENANT_HEADER = 'x-tollgate-tenant';
+export const PROXY_SECRET_HEADER = 'x-tollgate-proxy-secret';
+
+export interface KeyAuthenticatorOptions {
+  readonly directory: KeyDirectory;
+  readonly auth: AuthConfig;
+  /** Whether authentication is on (see Tenancy.enforced). */
+  readonly enforced: () => boolean;
+  readonly now?: () => number;
+}
+
+function header(headers: RequestHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The key a client sent, if any: a Bearer token, or `x-api-key`. */
+export function presentedKey(headers: RequestHeaders): string | undefined {
+  const authorization = header(headers, 'authorization');
+  if (authorization !== undefined) {
+    const space = authorization.indexOf(' ');
+    if (space > 0 && authorization.slice(0, space).toLowerCase() === 'bearer') {
+      const token = authorization.slice(space + 1).trim();
+      if (token !== '') return token;
+    }
+  }
+  const apiKey = header(headers, 'x-api-key')?.trim();
+  return apiKey === '' ? undefined : apiKey;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  // Lengths leak, contents do not: the secret's length is no secret (it is documented).
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function tenantLimit(tenant: TenantRecord): RateLimit | undefined {
+  return tenant.rpm === undefined && tenant.tpm === undefined ? undefined : { scope: 'tenant', id: tenant.name, rpm: tenant.rpm, tpm: tenant.tpm };
+}
+
+/** The principal of a tenant with no key (trusted proxy, anonymous callers). */
+export function tenantPrincipal(tenant: TenantRecord): Principal {
+  const limit = tenantLimit(tenant);
+  return Object.freeze({ tenant: tenant.name, keyId: undefined, modelScopes: tenant.models ? [tenant.models] : [], rateLimits: limit ? [limit] : [] });
+}
+
+function keyPrincipal(entry: KeyEntry, tenant: TenantRecord): Principal {
+  const { key } = entry;
+  const scopes = [tenant.models, key.models].filter((scope): scope is readonly string[] => scope !== undefined);
+  const limits: RateLimit[] = [];
+  if (key.rpm !== undefined || key.tpm !== undefined) limits.push({ scope: 'key', id: key.id, rpm: key.rpm, tpm: key.tpm });
+  const ofTenant = tenantLimit(tenant);
+  if (ofTenant) limits.push(ofTenant);
+  return Object.freeze({ tenant: tenant.name, keyId: key.id, modelScopes: scopes, rateLimits: limits });
+}
+
+export class KeyAuthenticator implements Authenticator {
+  /** One principal per cached entry: built once, not per request. */
+  private readonly principals = new WeakMap<KeyEntry, Principal>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: KeyAuthenticatorOptions,
+    /** Who an unauthenticated caller is once authentication is on (auth.anonymous_tenant). */
+    private readonly anonymous: () => Principal | undefined,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  authenticate(headers: RequestHeaders): Principal | Promise<Principal> {
+    const proxySecret = this.options.auth.trustedProxy?.secret;
+    if (proxySecret !== undefined) {
+      const tenant = header(headers, TENANT_HEADER);
+      const presented = header(headers, PROXY_SECRET_HEADER);
+      // The tenant header counts only with the proxy's secret; without it, it is ignored.
+      if (tenant !== undefined && presented !== undefined && sameSecret(presented, proxySecret)) return this.proxied(tenant);
+    }
+    const text = presentedKey(headers);
+    if (!this.options.enforced()) {
+      // Open gateway: a Tollgate key still identifies its tenant when it is valid; anything else is `default`.
+      if (text === undefined || parseKey(text) === undefined) return DEFAULT_PRINCIPAL;
+    }
+    if (text === undefined) {
+      const anonymous = this.anonymous();
+      if (anonymous) return anonymous;
+      throw new AuthenticationError('missing');
+    }
+    const parsed = parseKey(text);
+    if (parsed === undefined) throw new AuthenticationError('malformed');
+    const hit = this.options.directory.cached(parsed.publicId);
+    if (hit !== undefined) return this.check(parsed, hit.entry);
+    return this.options.directory.load(parsed.publicId).then((entry) => this.check(parsed, entry));
+  }
+
+  private check(parsed: ParsedKey, entry: KeyEntry | undefined): Principal {
+    if (entry === undefined) throw new AuthenticationError('unknown');
+    const { key, tenant } = entry;
+    const now = this.now();
+    if (!secretMatches(parsed.secret, key.secretHash)) {
+      const previous = key.previousSecretHash !== undefined && secretMatches(parsed.secret, key.previousSecretHash);
+      if (!previous) throw new AuthenticationError('unknown');
+      if (key.previousValidUntil === undefined || key.previousValidUntil <= now) throw new AuthenticationError('rotated');
+    }
+    // Checked after the secret: a guessed id learns nothing about the key's state.
+    if (key.revokedAt !== undefined) throw new AuthenticationError('revoked');
+    if (key.expiresAt !== undefined && key.expiresAt <= now) throw new AuthenticationError('expired');
+    if (tenant === undefined) throw new AuthenticationError('unknown');
+    let principal = this.principals.get(entry);
+    if (principal === undefined) {
+      principal = keyPrincipal(entry, tenant);
+      this.principals.set(entry, principal);
+    }
+    return principal;
+  }
+
+  private async proxied(name: string): Promise<Principal> {
+    const tenant = await this.options.directory.tenant(name);
+    if (tenant === undefined) throw new AuthenticationError('unknown_tenant');
+    return tenantPrincipal(tenant);
+  }
+}

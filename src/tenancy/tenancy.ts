@@ -1,0 +1,226 @@
+/**
+ * Tenants and virtual keys: the operations of the admin API and the CLI, the
+ * tenants declared in the configuration, and whether authentication is on.
+ * Every change made here reaches this process's key cache at once.
+ */
+import type { AuthConfig, TenantConfig } from '../config/types.js';
+import { GatewayError } from '../errors/index.js';
+import type { Principal } from '../pipeline/contracts.js';
+import { KeyAuthenticator, tenantPrincipal } from './authenticator.js';
+import { KeyDirectory, type KeyDirectoryOptions } from './key-directory.js';
+import type { KeyRecord, Metadata, TenancyStore, TenantChanges, TenantRecord } from './records.js';
+import { TenancyConflictError } from './records.js';
+import { formatKey, hashSecret, lastFour, newPublicId, newSecret } from './virtual-key.js';
+
+export class TenancyNotFoundError extends GatewayError {
+  constructor(what: 'tenant' | 'key', name: string) {
+    super(404, 'invalid_request_error', 'not_found', `No ${what} '${name}'. List them with GET /admin/v1/${what === 'tenant' ? 'tenants' : 'keys'}.`);
+  }
+}
+
+export class TenancyConflict extends GatewayError {
+  constructor(message: string) {
+    super(409, 'invalid_request_error', 'conflict', message);
+  }
+}
+
+export interface NewTenant {
+  readonly name: string;
+  readonly models?: readonly string[] | undefined;
+  readonly rpm?: number | undefined;
+  readonly tpm?: number | undefined;
+  readonly metadata?: Metadata | undefined;
+}
+
+export interface NewKey {
+  readonly tenant: string;
+  readonly name?: string | undefined;
+  readonly models?: readonly string[] | undefined;
+  readonly rpm?: number | undefined;
+  readonly tpm?: number | undefined;
+  /** Epoch milliseconds. */
+  readonly expiresAt?: number | undefined;
+  readonly metadata?: Metadata | undefined;
+}
+
+/** A key as issued: the record, and the key itself (shown this once, never stored). */
+export interface IssuedKey {
+  readonly record: KeyRecord;
+  readonly key: string;
+}
+
+export interface TenancyOptions {
+  readonly store: TenancyStore;
+  readonly auth: AuthConfig;
+  readonly tenants: readonly TenantConfig[];
+  readonly now?: () => number;
+  readonly cache?: KeyDirectoryOptions;
+  /** Told of each configured tenant that replaced settings made through the admin API. */
+  readonly onConfigOverride?: (tenant: string) => void;
+  /** How often a running gateway re-reads whether any key exists (keys made by the CLI on the store directly). */
+  readonly refreshMs?: number;
+}
+
+function sameSettings(a: TenantRecord, b: TenantConfig): boolean {
+  return JSON.stringify([a.models ?? null, a.rpm ?? null, a.tpm ?? null, a.metadata]) === JSON.stringify([b.models ?? null, b.rpm ?? null, b.tpm ?? null, b.metadata]);
+}
+
+export class Tenancy {
+  readonly directory: KeyDirectory;
+  readonly authenticator: KeyAuthenticator;
+  private readonly now: () => number;
+  private readonly configured: ReadonlySet<string>;
+  private anonymous: Principal | undefined;
+  /** Whether the store held a key when last asked (or one was made here since). */
+  private keysExist = false;
+  private refresher: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly options: TenancyOptions) {
+    this.now = options.now ?? Date.now;
+    this.configured = new Set(options.tenants.map((t) => t.name));
+    this.directory = new KeyDirectory(options.store, { now: this.now, ...options.cache });
+    this.authenticator = new KeyAuthenticator({ directory: this.directory, auth: options.auth, enforced: () => this.enforced(), now: this.now }, () => this.anonymous);
+  }
+
+  /** Writes the configured tenants into the store (the configuration wins) and learns whether keys exist. */
+  static async open(options: TenancyOptions): Promise<Tenancy> {
+    const tenancy = new Tenancy(options);
+    await tenancy.syncConfiguredTenants();
+    await tenancy.refreshKeysExist();
+    const refreshMs = options.refreshMs ?? 5_000;
+    if (refreshMs > 0) {
+      tenancy.refresher = setInterval(() => void tenancy.refreshKeysExist().catch(() => undefined), refreshMs);
+      tenancy.refresher.unref();
+    }
+    return tenancy;
+  }
+
+  /**
+   * Authentication is on as soon as anything asks for it: tenants or auth
+   * settings in the configuration, or a key in the store. Until then the
+   * gateway is open, as tenant `default`.
+   */
+  enforced(): boolean {
+    const { auth } = this.options;
+    return this.keysExist || this.configured.size > 0 || auth.adminToken !== undefined || auth.anonymousTenant !== undefined || auth.trustedProxy !== undefined;
+  }
+
+  close(): void {
+    if (this.refresher) clearInterval(this.refresher);
+  }
+
+  // ------------------------------------------------------------ tenants
+
+  listTenants(): Promise<TenantRecord[]> {
+    return this.options.store.listTenants();
+  }
+
+  async getTenant(name: string): Promise<TenantRecord> {
+    const tenant = await this.options.store.getTenant(name);
+    if (!tenant) throw new TenancyNotFoundError('tenant', name);
+    return tenant;
+  }
+
+  async createTenant(input: NewTenant): Promise<TenantRecord> {
+    const at = this.now();
+    const tenant: TenantRecord = { name: input.name, models: input.models, rpm: input.rpm, tpm: input.tpm, metadata: input.metadata ?? {}, source: 'api', createdAt: at, updatedAt: at };
+    try {
+      await this.options.store.insertTenant(tenant);
+    } catch (error) {
+      if (error instanceof TenancyConflictError) throw new TenancyConflict(`A tenant named '${input.name}' already exists. Change it with PATCH /admin/v1/tenants/${input.name}.`);
+      throw error;
+    }
+    this.directory.invalidateAll();
+    return tenant;
+  }
+
+  async updateTenant(name: string, changes: TenantChanges): Promise<TenantRecord> {
+    if (this.configured.has(name)) throw new TenancyConflict(`Tenant '${name}' is declared in the configuration file: change it there (the file wins at every start).`);
+    const tenant = await this.options.store.updateTenant(name, changes, this.now());
+    if (!tenant) throw new TenancyNotFoundError('tenant', name);
+    this.directory.invalidateAll();
+    this.refreshAnonymous(tenant);
+    return tenant;
+  }
+
+  // ------------------------------------------------------------ keys
+
+  async createKey(input: NewKey): Promise<IssuedKey> {
+    await this.getTenant(input.tenant);
+    const id = newPublicId();
+    const secret = newSecret();
+    const key = formatKey(id, secret);
+    const record: KeyRecord = {
+      id,
+      tenant: input.tenant,
+      name: input.name,
+      models: input.models,
+      rpm: input.rpm,
+      tpm: input.tpm,
+      expiresAt: input.expiresAt,
+      metadata: input.metadata ?? {},
+      createdAt: this.now(),
+      revokedAt: undefined,
+      lastFour: lastFour(key),
+      secretHash: hashSecret(secret),
+      previousSecretHash: undefined,
+      previousValidUntil: undefined,
+    };
+    await this.options.store.insertKey(record);
+    this.keysExist = true;
+    this.directory.invalidate(id);
+    return { record, key };
+  }
+
+  listKeys(tenant?: string): Promise<KeyRecord[]> {
+    return this.options.store.listKeys({ tenant });
+  }
+
+  async getKey(id: string): Promise<KeyRecord> {
+    const key = await this.options.store.getKey(id);
+    if (!key) throw new TenancyNotFoundError('key', id);
+    return key;
+  }
+
+  /** Revokes a key: refused from now on, on this process at once. */
+  async revokeKey(id: string): Promise<KeyRecord> {
+    const key = await this.options.store.revokeKey(id, this.now());
+    this.directory.invalidate(id);
+    if (!key) throw new TenancyNotFoundError('key', id);
+    return key;
+  }
+
+  /** A new secret for the key; the old one keeps working for `graceMs`. */
+  async rotateKey(id: string, graceMs: number): Promise<IssuedKey> {
+    const current = await this.getKey(id);
+    if (current.revokedAt !== undefined) throw new TenancyConflict(`Key '${id}' is revoked; create a new key instead of rotating it.`);
+    const secret = newSecret();
+    const key = formatKey(id, secret);
+    const record = await this.options.store.rotateKey(id, { hash: hashSecret(secret), lastFour: lastFour(key) }, this.now() + graceMs);
+    this.directory.invalidate(id);
+    if (!record) throw new TenancyNotFoundError('key', id);
+    return { record, key };
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private async syncConfiguredTenants(): Promise<void> {
+    const at = this.now();
+    for (const declared of this.options.tenants) {
+      const existing = await this.options.store.getTenant(declared.name);
+      if (existing?.source === 'api' && !sameSettings(existing, declared)) this.options.onConfigOverride?.(declared.name);
+      const tenant: TenantRecord = { ...declared, source: 'config', createdAt: existing?.createdAt ?? at, updatedAt: at };
+      await this.options.store.upsertTenant(tenant);
+      this.refreshAnonymous(tenant);
+    }
+  }
+
+  private refreshAnonymous(tenant: TenantRecord): void {
+    if (tenant.name === this.options.auth.anonymousTenant) this.anonymous = tenantPrincipal(tenant);
+  }
+
+  private async refreshKeysExist(): Promise<void> {
+    if (this.keysExist) return;
+    this.keysExist = await this.options.store.hasKeys();
+  }
+}

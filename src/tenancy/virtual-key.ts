@@ -1,0 +1,71 @@
+/**
+ * Virtual API keys: `tg_<public id>_<secret>`.
+ *
+ * The public id names the key everywhere (listings, logs, the ledger's
+ * `key_id`); the secret is 32 characters drawn from 62 (~190 bits), so a
+ * single fast hash (SHA-256) is enough to store it: there is nothing to
+ * brute-force that a slow password hash would protect. Only the hash and the
+ * last four characters of the key are kept; the key itself is shown once.
+ */
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+
+export const KEY_PREFIX = 'tg_';
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const PUBLIC_ID_LENGTH = 12;
+export const SECRET_LENGTH = 32;
+const KEY_LENGTH = KEY_PREFIX.length + PUBLIC_ID_LENGTH + 1 + SECRET_LENGTH;
+
+export interface ParsedKey {
+  readonly publicId: string;
+  readonly secret: string;
+}
+
+function randomString(alphabet: string, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+export function newPublicId(): string {
+  return randomString(ID_ALPHABET, PUBLIC_ID_LENGTH);
+}
+
+export function newSecret(): string {
+  return randomString(SECRET_ALPHABET, SECRET_LENGTH);
+}
+
+export function formatKey(publicId: string, secret: string): string {
+  return `${KEY_PREFIX}${publicId}_${secret}`;
+}
+
+function allIn(text: string, alphabet: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!alphabet.includes(text[i]!)) return false;
+  return true;
+}
+
+/** The key's parts, or undefined when `text` is not shaped like a Tollgate key. */
+export function parseKey(text: string): ParsedKey | undefined {
+  if (text.length !== KEY_LENGTH || !text.startsWith(KEY_PREFIX) || text[KEY_PREFIX.length + PUBLIC_ID_LENGTH] !== '_') return undefined;
+  const publicId = text.slice(KEY_PREFIX.length, KEY_PREFIX.length + PUBLIC_ID_LENGTH);
+  const secret = text.slice(KEY_PREFIX.length + PUBLIC_ID_LENGTH + 1);
+  if (!allIn(publicId, ID_ALPHABET) || !allIn(secret, SECRET_ALPHABET)) return undefined;
+  return { publicId, secret };
+}
+
+/** What is stored for a secret: its SHA-256, hex. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** Compares a secret with a stored hash in constant time. */
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const actual = Buffer.from(hashSecret(secret), 'hex');
+  const expected = Buffer.from(storedHash, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** The last four characters of a key: enough for a person to tell keys apart. */
+export function lastFour(key: string): string {
+  return key.slice(-4);
+}
