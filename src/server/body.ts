@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { ClientAbortedError, InvalidJsonError, InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors/index.js';
+import { ClientAbortedError, InvalidJsonError, InvalidRequestError, JsonTooDeepError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors/index.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../protocols/json-depth.js';
 import type { JsonObject } from '../protocols/json.js';
 import { isJsonObject } from '../protocols/json.js';
 
@@ -72,5 +73,6 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
     throw new InvalidJsonError(error instanceof Error ? error.message : 'parse error');
   }
   if (!isJsonObject(parsed)) throw new InvalidRequestError('The request body must be a JSON object.', { code: 'invalid_json' });
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
   return { body: parsed, text };
 }
