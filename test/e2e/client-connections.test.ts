@@ -143,6 +143,14 @@ describe('slow clients get a 408 and lose their connection', () => {
     expect(ms).toBeLessThan(HEADERS_TIMEOUT_MS + 1_000);
   });
 
+  it('a connection that sends nothing at all is closed after the headers timeout', async () => {
+    const { reply } = rawConnection();
+    const { text, ms, closed } = await reply;
+    expect(closed).toBe(true);
+    expect(statusOf(text)).toBe(408);
+    expect(ms).toBeLessThan(HEADERS_TIMEOUT_MS + 1_000);
+  });
+
   it('a client that aborts its body is logged without a stack trace, below error level', async () => {
     const before = logLines.length;
     const socket = connect(port(), '127.0.0.1');
