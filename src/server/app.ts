@@ -62,7 +62,7 @@ const DISCARD_LIMIT_MS = 5_000;
 /** A connection the front refuses stays open this long (not read) so the client reads the refusal before the close. */
 const REFUSAL_LINGER_MS = 1_000;
 /** Beyond this many refused connections lingering at once, they close as soon as the refusal is written. */
-const MAX_LINGERING = 256;
+const MAX_LINGERING = 32;
 /** Refusals are logged at most this often (with the count since the last line), so a flood does not flood the log. */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
