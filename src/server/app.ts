@@ -40,14 +40,12 @@ export type ConnectionRefusal = 'too_many_connections' | 'headers_timeout' | 're
 export interface AppOptions {
   readonly routes: Routes;
   readonly log: Logger;
-  readonly limits?: ClientLimits;
+  readonly limits: ClientLimits;
   /** Called once per finished HTTP exchange, with the route template (never the raw path). */
   readonly onResponse?: (method: string, route: string, status: number, durationSeconds: number) => void;
   /** Called each time a connection is refused or closed for a reason of the client's. */
   readonly onRefused?: (reason: ConnectionRefusal) => void;
 }
-
-export const DEFAULT_CLIENT_LIMITS: ClientLimits = { headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768 };
 
 /**
  * A request refused before its body was read (too large, unauthenticated) is
@@ -136,8 +134,7 @@ function sendErrorThenDiscard(req: IncomingMessage, res: ServerResponse, error: 
  * and request timeouts (408) and a cap on client connections (503).
  */
 export function createApp(options: AppOptions): Server {
-  const { routes, log } = options;
-  const limits = options.limits ?? DEFAULT_CLIENT_LIMITS;
+  const { routes, log, limits } = options;
   const requestTimeoutMs = limits.requestTimeoutMs;
   // Node requires the headers deadline to fall within the request's.
   const headersTimeoutMs = Math.min(limits.headersTimeoutMs, requestTimeoutMs);
