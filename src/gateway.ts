@@ -129,7 +129,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shuttingDown, () => states.snapshot())]])],
   ]);
 
-  const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds) });
+  const server = createApp({
+    routes,
+    log,
+    limits: config.server,
+    onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+  });
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,12 @@ export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
+/** Time to receive a request's headers, counted from the connection's first byte (or its opening). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+/** Time to receive a whole request, headers and body, from its first byte: a full 10 MiB body at 1.5 Mbit/s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Client connections held at once: below the common 1,024-descriptor limit with room for upstream pools, the store and logs. */
+export const DEFAULT_CLIENT_MAX_CONNECTIONS = 768;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';
 export const DEFAULT_LOG_LEVEL = 'info';
 

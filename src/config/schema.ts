@@ -8,6 +8,9 @@ import {
   BALANCING_STRATEGIES,
   DEFAULT_BALANCING,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_CLIENT_MAX_CONNECTIONS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -61,12 +64,18 @@ const server = strictMapping({
   body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
   shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
   stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
+  headers_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_HEADERS_TIMEOUT_MS),
+  request_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  max_connections: integer(0, 1_000_000).default(DEFAULT_CLIENT_MAX_CONNECTIONS),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
   bodyLimitBytes: s.body_limit,
   shutdownGraceMs: s.shutdown_grace,
   streamKeepaliveMs: s.stream_keepalive,
+  headersTimeoutMs: s.headers_timeout,
+  requestTimeoutMs: s.request_timeout,
+  maxConnections: s.max_connections,
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });

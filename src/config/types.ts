@@ -135,6 +135,12 @@ export interface ServerConfig {
    * and again at this interval. 0 disables it.
    */
   readonly streamKeepaliveMs: number;
+  /** Time to receive a request's headers; then 408 and the connection closes. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request (headers and body) from its first byte; then 408 and the connection closes. */
+  readonly requestTimeoutMs: number;
+  /** Client connections held at once; more are refused with 503. 0: no limit. */
+  readonly maxConnections: number;
 }
 
 export interface LoggingConfig {

@@ -202,3 +202,55 @@ export class InternalError extends GatewayError {
 export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new InternalError(err);
 }
+
+/** The client did not send its whole request (headers, or headers and body) in time. */
+export class RequestTimeoutError extends GatewayError {
+  constructor(part: 'headers' | 'request', timeoutMs: number) {
+    const what = part === 'headers' ? 'request headers' : 'whole request (headers and body)';
+    super(
+      408,
+      'invalid_request_error',
+      'request_timeout',
+      `The ${what} did not arrive within ${timeoutMs} ms, so the gateway closes the connection. Send the request without pausing, or raise server.${part}_timeout in the gateway configuration.`,
+    );
+  }
+}
+
+/** The gateway holds as many client connections as it is configured to; this one is refused. */
+export class TooManyConnectionsError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      503,
+      'server_error',
+      'too_many_connections',
+      `The gateway already holds its limit of ${limit} client connections. Retry shortly, reuse connections (keep-alive), or raise server.max_connections in the gateway configuration.`,
+      { headers: { 'retry-after': '1' } },
+    );
+  }
+}
+
+/** The request body nests arrays and objects deeper than the gateway reads. */
+export class JsonTooDeepError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      400,
+      'invalid_request_error',
+      'json_too_deep',
+      `The request body nests objects and arrays more than ${limit} levels deep, the gateway's limit. Flatten the deepest part (usually a tool's parameters schema; real schemas need far fewer levels).`,
+    );
+  }
+}
+
+/** An HTTP/1.1 request without the Host header it must carry. */
+export class MissingHostError extends GatewayError {
+  constructor() {
+    super(400, 'invalid_request_error', 'missing_host_header', 'The request has no Host header, which HTTP/1.1 requires. Send one (every HTTP client library does by default).');
+  }
+}
+
+/** The client closed its connection before its request body arrived: nothing can be answered. */
+export class ClientAbortedError extends GatewayError {
+  constructor(detail: string) {
+    super(499, 'invalid_request_error', 'client_closed_request', `The client closed the connection before sending the whole request body (${detail}).`);
+  }
+}

@@ -116,6 +116,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'http_connections_refused_total',
+    help: 'Client connections the gateway refused or closed for the client\'s sake: over server.max_connections, headers or request not received in time, malformed HTTP.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     this.estimatedCostToday.collect = () => this.rollCostDay(Date.now());
