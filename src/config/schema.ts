@@ -8,6 +8,7 @@ import {
   BALANCING_STRATEGIES,
   DEFAULT_BALANCING,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -61,12 +62,14 @@ const server = strictMapping({
   body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
   shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
   stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
+  upstream_reply_limit: sizeBytes.default(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
   bodyLimitBytes: s.body_limit,
   shutdownGraceMs: s.shutdown_grace,
   streamKeepaliveMs: s.stream_keepalive,
+  upstreamReplyLimitBytes: s.upstream_reply_limit,
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });

@@ -135,6 +135,8 @@ export interface ServerConfig {
    * and again at this interval. 0 disables it.
    */
   readonly streamKeepaliveMs: number;
+  /** Largest non-streamed upstream reply relayed (default 64 MiB); a larger one is a 502. */
+  readonly upstreamReplyLimitBytes: number;
 }
 
 export interface LoggingConfig {

@@ -62,7 +62,7 @@ models:
 
 const EXPECTED: GatewayConfig = {
   source: 'full.yaml',
-  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000 },
+  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000, upstreamReplyLimitBytes: 64 * 1024 * 1024 },
   logging: { level: 'debug' },
   store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' },
   resilience: RESILIENCE,

@@ -5,17 +5,15 @@ import { SseParser } from '../../framing/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/types.js';
-import { usageFromReply } from '../../translators/usage-readers.js';
+import { DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES } from '../../config/constants.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
+import type { UpstreamHead } from '../../upstream/dispatch.js';
+import { checkReply, declaredTooLarge, replyTooLarge } from './reply-check.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
 import { ChunkLog } from './chunk-log.js';
 import { BodyCapture, RawStreamCapture } from './output-capture.js';
 import { UsageSniffer } from './usage-sniffer.js';
-
-
-/** Largest non-streamed upstream reply the gateway will hold. */
-const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * The upstream speaks the client's format: its bytes go to the client as they
@@ -114,13 +112,25 @@ export class PassthroughStreamRelay extends Relay {
   }
 }
 
-/** Non-streamed pass-through: the upstream's JSON body is relayed whole. */
+/**
+ * Non-streamed pass-through: the upstream's JSON body is relayed whole, once
+ * it is known to be a JSON object within the reply limit (see reply-check.ts).
+ * A reply that is not is a failure before the commit point: retried and
+ * fallen back like an upstream 5xx, never relayed as a 200.
+ */
 export class PassthroughJsonRelay extends Relay {
-  private readonly body = new BodyCollector(MAX_JSON_BODY_BYTES);
+  private body = new BodyCollector(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES);
   private reader: UsageReader | undefined;
+  private head: UpstreamHead | undefined;
 
   captureUsage(reader: UsageReader | undefined): this {
     this.reader = reader;
+    return this;
+  }
+
+  /** The largest reply relayed (`server.upstream_reply_limit`). */
+  limitReply(maxBytes: number): this {
+    this.body = new BodyCollector(maxBytes);
     return this;
   }
 
@@ -129,14 +139,26 @@ export class PassthroughJsonRelay extends Relay {
     return extract ? new BodyCapture(() => this.body.buffer(), extract) : super.output;
   }
 
+  override onHead(head: UpstreamHead): void {
+    super.onHead(head);
+    if (head.status >= 300) return;
+    this.head = head;
+    // Refused before a byte of it is read.
+    if (declaredTooLarge(head.headers, this.body.maxBytes)) this.fail(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+  }
+
   protected onBody(chunk: Buffer): void {
-    this.body.add(chunk);
+    if (!this.body.accept(chunk)) this.fail(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
   }
 
   protected onBodyEnd(): void {
     const body = this.body.buffer();
-    // A reply that is not JSON is relayed as it is; its usage will be estimated.
-    if (this.reader) this.usage = usageFromReply(this.reader, body);
+    const verdict = checkReply(this.deployment.provider.name, this.head?.headers, body);
+    if (!verdict.ok) {
+      this.fail(verdict.error);
+      return;
+    }
+    if (this.reader) this.usage = this.reader.fromBody(verdict.body);
     this.sendComplete(body, 'application/json');
   }
 
