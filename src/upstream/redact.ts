@@ -65,11 +65,12 @@ function spellings(secret: string): string[] {
 
 /** Every distinct spelling of every secret long enough to redact, longest first (a secret inside another is then redacted with it). */
 export function providerSecrets(sources: SecretSources): string[] {
-  const raw = [sources.apiKey, ...sources.headerValues, ...urlSecrets(sources.baseUrl)];
+  const raw = [sources.apiKey, ...urlSecrets(sources.baseUrl)];
   for (const value of sources.headerValues) {
-    // `Bearer <token>`, `Basic <credentials>`: the credential alone too.
+    // `Bearer <token>`, `Basic <credentials>`: the credential is the secret, the scheme stays readable.
     const space = value.indexOf(' ');
-    if (space > 0) raw.push(value.slice(space + 1).trim());
+    const credential = space > 0 ? value.slice(space + 1).trim() : '';
+    raw.push(credential.length >= MIN_SECRET_LENGTH ? credential : value);
   }
   const all = new Set<string>();
   for (const value of raw) {
@@ -85,9 +86,11 @@ export function providerSecrets(sources: SecretSources): string[] {
  */
 export class Redactor {
   private readonly patterns: readonly Buffer[];
+  private readonly inSecrets = new Uint8Array(256);
 
   constructor(readonly secrets: readonly string[]) {
     this.patterns = secrets.map((secret) => Buffer.from(secret));
+    for (const pattern of this.patterns) for (const byte of pattern) this.inSecrets[byte] = 1;
   }
 
   static for(sources: SecretSources): Redactor {
@@ -107,7 +110,7 @@ export class Redactor {
 
   /** A scrubber for one upstream exchange; undefined when there is nothing to redact. */
   scrubber(): SecretScrubber | undefined {
-    return this.empty ? undefined : new SecretScrubber(this.patterns);
+    return this.empty ? undefined : new SecretScrubber(this.patterns, this.inSecrets);
   }
 }
 
@@ -122,7 +125,11 @@ export class Redactor {
 export class SecretScrubber {
   private held: Buffer | undefined;
 
-  constructor(private readonly patterns: readonly Buffer[]) {}
+  constructor(
+    private readonly patterns: readonly Buffer[],
+    /** 1 for each byte value found in some secret: a read whose last byte is not one cannot end with part of a secret. */
+    private readonly inSecrets: Uint8Array,
+  ) {}
 
   /** The bytes that may be passed on now (possibly empty). */
   push(chunk: Buffer): Buffer {
@@ -147,8 +154,10 @@ export class SecretScrubber {
 
   /** The length of the longest end of `data` that is the beginning of a secret (0 almost always). */
   private partialTail(data: Buffer): number {
-    let keep = 0;
     const length = data.length;
+    // The common case, decided by one byte: SSE and NDJSON reads end with a newline.
+    if (length === 0 || this.inSecrets[data[length - 1]!] === 0) return 0;
+    let keep = 0;
     for (const pattern of this.patterns) {
       const first = pattern[0]!;
       let at = data.indexOf(first, Math.max(0, length - pattern.length + 1));

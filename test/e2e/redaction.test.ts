@@ -162,7 +162,7 @@ describe('upstream replies that echo the provider credentials', () => {
         expect(status).toBe(path === '/v1/responses' && stream ? 200 : 400);
         expectNoSecret(text);
         // The upstream's own words still reach the client, secrets replaced.
-        expect(text).toContain('Invalid request. Authorization: [redacted]; api-key: [redacted]; upstream URL: http://svc:[redacted]@10.0.0.7');
+        expect(text).toContain('Invalid request. Authorization: Bearer [redacted]; api-key: [redacted]; upstream URL: http://svc:[redacted]@10.0.0.7');
       });
 
       it(`${what}${stream ? ', streamed' : ''}: a 401 that echoes them is not relayed`, async () => {

@@ -10,10 +10,12 @@ describe('providerSecrets', () => {
       headerValues: ['Bearer sk-live-0123456789', 'Basic dXNlcjpzZWNyZXQ=', 'short'],
       baseUrl: 'https://token-user-42:p%40ss-word-99@llm.example.com/v1?api-key=query-secret-77',
     });
-    for (const expected of ['sk-live-0123456789', 'Bearer sk-live-0123456789', 'Basic dXNlcjpzZWNyZXQ=', 'dXNlcjpzZWNyZXQ=', 'token-user-42', 'p%40ss-word-99', 'p@ss-word-99', 'query-secret-77']) {
+    for (const expected of ['sk-live-0123456789', 'dXNlcjpzZWNyZXQ=', 'token-user-42', 'p%40ss-word-99', 'p@ss-word-99', 'query-secret-77']) {
       expect(secrets).toContain(expected);
     }
     expect(secrets).not.toContain('short');
+    // The scheme stays readable: only the credential after it is a secret.
+    expect(secrets).not.toContain('Bearer sk-live-0123456789');
   });
 
   it(`ignores values shorter than ${MIN_SECRET_LENGTH} characters, so that ordinary words are never mangled`, () => {
