@@ -85,6 +85,13 @@ function upstreamHandler(req: RecordedRequest, res: ServerResponse): void | Prom
     return replyRaw(res, streamWithError(req.path, message));
   }
   if (mode === 'key-in-text') return streamWithKey(res, req.path);
+  if (mode === 'html-echo') {
+    // A proxy's error page that prints the request it could not forward, with status 200.
+    const page = `<p>${String(req.headers['authorization'])} ${String(req.headers['api-key'])}</p><html><body>upstream down</body></html>`;
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(page);
+    return;
+  }
   return replyJson(res, 500, { error: { message: `unknown mode ${mode}` } });
 }
 
@@ -103,7 +110,7 @@ beforeAll(async () => {
       callback();
     },
   });
-  const modes = ['e400', 'e401', 'stream-error', 'key-in-text'];
+  const modes = ['e400', 'e401', 'stream-error', 'key-in-text', 'html-echo'];
   gateway = await startTestGateway(
     config(
       [
@@ -188,6 +195,19 @@ describe('upstream replies that echo the provider credentials', () => {
       expect(text).toContain('your key is [redacted]!');
     });
   }
+
+  it('an unreadable 200 that echoes them is refused, quoting its first bytes redacted, to the client and in the log', async () => {
+    const { status, text } = await call('/v1/chat/completions', 'vl-html-echo', false);
+    expect(status).toBe(502);
+    expect(text).toContain('upstream_invalid_response');
+    expect(text).toContain('beginning \\"<p>Bearer [redacted] [redacted]</p><html><body>u…');
+    expectNoSecret(text);
+    const warned = logLines.map((line) => JSON.parse(line) as { level: string; code?: string; msg: string }).filter((entry) => entry.code === 'upstream_invalid_response');
+    // One line per attempt (three attempts), with what was received.
+    expect(warned).toHaveLength(3);
+    expect(warned[0]!.level).toBe('warn');
+    expect(warned[0]!.msg).toContain('<p>Bearer [redacted] [redacted]</p>');
+  });
 
   it('neither the logs nor the ledger hold them', async () => {
     await new Promise((resolve) => setTimeout(resolve, 150));

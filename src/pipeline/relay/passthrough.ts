@@ -8,7 +8,7 @@ import type { UsageReader } from '../../translators/types.js';
 import { DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES } from '../../config/constants.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import type { UpstreamHead } from '../../upstream/dispatch.js';
-import { checkReply, declaredTooLarge, replyTooLarge } from './reply-check.js';
+import { checkReply, declaredTooLarge, refused, replyTooLarge } from './reply-check.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
 import { ChunkLog } from './chunk-log.js';
@@ -144,18 +144,22 @@ export class PassthroughJsonRelay extends Relay {
     if (head.status >= 300) return;
     this.head = head;
     // Refused before a byte of it is read.
-    if (declaredTooLarge(head.headers, this.body.maxBytes)) this.fail(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+    if (declaredTooLarge(head.headers, this.body.maxBytes)) this.refuse(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
   }
 
   protected onBody(chunk: Buffer): void {
-    if (!this.body.accept(chunk)) this.fail(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+    if (!this.body.accept(chunk)) this.refuse(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+  }
+
+  private refuse(error: GatewayError): void {
+    this.fail(refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, error));
   }
 
   protected onBodyEnd(): void {
     const body = this.body.buffer();
     const verdict = checkReply(this.deployment.provider.name, this.head?.headers, body);
     if (!verdict.ok) {
-      this.fail(verdict.error);
+      this.refuse(verdict.error);
       return;
     }
     if (this.reader) this.usage = this.reader.fromBody(verdict.body);

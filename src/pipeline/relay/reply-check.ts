@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
 import type { GatewayError } from '../../errors/index.js';
 import { UpstreamInvalidResponseError, UpstreamResponseTooLargeError } from '../../errors/index.js';
 import { isJsonObject } from '../../protocols/json.js';
@@ -29,6 +30,12 @@ export function describeReceived(headers: IncomingHttpHeaders | undefined, start
   const contentType = typeof type === 'string' && type !== '' ? printable(Buffer.from(type)) : 'no content type';
   if (size === 0) return `${what}: an empty body, ${contentType}`;
   return `${what}: ${size} bytes of ${contentType} beginning "${printable(start)}"`;
+}
+
+/** Logs a refused reply for the operator (what was received, secrets already redacted) and returns the error. */
+export function refused(log: Logger, provider: string, model: string, error: GatewayError): GatewayError {
+  log.warn({ provider, model, code: error.code }, error.message);
+  return error;
 }
 
 /** A reply over the limit. */

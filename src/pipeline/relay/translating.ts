@@ -2,7 +2,7 @@ import type { GatewayError } from '../../errors/index.js';
 import { UpstreamError, UpstreamInvalidResponseError } from '../../errors/index.js';
 import { DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES } from '../../config/constants.js';
 import type { UpstreamHead } from '../../upstream/dispatch.js';
-import { describeReceived, replyTooLarge } from './reply-check.js';
+import { describeReceived, refused, replyTooLarge } from './reply-check.js';
 import { inStreamError } from './in-stream-error.js';
 import type { IRChunk, IRUsage } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
@@ -169,7 +169,7 @@ export class TranslatingJsonRelay extends Relay {
   protected onBody(chunk: Buffer): void {
     this.received += chunk.length;
     if (this.received > this.maxBytes) {
-      this.fail(replyTooLarge(this.deployment.provider.name, this.maxBytes));
+      this.fail(refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, replyTooLarge(this.deployment.provider.name, this.maxBytes)));
       return;
     }
     this.firstRead ??= chunk;
@@ -185,7 +185,7 @@ export class TranslatingJsonRelay extends Relay {
   private failure(chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
     if (!this.decoded && (chunk.code === 'upstream_truncated' || chunk.code === 'upstream_protocol_error')) {
       const received = describeReceived(this.head?.headers, this.firstRead ?? Buffer.alloc(0), this.received, 'not a stream the gateway can read');
-      return new UpstreamInvalidResponseError(this.deployment.provider.name, received);
+      return refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, new UpstreamInvalidResponseError(this.deployment.provider.name, received));
     }
     return upstreamStreamError(this.deployment.provider.name, chunk);
   }
