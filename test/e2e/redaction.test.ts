@@ -74,6 +74,12 @@ async function streamWithKey(res: ServerResponse, path: string): Promise<void> {
 }
 
 function upstreamHandler(req: RecordedRequest, res: ServerResponse): void | Promise<void> {
+  if (req.method === 'GET') {
+    // Model discovery (and so /readyz) answered with the credential it was sent, not JSON.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`${String(req.headers['authorization']).slice('Bearer '.length)} is not allowed to list models`);
+    return;
+  }
   const body = req.body as { model?: string };
   const mode = body.model ?? '';
   const ollama = req.path.endsWith('/api/chat');
@@ -143,6 +149,7 @@ function expectNoSecret(text: string): void {
   for (const secret of SECRETS) expect(text).not.toContain(secret);
   // Not even a piece of one.
   for (const secret of SECRETS) expect(text).not.toContain(secret.slice(-12));
+  for (const secret of SECRETS) expect(text).not.toContain(secret.slice(0, 10));
 }
 
 /** [client endpoint, model prefix, what it exercises] */
@@ -208,11 +215,20 @@ describe('upstream replies that echo the provider credentials', () => {
     expect(warned[0]!.msg).toContain('<p>Bearer [redacted] [redacted]</p>');
   });
 
+  it('/readyz, which anyone may call, names the failing discovery without quoting the reply', async () => {
+    const response = await fetch(`${gateway.url}/readyz`);
+    const text = await response.text();
+    expect(response.status).toBe(503);
+    expect(text).toContain('answered something other than JSON');
+    expectNoSecret(text);
+  });
+
   it('neither the logs nor the ledger hold them', async () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(seen.length).toBeGreaterThan(20);
     // One access line per request, among others.
-    expect(logLines.filter((line) => (JSON.parse(line) as { msg?: string }).msg === 'request')).toHaveLength(seen.length);
+    const access = logLines.map((line) => JSON.parse(line) as { msg?: string; path?: string }).filter((entry) => entry.msg === 'request' && entry.path?.startsWith('/v1/') === true);
+    expect(access).toHaveLength(seen.length);
     expectNoSecret(logLines.join('\n'));
     const rows = await gateway.ledger.recent(1000);
     expect(rows.length).toBe(seen.length);

@@ -157,7 +157,7 @@ export class PassthroughJsonRelay extends Relay {
 
   protected onBodyEnd(): void {
     const body = this.body.buffer();
-    const verdict = checkReply(this.deployment.provider.name, this.head?.headers, body);
+    const verdict = checkReply(this.deployment.provider, this.head?.headers, body);
     if (!verdict.ok) {
       this.refuse(verdict.error);
       return;

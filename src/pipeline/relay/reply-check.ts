@@ -5,6 +5,7 @@ import { UpstreamInvalidResponseError, UpstreamResponseTooLargeError } from '../
 import { isJsonObject } from '../../protocols/json.js';
 import type { JsonObject } from '../../protocols/json.js';
 import { readUpstreamErrorBody } from '../../upstream/classify.js';
+import type { Redactor } from '../../upstream/redact.js';
 import { inStreamError } from './in-stream-error.js';
 
 /** The configuration key of the limit, named in the error a client and the operator see. */
@@ -24,10 +25,14 @@ function printable(bytes: Buffer): string {
   return bytes.length > QUOTED_BYTES ? `${out}…` : out;
 }
 
-/** What the upstream sent, in a few words: content type, size and its first bytes. */
-export function describeReceived(headers: IncomingHttpHeaders | undefined, start: Buffer, size: number, what: string): string {
+/**
+ * What the upstream sent, in a few words: content type, size and its first
+ * bytes. The body's bytes are already redacted (see upstream/redact.ts);
+ * headers are not, so the content type goes through `redactor` here.
+ */
+export function describeReceived(headers: IncomingHttpHeaders | undefined, start: Buffer, size: number, what: string, redactor: Redactor): string {
   const type = headers?.['content-type'];
-  const contentType = typeof type === 'string' && type !== '' ? printable(Buffer.from(type)) : 'no content type';
+  const contentType = typeof type === 'string' && type !== '' ? redactor.redact(printable(Buffer.from(type))) : 'no content type';
   if (size === 0) return `${what}: an empty body, ${contentType}`;
   return `${what}: ${size} bytes of ${contentType} beginning "${printable(start)}"`;
 }
@@ -65,16 +70,17 @@ export type ReplyVerdict = { readonly ok: true; readonly body: JsonObject } | { 
  * One JSON.parse of the whole body: the cheapest complete check there is
  * (see docs/operations.md for its cost), and its result gives the usage.
  */
-export function checkReply(provider: string, headers: IncomingHttpHeaders | undefined, body: Buffer): ReplyVerdict {
+export function checkReply(upstream: { readonly name: string; readonly redactor: Redactor }, headers: IncomingHttpHeaders | undefined, body: Buffer): ReplyVerdict {
+  const provider = upstream.name;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8')) as unknown;
   } catch {
-    return { ok: false, error: new UpstreamInvalidResponseError(provider, describeReceived(headers, body, body.length, 'not JSON')) };
+    return { ok: false, error: new UpstreamInvalidResponseError(provider, describeReceived(headers, body, body.length, 'not JSON', upstream.redactor)) };
   }
   if (!isJsonObject(parsed)) {
     const kind = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
-    return { ok: false, error: new UpstreamInvalidResponseError(provider, describeReceived(headers, body, body.length, `JSON ${kind}, not an object`)) };
+    return { ok: false, error: new UpstreamInvalidResponseError(provider, describeReceived(headers, body, body.length, `JSON ${kind}, not an object`, upstream.redactor)) };
   }
   const error = parsed['error'];
   if (error !== undefined && error !== null && parsed['object'] === undefined) {

@@ -184,7 +184,7 @@ export class TranslatingJsonRelay extends Relay {
   /** An error chunk: the upstream's own, or, when nothing of the reply could be read, a reply that is not the stream asked for. */
   private failure(chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
     if (!this.decoded && (chunk.code === 'upstream_truncated' || chunk.code === 'upstream_protocol_error')) {
-      const received = describeReceived(this.head?.headers, this.firstRead ?? Buffer.alloc(0), this.received, 'not a stream the gateway can read');
+      const received = describeReceived(this.head?.headers, this.firstRead ?? Buffer.alloc(0), this.received, 'not a stream the gateway can read', this.deployment.provider.redactor);
       return refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, new UpstreamInvalidResponseError(this.deployment.provider.name, received));
     }
     return upstreamStreamError(this.deployment.provider.name, chunk);
