@@ -5,7 +5,6 @@ import { SseParser } from '../../framing/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/types.js';
-import { DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES } from '../../config/constants.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
 import type { UpstreamHead } from '../../upstream/dispatch.js';
 import { checkReply, declaredTooLarge, refused, replyTooLarge } from './reply-check.js';
@@ -119,18 +118,21 @@ export class PassthroughStreamRelay extends Relay {
  * fallen back like an upstream 5xx, never relayed as a 200.
  */
 export class PassthroughJsonRelay extends Relay {
-  private body = new BodyCollector(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES);
+  private readonly body: BodyCollector;
   private reader: UsageReader | undefined;
   private head: UpstreamHead | undefined;
 
-  captureUsage(reader: UsageReader | undefined): this {
-    this.reader = reader;
-    return this;
+  constructor(
+    /** The largest reply relayed (`server.upstream_reply_limit`). */
+    maxBytes: number,
+    ...args: ConstructorParameters<typeof Relay>
+  ) {
+    super(...args);
+    this.body = new BodyCollector(maxBytes);
   }
 
-  /** The largest reply relayed (`server.upstream_reply_limit`). */
-  limitReply(maxBytes: number): this {
-    this.body = new BodyCollector(maxBytes);
+  captureUsage(reader: UsageReader | undefined): this {
+    this.reader = reader;
     return this;
   }
 

@@ -1,6 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
 import { UpstreamError, UpstreamInvalidResponseError } from '../../errors/index.js';
-import { DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES } from '../../config/constants.js';
 import type { UpstreamHead } from '../../upstream/dispatch.js';
 import { describeReceived, refused, replyTooLarge } from './reply-check.js';
 import { inStreamError } from './in-stream-error.js';
@@ -133,19 +132,12 @@ export class TranslatingStreamRelay extends Relay {
  */
 export class TranslatingJsonRelay extends Relay {
   private readonly capture = new DeltaCapture();
-  private maxBytes = DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES;
   private received = 0;
   /** The first read, quoted when nothing of the reply could be decoded. */
   private firstRead: Buffer | undefined;
   private head: UpstreamHead | undefined;
   /** Whether the decoder produced anything from the reply. */
   private decoded = false;
-
-  /** The largest upstream reply read (`server.upstream_reply_limit`). */
-  limitReply(maxBytes: number): this {
-    this.maxBytes = maxBytes;
-    return this;
-  }
 
   override onHead(head: UpstreamHead): void {
     super.onHead(head);
@@ -161,6 +153,8 @@ export class TranslatingJsonRelay extends Relay {
     private readonly accumulator: ResponseAccumulator,
     /** Present when a policy watches the output. */
     private readonly watch: OutputWatch | undefined,
+    /** The largest upstream reply read (`server.upstream_reply_limit`). */
+    private readonly maxBytes: number,
     ...args: RelayArgs
   ) {
     super(...args);
