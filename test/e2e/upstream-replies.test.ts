@@ -170,6 +170,19 @@ describe('server.upstream_reply_limit', () => {
     });
   }
 
+  it('by default a 70 MiB reply is refused (64 MiB limit), not cut at 64 MiB and sent as a 200', async () => {
+    const body = bigReply(70 * 1024 * 1024);
+    const upstream = await startOpenAIUpstream((_req, res) => raw(res, 'application/json', body));
+    upstreams.push(upstream);
+    gateway = await startTestGateway(config([provider({ name: 'up', kind: 'openai-compatible', baseUrl: upstream.url })], [model('m', ['up/up-model'])]));
+
+    const { status, json } = await post('/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+
+    expect(status).toBe(502);
+    expect(json.error?.code).toBe('upstream_response_too_large');
+    expect(json.error?.message).toContain(`limit of ${64 * 1024 * 1024} bytes`);
+  });
+
   it('a reply just under the limit is relayed whole', async () => {
     const body = bigReply(LIMIT - 1000);
     const upstream = await startOpenAIUpstream((_req, res) => raw(res, 'application/json', body, false));
