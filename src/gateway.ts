@@ -113,6 +113,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ...(options.observers ?? []),
     ],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
+    upstreamReplyLimitBytes: config.server.upstreamReplyLimitBytes,
     metrics,
     validateStreams: options.validateStreams ?? false,
   });

@@ -4,6 +4,8 @@ import type { BalancingStrategy, CircuitBreakerConfig, ProviderKind, RetryConfig
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Largest non-streamed upstream reply held and relayed (a long answer is a few hundred KB). */
+export const DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;

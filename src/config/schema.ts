@@ -11,6 +11,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_CLIENT_MAX_CONNECTIONS,
   DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -67,6 +68,7 @@ const server = strictMapping({
   headers_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_HEADERS_TIMEOUT_MS),
   request_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_REQUEST_TIMEOUT_MS),
   max_connections: integer(0, 1_000_000).default(DEFAULT_CLIENT_MAX_CONNECTIONS),
+  upstream_reply_limit: sizeBytes.default(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
@@ -76,6 +78,7 @@ const server = strictMapping({
   headersTimeoutMs: s.headers_timeout,
   requestTimeoutMs: s.request_timeout,
   maxConnections: s.max_connections,
+  upstreamReplyLimitBytes: s.upstream_reply_limit,
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });

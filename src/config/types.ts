@@ -141,6 +141,8 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   /** Client connections held at once; more are refused with 503. 0: no limit. */
   readonly maxConnections: number;
+  /** Largest non-streamed upstream reply relayed (default 64 MiB); a larger one is a 502. */
+  readonly upstreamReplyLimitBytes: number;
 }
 
 export interface LoggingConfig {

@@ -190,6 +190,34 @@ export class UpstreamProtocolError extends GatewayError {
   }
 }
 
+/** A successful (2xx) upstream reply that is not the JSON object its API promises: HTML, a truncated or garbled body. */
+export class UpstreamInvalidResponseError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, received: string) {
+    super(
+      502,
+      'upstream_error',
+      'upstream_invalid_response',
+      `The upstream provider '${provider}' answered with something other than the JSON object its API returns (${received}); it was not relayed. Try again; if it persists, an operator should check that provider's base_url and the server behind it.`,
+    );
+    this.provider = provider;
+  }
+}
+
+/** A non-streamed upstream reply larger than the gateway holds. */
+export class UpstreamResponseTooLargeError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, limitBytes: number, configKey: string) {
+    super(
+      502,
+      'upstream_error',
+      'upstream_response_too_large',
+      `The upstream provider '${provider}' sent a reply larger than the gateway's limit of ${limitBytes} bytes; it was not relayed. Ask for a shorter answer or stream it (stream: true), or an operator can raise ${configKey} in the gateway configuration.`,
+    );
+    this.provider = provider;
+  }
+}
+
 export class InternalError extends GatewayError {
   constructor(cause: unknown) {
     super(500, 'server_error', 'internal_error', 'The gateway hit an internal error. Try again; if it persists, report it with the x-request-id.', {

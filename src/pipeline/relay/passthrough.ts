@@ -5,17 +5,14 @@ import { SseParser } from '../../framing/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/types.js';
-import { usageFromReply } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
+import type { UpstreamHead } from '../../upstream/dispatch.js';
+import { checkReply, declaredTooLarge, refused, replyTooLarge } from './reply-check.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
 import { ChunkLog } from './chunk-log.js';
 import { BodyCapture, RawStreamCapture } from './output-capture.js';
 import { UsageSniffer } from './usage-sniffer.js';
-
-
-/** Largest non-streamed upstream reply the gateway will hold. */
-const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * The upstream speaks the client's format: its bytes go to the client as they
@@ -114,10 +111,25 @@ export class PassthroughStreamRelay extends Relay {
   }
 }
 
-/** Non-streamed pass-through: the upstream's JSON body is relayed whole. */
+/**
+ * Non-streamed pass-through: the upstream's JSON body is relayed whole, once
+ * it is known to be a JSON object within the reply limit (see reply-check.ts).
+ * A reply that is not is a failure before the commit point: retried and
+ * fallen back like an upstream 5xx, never relayed as a 200.
+ */
 export class PassthroughJsonRelay extends Relay {
-  private readonly body = new BodyCollector(MAX_JSON_BODY_BYTES);
+  private readonly body: BodyCollector;
   private reader: UsageReader | undefined;
+  private head: UpstreamHead | undefined;
+
+  constructor(
+    /** The largest reply relayed (`server.upstream_reply_limit`). */
+    maxBytes: number,
+    ...args: ConstructorParameters<typeof Relay>
+  ) {
+    super(...args);
+    this.body = new BodyCollector(maxBytes);
+  }
 
   captureUsage(reader: UsageReader | undefined): this {
     this.reader = reader;
@@ -129,14 +141,30 @@ export class PassthroughJsonRelay extends Relay {
     return extract ? new BodyCapture(() => this.body.buffer(), extract) : super.output;
   }
 
+  override onHead(head: UpstreamHead): void {
+    super.onHead(head);
+    if (head.status >= 300) return;
+    this.head = head;
+    // Refused before a byte of it is read.
+    if (declaredTooLarge(head.headers, this.body.maxBytes)) this.refuse(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+  }
+
   protected onBody(chunk: Buffer): void {
-    this.body.add(chunk);
+    if (!this.body.accept(chunk)) this.refuse(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+  }
+
+  private refuse(error: GatewayError): void {
+    this.fail(refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, error));
   }
 
   protected onBodyEnd(): void {
     const body = this.body.buffer();
-    // A reply that is not JSON is relayed as it is; its usage will be estimated.
-    if (this.reader) this.usage = usageFromReply(this.reader, body);
+    const verdict = checkReply(this.deployment.provider, this.head?.headers, body);
+    if (!verdict.ok) {
+      this.refuse(verdict.error);
+      return;
+    }
+    if (this.reader) this.usage = this.reader.fromBody(verdict.body);
     this.sendComplete(body, 'application/json');
   }
 

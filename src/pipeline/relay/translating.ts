@@ -1,5 +1,7 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamError } from '../../errors/index.js';
+import { UpstreamError, UpstreamInvalidResponseError } from '../../errors/index.js';
+import type { UpstreamHead } from '../../upstream/dispatch.js';
+import { describeReceived, refused, replyTooLarge } from './reply-check.js';
 import { inStreamError } from './in-stream-error.js';
 import type { IRChunk, IRUsage } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
@@ -123,9 +125,24 @@ export class TranslatingStreamRelay extends Relay {
   }
 }
 
-/** Non-streamed client on a translated route: the upstream still streams; chunks are accumulated into one body. */
+/**
+ * Non-streamed client on a translated route: the upstream still streams; chunks are accumulated into one body.
+ * An upstream reply of which nothing decodes (an HTML page, a JSON body instead of a stream) is an
+ * `upstream_invalid_response`, retried and fallen back like a 5xx; a reply over the limit is refused.
+ */
 export class TranslatingJsonRelay extends Relay {
   private readonly capture = new DeltaCapture();
+  private received = 0;
+  /** The first read, quoted when nothing of the reply could be decoded. */
+  private firstRead: Buffer | undefined;
+  private head: UpstreamHead | undefined;
+  /** Whether the decoder produced anything from the reply. */
+  private decoded = false;
+
+  override onHead(head: UpstreamHead): void {
+    super.onHead(head);
+    if (head.status < 300) this.head = head;
+  }
 
   protected override get output(): OutputCapture {
     return this.capture;
@@ -136,18 +153,35 @@ export class TranslatingJsonRelay extends Relay {
     private readonly accumulator: ResponseAccumulator,
     /** Present when a policy watches the output. */
     private readonly watch: OutputWatch | undefined,
+    /** The largest upstream reply read (`server.upstream_reply_limit`). */
+    private readonly maxBytes: number,
     ...args: RelayArgs
   ) {
     super(...args);
   }
 
   protected onBody(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      this.fail(refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, replyTooLarge(this.deployment.provider.name, this.maxBytes)));
+      return;
+    }
+    this.firstRead ??= chunk;
     this.handle(this.decoder.push(chunk));
   }
 
   protected onBodyEnd(): void {
     if (!this.handle(this.decoder.end())) return;
     this.complete(undefined);
+  }
+
+  /** An error chunk: the upstream's own, or, when nothing of the reply could be read, a reply that is not the stream asked for. */
+  private failure(chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+    if (!this.decoded && (chunk.code === 'upstream_truncated' || chunk.code === 'upstream_protocol_error')) {
+      const received = describeReceived(this.head?.headers, this.firstRead ?? Buffer.alloc(0), this.received, 'not a stream the gateway can read', this.deployment.provider.redactor);
+      return refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, new UpstreamInvalidResponseError(this.deployment.provider.name, received));
+    }
+    return upstreamStreamError(this.deployment.provider.name, chunk);
   }
 
   private complete(endedEarly: 'length' | undefined): void {
@@ -164,9 +198,10 @@ export class TranslatingJsonRelay extends Relay {
   private handle(chunks: IRChunk[]): boolean {
     for (const chunk of chunks) {
       if (chunk.type === 'error') {
-        this.fail(upstreamStreamError(this.deployment.provider.name, chunk));
+        this.fail(this.failure(chunk));
         return false;
       }
+      this.decoded = true;
       if (chunk.type === 'usage') this.usage = chunk.usage;
       this.capture.add(chunk);
       this.accumulator.push(chunk);
