@@ -88,7 +88,7 @@ export class SqliteUsageLedger implements UsageLedger {
   /** Set from the first failed write to the next successful one. */
   private failing: LedgerFailure | undefined;
   /** A deleted file being written back; resolves to the error when that failed. */
-  private restoring: Promise<unknown> | undefined;
+  private restoring: Promise<LedgerStoreError | undefined> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
   private unreportedOverflow = 0;
