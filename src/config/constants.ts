@@ -1,5 +1,5 @@
 /** Default values shared by the schema, the embedded default and the docs. */
-import type { BalancingStrategy, CircuitBreakerConfig, ProviderKind, RetryConfig } from './types.js';
+import type { BalancingStrategy, CircuitBreakerConfig, LedgerWhenFull, ProviderKind, RetryConfig } from './types.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
@@ -8,6 +8,11 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';
+/** About 17 minutes of rows at 100 requests/s, ~40 MB of memory. */
+export const DEFAULT_LEDGER_MAX_BUFFERED_ROWS = 100_000;
+export const LEDGER_WHEN_FULL = ['refuse', 'serve_unmetered'] as const satisfies readonly LedgerWhenFull[];
+/** A gateway that bills tenants does not serve what it cannot bill. */
+export const DEFAULT_LEDGER_WHEN_FULL: LedgerWhenFull = 'refuse';
 export const DEFAULT_LOG_LEVEL = 'info';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -217,7 +217,10 @@ export class SqliteUsageLedger implements UsageLedger {
   };
 
   private writeInBackground(): void {
-    if (this.closed || this.restoring !== undefined) return;
+    if (this.closed) return;
+    // Once per attempt, whether or not the store can be reached.
+    this.reportOverflow();
+    if (this.restoring !== undefined) return;
     // While failing, a retry with nothing to write probes the store, so recovery is seen.
     if (this.queue.length === 0 && this.failing === undefined && this.movedFile() === undefined) return;
     try {
@@ -239,6 +242,7 @@ export class SqliteUsageLedger implements UsageLedger {
   private async drain(count: number): Promise<void> {
     let remaining = count;
     while (remaining > 0 && this.queue.length > 0) {
+      this.reportOverflow();
       let ready: boolean;
       try {
         ready = this.fileReady();
