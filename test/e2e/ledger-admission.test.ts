@@ -88,7 +88,9 @@ describe('store.when_full: refuse, with calls in flight', () => {
     await gateway.close();
     closed = true;
     const reader = new Database(path);
-    cleanups.push(() => reader.close());
+    cleanups.push(() => {
+      reader.close();
+    });
     expect(reader.prepare<[], number>('SELECT COUNT(*) FROM usage').pluck().get()).toBe(6);
   }, 40_000);
 });
