@@ -24,13 +24,13 @@
  * (`onUnwritable`, `onWritable`), every failed attempt through `onError`;
  * while failing, a retry runs even with no row waiting, so recovery is seen.
  */
-import { resolve } from 'node:path';
 import { BoundedQueue } from '../bounded-queue.js';
 import type { LedgerFailure, LedgerStats, TenantDayTotal, UsageLedger } from '../../metering/usage-ledger.js';
 import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '../usage-ledger.js';
 import type { OpenSqliteOptions, SqliteDatabase } from './database.js';
-import { errorCode, fileMovedError, fileState, identityOf, isFilePath, LedgerStoreError, openWritable, probeWrite, restoreDeleted, type FileIdentity } from './ledger-file.js';
-import { prepareStatements, type LedgerStatements, type RowError } from './ledger-statements.js';
+import { LedgerConnection } from './ledger-connection.js';
+import { errorCode, isFilePath, openWritable, probeWrite } from './ledger-file.js';
+import { prepareStatements, type RowError } from './ledger-statements.js';
 import { fromRow } from './usage-rows.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 
@@ -78,17 +78,13 @@ export class SqliteUsageLedger implements UsageLedger {
   private readonly now: () => number;
   private readonly ownsDatabase: boolean;
   private readonly events: LedgerEvents;
-  private readonly path: string | undefined;
-  private identity: FileIdentity | undefined;
-  private sql: LedgerStatements;
+  private readonly connection: LedgerConnection;
 
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
   /** Set from the first failed write to the next successful one. */
   private failing: LedgerFailure | undefined;
-  /** A deleted file being written back; resolves to the error when that failed. */
-  private restoring: Promise<LedgerStoreError | undefined> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
   private unreportedOverflow = 0;
@@ -96,11 +92,7 @@ export class SqliteUsageLedger implements UsageLedger {
   private lastDay = '';
   private counters = { written: 0, dropped: 0, rejected: 0, failedFlushes: 0, transactions: 0 };
 
-  constructor(
-    private db: SqliteDatabase,
-    options: SqliteUsageLedgerOptions = {},
-    private readonly openOptions: OpenSqliteOptions = {},
-  ) {
+  constructor(db: SqliteDatabase, options: SqliteUsageLedgerOptions = {}, openOptions: OpenSqliteOptions = {}) {
     this.capacity = positive(options.maxBufferedRows, 100_000);
     this.queue = new BoundedQueue(this.capacity);
     this.flushIntervalMs = positive(options.flushIntervalMs, 250);
@@ -112,9 +104,31 @@ export class SqliteUsageLedger implements UsageLedger {
     this.ownsDatabase = options.ownsDatabase ?? false;
     this.events = options;
     // Only a ledger that owns its file may reopen it.
-    this.path = this.ownsDatabase ? options.path : undefined;
-    this.identity = this.path === undefined ? undefined : identityOf(this.path);
-    this.sql = this.prepare();
+    this.connection = new LedgerConnection(
+      db,
+      this.ownsDatabase ? options.path : undefined,
+      openOptions,
+      (opened) =>
+        prepareStatements(
+          opened,
+          (time) => this.dayOf(time),
+          (error) => this.isRowError(error),
+        ),
+      {
+        onDeleted: (error) => {
+          if (this.failing === undefined) this.writeFailed(error);
+        },
+        onRestored: (path) => {
+          this.events.onRestored?.(path);
+          // Write what waits (or probe), now rather than after the backoff.
+          this.immediate ??= setImmediate(this.onImmediate).unref();
+        },
+        onRestoreFailed: (error) => {
+          this.writeFailed(error);
+          this.retryLater();
+        },
+      },
+    );
   }
 
   append(record: UsageRecord): void {
@@ -142,29 +156,29 @@ export class SqliteUsageLedger implements UsageLedger {
   async dailyTotals(dayUtc: string): Promise<TenantDayTotal[]> {
     assertUtcDay(dayUtc);
     await this.flushForRead();
-    return this.sql.totals.all(dayUtc);
+    return this.connection.sql.totals.all(dayUtc);
   }
 
   async todayCostByTenant(): Promise<Map<string, number>> {
     await this.flushForRead();
     const totals = new Map<string, number>();
-    for (const row of this.sql.cost.all(utcDay(this.now()))) totals.set(row.tenant, row.costUsd);
+    for (const row of this.connection.sql.cost.all(utcDay(this.now()))) totals.set(row.tenant, row.costUsd);
     return totals;
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`expected a positive integer limit, got ${limit}`);
     await this.flushForRead();
-    return this.sql.recent.all(limit).map(fromRow);
+    return this.connection.sql.recent.all(limit).map(fromRow);
   }
 
   /** Readiness: rejects (rather than throws, as a network store would) saying why rows cannot be written. */
   check(): Promise<void> {
     // A file deleted while nothing is written is noticed here (readiness is polled).
-    if (this.failing === undefined && this.restoring === undefined && !this.closed && this.movedFile() !== undefined) this.writeInBackground();
+    if (this.failing === undefined && this.connection.restoring === undefined && !this.closed && this.connection.moved() !== undefined) this.writeInBackground();
     const failure = this.failing;
-    if (this.restoring !== undefined) {
-      return Promise.reject(new Error(`usage ledger ${this.where()} was deleted while open and is being written back from the open database`));
+    if (this.connection.restoring !== undefined) {
+      return Promise.reject(new Error(`usage ledger ${this.connection.where()} was deleted while open and is being written back from the open database`));
     }
     if (failure !== undefined) {
       return Promise.reject(
@@ -175,7 +189,7 @@ export class SqliteUsageLedger implements UsageLedger {
       );
     }
     try {
-      this.db.prepare('SELECT 1').get();
+      this.connection.db.prepare('SELECT 1').get();
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -220,14 +234,14 @@ export class SqliteUsageLedger implements UsageLedger {
     if (this.closed) return;
     // Once per attempt, whether or not the store can be reached.
     this.reportOverflow();
-    if (this.restoring !== undefined) return;
+    if (this.connection.restoring !== undefined) return;
     // While failing, a retry with nothing to write probes the store, so recovery is seen.
-    if (this.queue.length === 0 && this.failing === undefined && this.movedFile() === undefined) return;
+    if (this.queue.length === 0 && this.failing === undefined && this.connection.moved() === undefined) return;
     try {
-      if (!this.fileReady()) return;
+      if (!this.connection.ready()) return;
       if (this.queue.length > 0) this.writeBatch();
       else {
-        probeWrite(this.db);
+        probeWrite(this.connection.db);
         this.recovered();
       }
     } catch (error) {
@@ -245,7 +259,7 @@ export class SqliteUsageLedger implements UsageLedger {
       this.reportOverflow();
       let ready: boolean;
       try {
-        ready = this.fileReady();
+        ready = this.connection.ready();
         if (ready) remaining -= this.writeBatch(remaining);
       } catch (error) {
         this.writeFailed(error);
@@ -254,7 +268,7 @@ export class SqliteUsageLedger implements UsageLedger {
       }
       if (!ready) {
         // Written back (or not) from the open connection; a failure is already reported.
-        const failure = await this.restoring;
+        const failure = await this.connection.restoring;
         if (failure !== undefined) throw failure;
       } else if (remaining > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -272,7 +286,7 @@ export class SqliteUsageLedger implements UsageLedger {
     const rows = this.queue.peek(Math.min(max, this.maxRowsPerTransaction));
     if (rows.length === 0) return 0;
     try {
-      this.sql.insertBatch(rows);
+      this.connection.sql.insertBatch(rows);
     } catch (error) {
       if (!this.isRowError(error)) throw error;
       this.writeAroundRefusedRows(rows);
@@ -286,7 +300,7 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   private writeAroundRefusedRows(rows: readonly UsageRecord[]): void {
-    const refused: RowError[] = this.sql.insertEach(rows);
+    const refused: RowError[] = this.connection.sql.insertEach(rows);
     this.queue.discard(rows.length);
     this.counters.written += rows.length - refused.length;
     this.counters.transactions++;
@@ -302,7 +316,7 @@ export class SqliteUsageLedger implements UsageLedger {
     this.counters.failedFlushes++;
     const first = this.failing === undefined;
     this.failing = {
-      path: this.where(),
+      path: this.connection.where(),
       code: errorCode(error),
       message: error instanceof Error ? error.message : String(error),
       since: this.failing?.since ?? Date.now(),
@@ -331,76 +345,6 @@ export class SqliteUsageLedger implements UsageLedger {
     this.timer = setTimeout(this.onTimer, delay).unref();
   }
 
-  /** `missing` or `replaced` when the watched path no longer names the open file. */
-  private movedFile(): 'missing' | 'replaced' | undefined {
-    if (this.path === undefined || this.identity === undefined || !this.db.open) return undefined;
-    const state = fileState(this.path, this.identity);
-    return state === 'same' ? undefined : state;
-  }
-
-  /**
-   * True when rows can be written to the file at the path now; false when a
-   * deleted file is being written back (async). Throws while the file is
-   * replaced or cannot be reopened.
-   */
-  private fileReady(): boolean {
-    if (this.restoring !== undefined) return false;
-    if (this.path === undefined) return true;
-    if (!this.db.open) {
-      this.reopen(this.path);
-      return true;
-    }
-    const moved = this.movedFile();
-    if (moved === undefined) return true;
-    if (moved === 'replaced') throw fileMovedError(this.path, 'replaced');
-    if (this.failing === undefined) this.writeFailed(fileMovedError(this.path, 'missing'));
-    this.startRestore(this.path);
-    return false;
-  }
-
-  private startRestore(path: string): void {
-    const restored = restoreDeleted(this.db, path).then(() => this.reopen(path));
-    this.restoring = restored.then(
-      () => {
-        this.restoring = undefined;
-        this.events.onRestored?.(resolve(path));
-        // Write what waits (or probe), now rather than after the backoff.
-        this.immediate ??= setImmediate(this.onImmediate).unref();
-        return undefined;
-      },
-      (error: unknown) => {
-        this.restoring = undefined;
-        const failure = new LedgerStoreError(
-          resolve(path),
-          errorCode(error),
-          `usage ledger ${resolve(path)} was deleted while open; writing it back failed (${error instanceof Error ? error.message : String(error)})`,
-          error,
-        );
-        this.writeFailed(failure);
-        this.retryLater();
-        return failure;
-      },
-    );
-  }
-
-  private reopen(path: string): void {
-    this.db = openWritable(path, this.openOptions);
-    this.identity = identityOf(path);
-    this.sql = this.prepare();
-  }
-
-  private prepare(): LedgerStatements {
-    return prepareStatements(
-      this.db,
-      (time) => this.dayOf(time),
-      (error) => this.isRowError(error),
-    );
-  }
-
-  private where(): string {
-    return this.path !== undefined ? resolve(this.path) : this.db.name;
-  }
-
   private reportOverflow(): void {
     if (this.unreportedOverflow === 0) return;
     const count = this.unreportedOverflow;
@@ -413,7 +357,7 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   private isRowError(error: unknown): boolean {
-    if (!this.db.open) return false;
+    if (!this.connection.db.open) return false;
     if (error instanceof TypeError || error instanceof RangeError) return true; // a value SQLite cannot bind
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
     return ROW_ERROR_CODES.some((prefix) => code.startsWith(prefix));
@@ -451,7 +395,7 @@ export class SqliteUsageLedger implements UsageLedger {
     } catch (error) {
       failure = error;
     }
-    await this.restoring;
+    await this.connection.restoring;
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
@@ -463,7 +407,7 @@ export class SqliteUsageLedger implements UsageLedger {
       this.counters.dropped += lost;
       this.report({ reason: 'closed', count: lost, total: this.counters.dropped, error: failure });
     }
-    if (this.ownsDatabase && this.db.open) this.db.close();
+    if (this.ownsDatabase && this.connection.db.open) this.connection.db.close();
     if (failure !== undefined) throw new Error(`usage ledger closed with ${lost} record(s) unwritten`, { cause: failure });
   }
 }
