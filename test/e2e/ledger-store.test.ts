@@ -145,6 +145,11 @@ async function metric(url: string, name: string): Promise<number> {
   return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** Every row so far is written (none waits in memory). */
+async function written(url: string): Promise<void> {
+  await vi.waitFor(async () => expect(await metric(url, 'tollgate_ledger_buffered_rows')).toBe(0), { timeout: 5_000, interval: 50 });
+}
+
 /** SIGTERM, then the exit code; the ledger writes what it holds on the way out. */
 async function stop(child: Child): Promise<number | null> {
   child.process.kill('SIGTERM');
@@ -194,8 +199,7 @@ describe('the usage ledger while running', () => {
     const { dir, db, config } = workDir();
     const child = await started(config, dir);
     await chatOk(child.url, 20);
-    await vi.waitFor(() => expect(existsSync(`${db}-wal`)).toBe(true), { timeout: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 600)); // the first 20 rows are written
+    await written(child.url);
     unlinkSync(db);
     await chatOk(child.url, 20);
     await vi.waitFor(() => expect(logged(child, 'warn', 'was deleted while open: written back')).toBeDefined(), { timeout: 10_000, interval: 100 });
@@ -209,7 +213,7 @@ describe('the usage ledger while running', () => {
     const { dir, db, config } = workDir();
     const child = await started(config, dir);
     await chatOk(child.url, 10);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await written(child.url);
     breakStore(dir, db);
     await chatOk(child.url, 10);
 
@@ -246,14 +250,16 @@ describe('the usage ledger when its buffer is full', () => {
     const { dir, db, config } = workDir({ max_buffered_rows: 5, when_full: 'refuse' });
     const child = await started(config, dir);
     await chatOk(child.url, 3);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await written(child.url);
     breakStore(dir, db);
     await chatOk(child.url, 5);
+    await vi.waitFor(async () => expect((await readyz(child.url)).status).toBe(503), { timeout: 10_000, interval: 100 });
     const refused = await chat(child.url);
     expect(refused.status).toBe(503);
     const body = (await refused.json()) as { error: { message: string; type: string; code: string; param: unknown } };
     expect(body.error).toMatchObject({ type: 'server_error', code: 'usage_ledger_unavailable', param: null });
     expect(body.error.message).toContain('cannot record usage');
+    expect(body.error.message).toContain('the usage store fails to write (');
     expect(body.error.message).toContain('buffer of 5 unwritten rows is full');
     await vi.waitFor(() => expect(logged(child, 'warn', 'refusing new requests')).toBeDefined(), { timeout: 5_000, interval: 100 });
 
@@ -270,7 +276,7 @@ describe('the usage ledger when its buffer is full', () => {
     const { dir, db, config } = workDir({ max_buffered_rows: 5, when_full: 'serve_unmetered' });
     const child = await started(config, dir);
     await chatOk(child.url, 3);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await written(child.url);
     breakStore(dir, db);
     await chatOk(child.url, 8);
     await vi.waitFor(async () => expect(await metric(child.url, 'tollgate_ledger_rows_dropped_total')).toBe(3), { timeout: 20_000, interval: 250 });

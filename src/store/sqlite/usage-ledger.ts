@@ -96,7 +96,8 @@ export class SqliteUsageLedger implements UsageLedger {
     this.capacity = positive(options.maxBufferedRows, 100_000);
     this.queue = new BoundedQueue(this.capacity);
     this.flushIntervalMs = positive(options.flushIntervalMs, 250);
-    this.batchSize = positive(options.batchSize, 500);
+    // A small buffer is never left half full by the timer alone: it would look full to the admit stage.
+    this.batchSize = Math.min(positive(options.batchSize, 500), Math.max(1, Math.floor(this.capacity / 2)));
     this.maxRowsPerTransaction = positive(options.maxRowsPerTransaction, 5_000);
     this.retryDelayMs = positive(options.retryDelayMs, 1_000);
     this.maxRetryDelayMs = Math.max(this.retryDelayMs, positive(options.maxRetryDelayMs, 30_000));
