@@ -8,7 +8,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';
-/** About 17 minutes of rows at 100 requests/s, ~40 MB of memory. */
+/** About 17 minutes of rows at 100 requests/s, ~31 MB of heap (~314 bytes a row, measured on Node 20). */
 export const DEFAULT_LEDGER_MAX_BUFFERED_ROWS = 100_000;
 export const LEDGER_WHEN_FULL = ['refuse', 'serve_unmetered'] as const satisfies readonly LedgerWhenFull[];
 /** A gateway that bills tenants does not serve what it cannot bill. */

@@ -40,7 +40,8 @@ export class LedgerAdmission implements RequestPolicy, AdmissionHandle {
   admit(_call: Call): Admission {
     const buffered = this.ledger.pending();
     if (buffered + this.reserved >= this.ledger.capacity) this.refuse(buffered);
-    if (this.refusing) this.resume(buffered);
+    // Logged once the buffer is half empty, not at every call that finds room at the edge.
+    if (this.refusing && buffered < this.ledger.capacity / 2) this.resume(buffered);
     this.reserved++;
     return this.admitted;
   }
