@@ -3,6 +3,9 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { createMeteringObserver } from './metering/metering-observer.js';
+import { LedgerAdmission } from './metering/ledger-admission.js';
+import { ledgerReporting } from './metering/ledger-reporting.js';
+import { DEFAULT_LEDGER_MAX_BUFFERED_ROWS, DEFAULT_LEDGER_WHEN_FULL } from './config/constants.js';
 import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
 import { SqliteUsageLedger } from './store/sqlite/usage-ledger.js';
 import type { UsageLedger } from './metering/usage-ledger.js';
@@ -72,14 +75,17 @@ function providerCheck(provider: Provider): ReadinessCheck {
 /** The composition root: builds every part from the configuration and starts listening. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
+  const metrics = options.metrics ?? new GatewayMetrics();
+  const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
+  const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
+  // Throws, naming the path, when the store cannot be opened or written.
+  const ledger: UsageLedger = SqliteUsageLedger.open(config.store.path, { maxBufferedRows, ...ledgerReporting(log, metrics, maxBufferedRows, whenFull) });
+  metrics.ledgerBuffered = () => ledger.pending();
+  const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
+  // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   const router = new Router(config.models, providers);
   let shuttingDown = false;
-  const metrics = options.metrics ?? new GatewayMetrics();
-  const ledger: UsageLedger = SqliteUsageLedger.open(config.store.path, {
-    onError: (error) => log.error({ err: error }, 'usage ledger write failed; rows are kept and retried'),
-    onDrop: (event) => log.error({ dropped: event.count, reason: event.reason }, 'usage ledger dropped rows'),
-  });
   metrics.seedTodayCost(await ledger.todayCostByTenant());
 
   const clock = options.clock ?? systemClock;
@@ -98,7 +104,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     states,
     router,
     authenticator: options.authenticator ?? openAuthenticator,
-    policies: options.policies ?? [],
+    // The ledger's refusal first: a call it refuses reaches no other policy.
+    policies: [...ledgerPolicies, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({

@@ -22,6 +22,9 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
   DEFAULT_STORE_PATH,
+  DEFAULT_LEDGER_MAX_BUFFERED_ROWS,
+  DEFAULT_LEDGER_WHEN_FULL,
+  LEDGER_WHEN_FULL,
   DEFAULT_TOTAL_TIMEOUT_MS,
   LOG_LEVELS,
   OLLAMA_BASE_URL,
@@ -86,7 +89,9 @@ const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LE
 const store = strictMapping({
   kind: z.literal('sqlite').default('sqlite'),
   path: z.string().min(1).default(DEFAULT_STORE_PATH),
-});
+  max_buffered_rows: integer(1).default(DEFAULT_LEDGER_MAX_BUFFERED_ROWS),
+  when_full: z.enum(LEDGER_WHEN_FULL).default(DEFAULT_LEDGER_WHEN_FULL),
+}).transform((s) => ({ kind: s.kind, path: s.path, maxBufferedRows: s.max_buffered_rows, whenFull: s.when_full }));
 
 // ---------------------------------------------------------------- providers
 

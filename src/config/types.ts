@@ -153,7 +153,14 @@ export interface StoreConfig {
   readonly kind: 'sqlite';
   /** Path of the SQLite database file. */
   readonly path: string;
+  /** Usage rows kept in memory while the store cannot be written (the schema always sets it; default DEFAULT_LEDGER_MAX_BUFFERED_ROWS). */
+  readonly maxBufferedRows?: number;
+  /** What happens to new requests once that buffer is full (the schema always sets it; default DEFAULT_LEDGER_WHEN_FULL). */
+  readonly whenFull?: LedgerWhenFull;
 }
+
+/** `refuse`: new calls get a 503 until rows can be written; `serve_unmetered`: they are served and their rows dropped (counted). */
+export type LedgerWhenFull = 'refuse' | 'serve_unmetered';
 
 export interface RetryBudgetConfig {
   /** Retries may add at most this share of the first attempts in the window (0.2 = 20 %). */

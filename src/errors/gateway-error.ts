@@ -226,6 +226,20 @@ export class InternalError extends GatewayError {
   }
 }
 
+/** The usage ledger cannot record more calls: its store fails and its buffer is full (`store.when_full: refuse`). */
+export class LedgerUnavailableError extends GatewayError {
+  static readonly CODE = 'usage_ledger_unavailable';
+  constructor(detail: string) {
+    super(
+      503,
+      'server_error',
+      LedgerUnavailableError.CODE,
+      `The gateway cannot record usage, so it refuses new requests: ${detail}. Retry later; the operator must make the usage ledger writable again (see store.path) or set store.when_full: serve_unmetered.`,
+      { headers: { 'retry-after': '10' } },
+    );
+  }
+}
+
 /** Anything thrown that is not a GatewayError becomes an InternalError: details stay in logs. */
 export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new InternalError(err);

@@ -116,11 +116,34 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly ledgerWriteErrors = new Counter({
+    name: 'tollgate_ledger_write_errors_total',
+    help: 'Failed attempts to write usage rows to the store (the rows are kept in memory and retried with backoff).',
+    registers: [this.registry],
+  });
+
+  readonly ledgerRowsDropped = new Counter({
+    name: 'tollgate_ledger_rows_dropped_total',
+    help: 'Usage rows lost. reason: overflow (the buffer was full while the store failed), rejected (the store refused the row itself), closed (unwritten at shutdown).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly connectionsRefused = new Counter({
     name: 'http_connections_refused_total',
     help: 'Client connections the gateway refused or closed for the client\'s sake: over server.max_connections, headers or request not received in time, malformed HTTP.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
+  });
+
+  /** Read at scrape time; the composition root points it at the ledger. */
+  ledgerBuffered: () => number = () => 0;
+
+  readonly ledgerBufferedRows: Gauge = new Gauge({
+    name: 'tollgate_ledger_buffered_rows',
+    help: 'Usage rows waiting in memory to be written to the store.',
+    registers: [this.registry],
+    collect: (): void => this.ledgerBufferedRows.set(this.ledgerBuffered()),
   });
 
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {

@@ -16,6 +16,8 @@ logging:
 store:
   kind: sqlite
   path: /var/lib/tollgate/db.sqlite
+  max_buffered_rows: 5000
+  when_full: serve_unmetered
 providers:
   - name: openai
     kind: openai
@@ -65,7 +67,7 @@ const EXPECTED: GatewayConfig = {
   source: 'full.yaml',
   server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 16 * 1024 * 1024 },
   logging: { level: 'debug' },
-  store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' },
+  store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite', maxBufferedRows: 5_000, whenFull: 'serve_unmetered' },
   resilience: RESILIENCE,
   pricing: { useDefaults: true, models: [] },
   providers: [
@@ -165,7 +167,7 @@ describe('parseConfigText', () => {
     const config = parseConfigText('providers: [{ name: local, kind: ollama }]\nmodels: [{ name: m, route: [local/m] }]\n', 'min.yaml', {});
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 64 * 1024 * 1024 });
     expect(config.logging).toEqual({ level: 'info' });
-    expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite' });
+    expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite', maxBufferedRows: 100_000, whenFull: 'refuse' });
     expect(config.providers[0]).toEqual({
       name: 'local',
       kind: 'ollama',
