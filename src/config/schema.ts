@@ -16,6 +16,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
   DEFAULT_STORE_PATH,
   DEFAULT_TOTAL_TIMEOUT_MS,
@@ -60,12 +61,14 @@ const server = strictMapping({
   port: integer(0, 65535).default(DEFAULT_PORT),
   body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
   shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
+  shutdown_delay: durationMs.default(DEFAULT_SHUTDOWN_DELAY_MS),
   stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
   bodyLimitBytes: s.body_limit,
   shutdownGraceMs: s.shutdown_grace,
+  shutdownDelayMs: s.shutdown_delay,
   streamKeepaliveMs: s.stream_keepalive,
 }));
 

@@ -17,6 +17,8 @@ export interface AppOptions {
   readonly log: Logger;
   /** Called once per finished HTTP exchange, with the route template (never the raw path). */
   readonly onResponse?: (method: string, route: string, status: number, durationSeconds: number) => void;
+  /** True while the gateway shuts down: every response then closes its connection. */
+  readonly closing?: () => boolean;
 }
 
 function pathOf(url: string | undefined): string {
@@ -42,6 +44,7 @@ export function createApp(options: AppOptions): Server {
     const byMethod = routes.get(path);
     const routeLabel = byMethod ? path : 'unmatched';
     const ctx = new LazyRequestContext(requestId, startedAt, log, res);
+    if (options.closing?.() === true) res.setHeader('connection', 'close');
     // One listener per request: `close` follows a complete response too, so it serves the access
     // log and the metrics as well as telling the pipeline that the client went away.
     res.once('close', () => {
