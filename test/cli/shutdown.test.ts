@@ -179,16 +179,14 @@ let gateway: GatewayProcess;
 let url = '';
 let storePath = '';
 
-beforeAll(async () => {
-  buildIfNeeded();
-  upstream = await startMockUpstream({ latencyMs: 0, tokensPerSecond: TPS, scripts: {} });
-  storePath = join(work, 'ledger.sqlite');
-  const config = join(work, 'tollgate.yaml');
+/** A configuration file for a gateway in front of the simulator: `pt` passes through, `to-chat` and `to-responses` translate. */
+function writeConfig(name: string, server: string, store: string): string {
+  const config = join(work, `${name}.yaml`);
   writeFileSync(
     config,
     [
-      `server: { host: 127.0.0.1, port: 0, shutdown_delay: ${DELAY_MS}ms, shutdown_grace: ${GRACE_MS}ms }`,
-      `store: { path: "${storePath}" }`,
+      `server: { host: 127.0.0.1, port: 0${server} }`,
+      `store: { path: "${store}" }`,
       'logging: { level: info }',
       'providers:',
       `  - { name: up, kind: openai, base_url: "${upstream.url}", api_key: sk-test }`,
@@ -201,6 +199,14 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  return config;
+}
+
+beforeAll(async () => {
+  buildIfNeeded();
+  upstream = await startMockUpstream({ latencyMs: 0, tokensPerSecond: TPS, scripts: {} });
+  storePath = join(work, 'ledger.sqlite');
+  const config = writeConfig('drain', `, shutdown_delay: ${DELAY_MS}ms, shutdown_grace: ${GRACE_MS}ms`, storePath);
   gateway = startGatewayProcess(['start', '--config', config], { cwd: work, env });
   url = String((await gateway.logLine((line) => typeof line['url'] === 'string', 20_000))['url']);
 }, 120_000);
@@ -335,6 +341,51 @@ describe('SIGTERM with 50 open streams', () => {
       expect(rows).toHaveLength(51);
     } finally {
       db.close();
+    }
+  }, 60_000);
+});
+
+describe('a second signal during the drain', () => {
+  it('ends the calls still open at once, with their terminal events, and exits 0', async () => {
+    const store = join(work, 'second-signal.sqlite');
+    // The default deadline (30 s): only the second signal can end these streams soon.
+    const second = startGatewayProcess(['start', '--config', writeConfig('second-signal', '', store)], { cwd: work, env });
+    try {
+      const secondUrl = String((await second.logLine((line) => typeof line['url'] === 'string', 20_000))['url']);
+      const streams: Stream[] = SHAPES.map((shape, i) => ({ id: `second-${i}`, shape, long: true, status: 0, text: '', firstDelta: false, endedAt: 0, error: undefined }));
+      const reading = streams.map((stream) => openStream(secondUrl, stream));
+      const openBy = Date.now() + 20_000;
+      while (!streams.every((s) => s.firstDelta)) {
+        if (Date.now() > openBy) throw new Error('streams not open');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const exited = second.exit(15_000);
+      second.child.kill('SIGTERM');
+      await second.logLine((line) => typeof line['msg'] === 'string' && line['msg'].startsWith('shutting down: no longer accepting'), 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(streams.every((s) => s.endedAt === 0), 'still streaming after the first signal').toBe(true);
+      second.child.kill('SIGTERM');
+      const secondAt = performance.now();
+      await Promise.all(reading);
+      const exit = await exited;
+      expect(exit.code, second.stderr()).toBe(0);
+      expect(exit.afterMs - (secondAt - second.spawnedAt), 'exit soon after the second signal').toBeLessThan(3_000);
+      for (const stream of streams) {
+        expect(stream.error, stream.id).toBeUndefined();
+        expect(stream.text, stream.id).toContain('server_shutting_down');
+        if (stream.shape.format === 'responses') expect(validateResponsesSse(stream.text), stream.id).toEqual([]);
+        else expect(chatEvents(stream.text).at(-1), stream.id).toBe('[DONE]');
+      }
+      expect(second.logs.some((line) => line['msg'] === 'second signal: ending the calls still in flight now')).toBe(true);
+      const db = new Database(store, { readonly: true });
+      try {
+        const rows = db.prepare('SELECT request_id AS id, status FROM usage ORDER BY request_id').all();
+        expect(rows).toEqual(streams.map((s) => ({ id: s.id, status: 'shutdown' })));
+      } finally {
+        db.close();
+      }
+    } finally {
+      second.kill();
     }
   }, 60_000);
 });
