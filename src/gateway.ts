@@ -24,6 +24,7 @@ import { createModelsHandler } from './server/handlers/models.js';
 import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { sendError } from './pipeline/respond.js';
 import { openAuthenticator } from './pipeline/principal.js';
 import { estimateUsage, outputTokenCounter } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
@@ -161,8 +162,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const work =
     (handler: Handler): Handler =>
     (req, res, ctx) => {
-      if (shutdown.draining) throw new ServerShuttingDownError(false);
-      return handler(req, res, ctx);
+      if (!shutdown.draining) return handler(req, res, ctx);
+      const refusal = new ServerShuttingDownError(false);
+      ctx.log.info({ code: refusal.code, status: refusal.status }, 'refused a request: the gateway is shutting down');
+      sendError(res, refusal, { 'x-request-id': ctx.requestId });
     };
   const routes: Routes = new Map([
     ['/v1/chat/completions', route([['POST', work(createCompletionsHandler('openai-chat', pipeline, bodyLimit))]])],
@@ -175,7 +178,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
-  const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds), closing: () => shutdown.draining });
+  const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds), closing: () => shutdown.started });
   const shutdown = new Shutdown({ server, pipeline, log, delayMs: config.server.shutdownDelayMs, graceMs: config.server.shutdownGraceMs });
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;

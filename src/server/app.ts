@@ -17,7 +17,7 @@ export interface AppOptions {
   readonly log: Logger;
   /** Called once per finished HTTP exchange, with the route template (never the raw path). */
   readonly onResponse?: (method: string, route: string, status: number, durationSeconds: number) => void;
-  /** True while the gateway shuts down: every response then closes its connection. */
+  /** True once the gateway shuts down: every response then closes its connection (clients reconnect, elsewhere). */
   readonly closing?: () => boolean;
 }
 

@@ -24,7 +24,7 @@ import type { GatewayProcess } from './support/gateway-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tollgate-shutdown-'));
 const env = { PATH: process.env['PATH'] ?? '', HOME: work };
-const DELAY_MS = 1_000;
+const DELAY_MS = 1_500;
 const GRACE_MS = 6_000;
 /** Deltas per second of the simulated model. */
 const TPS = 10;
@@ -109,6 +109,20 @@ function probeReadyz(url: string): Promise<{ status: number; shuttingDown: unkno
     });
     req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'refused' : (`error ${error.code}` as never)));
     req.end();
+  });
+}
+
+/** A non-streamed call on a fresh connection: its status, `connection` header and body. */
+function post(url: string, target: string, body: string, id: string): Promise<{ status: number; connection: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${target}`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-request-id': id } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }
 
@@ -246,6 +260,10 @@ describe('SIGTERM with 50 open streams', () => {
     gateway.child.kill('SIGTERM');
     const signalledAt = performance.now();
     await gateway.logLine((line) => line['msg'] === 'shutting down', 5_000);
+    // During the delay the listener still serves, and every response closes its connection.
+    const during = await post(url, '/v1/chat/completions', JSON.stringify({ model: 'pt', messages: [{ role: 'user', content: 'delay [mock:words=3]' }] }), 'during-delay');
+    expect(during.status, during.body).toBe(200);
+    expect(during.connection).toBe('close');
 
     // Readiness from the signal on: 503 while the listener still serves (the delay), then no listener at all.
     const probes: Array<Awaited<ReturnType<typeof probeReadyz>>> = [];
@@ -337,8 +355,9 @@ describe('SIGTERM with 50 open streams', () => {
         ).toEqual([{ id: stream.id, status: stream.long ? 'shutdown' : 'ok', httpStatus: 200 }]);
       }
       expect(rows.filter((row) => row.id === 'keepalive-1')).toEqual([{ id: 'keepalive-1', status: 'ok', httpStatus: 200 }]);
+      expect(rows.filter((row) => row.id === 'during-delay')).toEqual([{ id: 'during-delay', status: 'ok', httpStatus: 200 }]);
       // The request refused during the drain was never a call.
-      expect(rows).toHaveLength(51);
+      expect(rows).toHaveLength(52);
     } finally {
       db.close();
     }
