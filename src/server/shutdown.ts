@@ -22,6 +22,8 @@ export interface ShutdownOptions {
 
 /** How long ended calls and their connections get to send their last bytes (a terminal event) before sockets are closed. */
 const FLUSH_MS = 1_000;
+/** How often, during that second, connections whose response has been sent are closed. */
+const CLOSE_POLL_MS = 20;
 
 export type ShutdownPhase = 'serving' | 'delaying' | 'draining' | 'ending' | 'closed';
 
@@ -79,12 +81,18 @@ export class Shutdown {
     }
 
     this.current = 'draining';
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    let isClosed = false;
+    const closed = new Promise<void>((resolve) =>
+      server.close(() => {
+        isClosed = true;
+        resolve();
+      }),
+    );
     server.closeIdleConnections();
     const open = pipeline.openCalls;
     if (open > 0) {
       log.info({ open_calls: open, grace_ms: graceMs }, `shutting down: no longer accepting requests; waiting up to ${graceMs} ms for ${open} call(s) in flight`);
-      if (!this.hurried) await Promise.race([pipeline.whenIdle(), this.wait(graceMs)]);
+      if (!this.hurried) await this.wait(graceMs, pipeline.whenIdle());
     }
 
     this.current = 'ending';
@@ -92,18 +100,22 @@ export class Shutdown {
     if (left > 0) {
       log.warn({ open_calls: left }, `shutting down: ending ${left} call(s) still in flight (streams get their terminal event, status shutdown)`);
       pipeline.stopAll(new ServerShuttingDownError(true));
-      await Promise.race([pipeline.whenIdle(), delay(FLUSH_MS)]);
+      await within(FLUSH_MS, pipeline.whenIdle());
     }
-    // Connections that finished their last response are idle now; the rest get a moment to send what is buffered.
-    server.closeIdleConnections();
-    await Promise.race([closed, delay(FLUSH_MS)]);
+    // A connection is closed as soon as its last response is sent (it is then idle); one still
+    // sending after FLUSH_MS (a client that does not read) is closed anyway.
+    const flushBy = performance.now() + FLUSH_MS;
+    while (!isClosed && performance.now() < flushBy) {
+      server.closeIdleConnections();
+      await within(CLOSE_POLL_MS, closed);
+    }
     server.closeAllConnections();
     await closed;
     this.current = 'closed';
   }
 
-  /** Resolves after `ms`, or at once when hurried. */
-  private wait(ms: number): Promise<void> {
+  /** Resolves after `ms`, when `until` settles, or at once when hurried; its timer never outlives it. */
+  private wait(ms: number, until?: Promise<void>): Promise<void> {
     if (this.hurried) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -112,10 +124,19 @@ export class Shutdown {
         resolve();
       }
       this.wake = done;
+      until?.then(done, done);
     });
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves when `until` settles or after `ms`, whichever is first; the timer is cleared either way (a pending timer would hold the process). */
+function within(ms: number, until: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    until.then(done, done);
+  });
 }
