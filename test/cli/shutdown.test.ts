@@ -408,3 +408,30 @@ describe('a second signal during the drain', () => {
     }
   }, 60_000);
 });
+
+describe('calls that finish before the deadline', () => {
+  it('are complete, and the process exits as soon as they are done, not at the deadline', async () => {
+    const store = join(work, 'early.sqlite');
+    // The default deadline (30 s) is far away: the drain ends when the last call does.
+    const early = startGatewayProcess(['start', '--config', writeConfig('early', '', store)], { cwd: work, env });
+    try {
+      const earlyUrl = String((await early.logLine((line) => typeof line['url'] === 'string', 20_000))['url']);
+      const stream: Stream = { id: 'early-0', shape: SHAPES[3]!, long: false, status: 0, text: '', firstDelta: false, endedAt: 0, error: undefined };
+      const reading = openStream(earlyUrl, stream);
+      while (!stream.firstDelta && stream.error === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      const exited = early.exit(20_000);
+      early.child.kill('SIGTERM');
+      const signalledAt = performance.now();
+      await reading;
+      const exit = await exited;
+      expect(exit.code, early.stderr()).toBe(0);
+      expect(validateResponsesSse(stream.text)).toEqual([]);
+      expect(stream.text).toContain('response.completed');
+      // The stream needs about 4 s; the process then goes (teardown included), far from the 30 s deadline.
+      expect(exit.afterMs - (signalledAt - early.spawnedAt)).toBeLessThan(stream.endedAt - signalledAt + 3_000);
+      expect(early.logs.some((line) => typeof line['msg'] === 'string' && line['msg'].startsWith('shutting down: ending'))).toBe(false);
+    } finally {
+      early.kill();
+    }
+  }, 60_000);
+});
