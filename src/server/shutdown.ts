@@ -111,6 +111,9 @@ export class Shutdown {
     }
     server.closeAllConnections();
     await closed;
+    // A call that was still open (held by a policy) ends with its client's connection: it settles
+    // now, before the caller closes the usage ledger.
+    if (pipeline.openCalls > 0) await within(FLUSH_MS, pipeline.whenIdle());
     this.current = 'closed';
   }
 
