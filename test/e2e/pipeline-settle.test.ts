@@ -308,3 +308,25 @@ describe.each(SHAPES)('shutdown settles calls in flight: $format stream=$stream 
     }
   });
 });
+
+describe('shutdown and a call a policy holds', () => {
+  it('the call settles, and its ledger row is written, before the gateway has closed', async () => {
+    const storePath = join(mkdtempSync(join(tmpdir(), 'tollgate-settle-')), 'ledger.db');
+    const h = await startHarness(100, storePath);
+    const id = nextId();
+    const shape = SHAPES[0]!;
+    // Held in the admit stage until its connection closes: the drain's deadline cannot end it, closing the sockets does.
+    const pending = send(h, shape, body(shape, 'held [policy:wait]'), id).catch(() => undefined);
+    // Time for the request to reach the policy (nothing to observe before it settles).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.gateway.close();
+    await pending;
+    expect(h.observer.ends.get(id)).toHaveLength(1);
+    const reopened = SqliteUsageLedger.open(storePath, {});
+    try {
+      expect((await reopened.recent(100)).filter((row) => row.requestId === id)).toHaveLength(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
