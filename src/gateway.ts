@@ -71,7 +71,6 @@ export interface Gateway {
 interface Started {
   providers?: ReadonlyMap<string, Provider>;
   ledger?: UsageLedger;
-  server?: Server;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
@@ -89,15 +88,15 @@ function providerCheck(provider: Provider): ReadinessCheck {
 
 /**
  * The composition root: builds every part from the configuration and starts
- * listening. A failure closes whatever was already started and throws (a
- * StartupError for the listener and the store: one line saying what to do).
+ * listening. A failure closes whatever was already started (the listener,
+ * when it fails, never opened) and throws: a StartupError for the listener
+ * and the store, one line saying what to do.
  */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
   const started: Started = {};
   try {
     return await assembleGateway(config, options, started);
   } catch (error) {
-    started.server?.close();
     await Promise.allSettled([...(started.providers?.values() ?? [])].map((p) => p.close()));
     await started.ledger?.close().catch(() => undefined);
     throw error;
@@ -190,7 +189,6 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       resolve();
     });
   });
-  started.server = server;
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
