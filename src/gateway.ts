@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
@@ -26,9 +27,12 @@ import { createModelsHandler } from './server/handlers/models.js';
 import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { sendError } from './pipeline/respond.js';
 import { openAuthenticator } from './pipeline/principal.js';
 import { estimateUsage, outputTokenCounter } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
+import { Shutdown } from './server/shutdown.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -56,7 +60,20 @@ export interface Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: GatewayMetrics;
   readonly ledger: UsageLedger;
-  close(): Promise<void>;
+  /**
+   * Shuts down (see server/shutdown.ts): /readyz 503, the configured delay,
+   * calls in flight finish until `server.shutdown_grace`, the rest are ended
+   * with status `shutdown`; then connections, providers and the ledger close.
+   * Every call returns the same promise; `{ now: true }` skips what is left
+   * of the delay and the deadline (a second signal).
+   */
+  close(options?: { readonly now?: boolean }): Promise<void>;
+}
+
+/** What a start-up got running before it failed: closed again, so nothing keeps the process alive. */
+interface Started {
+  providers?: ReadonlyMap<string, Provider>;
+  ledger?: UsageLedger;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
@@ -72,20 +89,42 @@ function providerCheck(provider: Provider): ReadinessCheck {
   };
 }
 
-/** The composition root: builds every part from the configuration and starts listening. */
+/**
+ * The composition root: builds every part from the configuration and starts
+ * listening. A failure closes whatever was already started (the listener,
+ * when it fails, never opened) and throws: a StartupError for the listener
+ * and the store, one line saying what to do.
+ */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  const started: Started = {};
+  try {
+    return await assembleGateway(config, options, started);
+  } catch (error) {
+    await Promise.allSettled([...(started.providers?.values() ?? [])].map((p) => p.close()));
+    await started.ledger?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assembleGateway(config: GatewayConfig, options: GatewayOptions, started: Started): Promise<Gateway> {
   const { log } = options;
   const metrics = options.metrics ?? new GatewayMetrics();
   const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
   const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
   // Throws, naming the path, when the store cannot be opened or written.
-  const ledger: UsageLedger = SqliteUsageLedger.open(config.store.path, { maxBufferedRows, ...ledgerReporting(log, metrics, maxBufferedRows, whenFull) });
+  let ledger: UsageLedger;
+  try {
+    ledger = SqliteUsageLedger.open(config.store.path, { maxBufferedRows, ...ledgerReporting(log, metrics, maxBufferedRows, whenFull) });
+  } catch (error) {
+    throw storeFailure(config.store.path === ':memory:' ? config.store.path : resolvePath(config.store.path), error);
+  }
+  started.ledger = ledger;
   metrics.ledgerBuffered = () => ledger.pending();
   const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
+  started.providers = providers;
   const router = new Router(config.models, providers);
-  let shuttingDown = false;
   metrics.seedTodayCost(await ledger.todayCostByTenant());
 
   const clock = options.clock ?? systemClock;
@@ -126,15 +165,24 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   const bodyLimit = config.server.bodyLimitBytes;
   const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
+  // While the gateway drains, a request on a connection still open is refused with 503 (and the connection closed).
+  const work =
+    (handler: Handler): Handler =>
+    (req, res, ctx) => {
+      if (!shutdown.draining) return handler(req, res, ctx);
+      const refusal = new ServerShuttingDownError(false);
+      ctx.log.info({ code: refusal.code, status: refusal.status }, 'refused a request: the gateway is shutting down');
+      sendError(res, refusal, { 'x-request-id': ctx.requestId });
+    };
   const routes: Routes = new Map([
-    ['/v1/chat/completions', route([['POST', createCompletionsHandler('openai-chat', pipeline, bodyLimit)]])],
-    ['/chat/completions', route([['POST', createCompletionsHandler('openai-chat', pipeline, bodyLimit)]])],
-    ['/v1/responses', route([['POST', createCompletionsHandler('openai-responses', pipeline, bodyLimit)]])],
-    ['/responses', route([['POST', createCompletionsHandler('openai-responses', pipeline, bodyLimit)]])],
+    ['/v1/chat/completions', route([['POST', work(createCompletionsHandler('openai-chat', pipeline, bodyLimit))]])],
+    ['/chat/completions', route([['POST', work(createCompletionsHandler('openai-chat', pipeline, bodyLimit))]])],
+    ['/v1/responses', route([['POST', work(createCompletionsHandler('openai-responses', pipeline, bodyLimit))]])],
+    ['/responses', route([['POST', work(createCompletionsHandler('openai-responses', pipeline, bodyLimit))]])],
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shuttingDown, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({
@@ -143,13 +191,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     limits: config.server,
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+    closing: () => shutdown.started,
   });
+  const shutdown = new Shutdown({ server, pipeline, log, delayMs: config.server.shutdownDelayMs, graceMs: config.server.shutdownGraceMs });
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: Error): void => reject(listenFailure(host, port, error));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -157,18 +208,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
 
-  async function close(): Promise<void> {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const grace = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
-    grace.unref();
-    await closed;
-    clearTimeout(grace);
-    await Promise.allSettled([...providers.values()].map((p) => p.close()));
-    // Every finished request's row is written before the process goes.
-    await ledger.close();
+  let closing: Promise<void> | undefined;
+  function close(closeOptions: { readonly now?: boolean } = {}): Promise<void> {
+    if (closeOptions.now === true) shutdown.hurry();
+    closing ??= (async () => {
+      await shutdown.run();
+      await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      // Every finished request's row is written before the process goes.
+      await ledger.close();
+    })();
+    return closing;
   }
 
   return { url, server, config, router, providers, metrics, ledger, close };

@@ -6,7 +6,9 @@ export const DEFAULT_PORT = 8787;
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Largest non-streamed upstream reply held and relayed (a long answer is a few hundred KB). */
 export const DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** 0: the listener closes at the signal; set it to the time a load balancer needs to see /readyz fail. */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 0;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
 /** Time to receive a request's headers, counted from the connection's first byte (or its opening). */

@@ -127,8 +127,10 @@ export interface ServerConfig {
   readonly port: number;
   /** Maximum request body in bytes (default 10 MiB). */
   readonly bodyLimitBytes: number;
-  /** Seconds to wait for in-flight requests on shutdown. */
+  /** On shutdown, how long calls in flight may finish once the gateway stops accepting new ones; the rest are then ended. */
   readonly shutdownGraceMs: number;
+  /** On shutdown, how long the listener keeps serving (with /readyz answering 503) before draining starts. */
+  readonly shutdownDelayMs: number;
   /**
    * After this long without anything to send, a streaming client whose
    * protocol has a progress event (Responses: `response.in_progress`) gets one,

@@ -218,6 +218,25 @@ export class UpstreamResponseTooLargeError extends GatewayError {
   }
 }
 
+/**
+ * The gateway is shutting down: a request that arrives while it drains, or a
+ * call still open at the shutdown deadline. Another instance (or this one,
+ * restarted) serves the request sent again.
+ */
+export class ServerShuttingDownError extends GatewayError {
+  constructor(ended: boolean) {
+    super(
+      503,
+      'server_error',
+      'server_shutting_down',
+      ended
+        ? 'The gateway is shutting down and ended this request before it was complete. Send the request again; it will be served by an instance that is running.'
+        : 'The gateway is shutting down and accepts no new requests. Send the request again; it will be served by an instance that is running.',
+      { headers: { 'retry-after': '1', connection: 'close' } },
+    );
+  }
+}
+
 export class InternalError extends GatewayError {
   constructor(cause: unknown) {
     super(500, 'server_error', 'internal_error', 'The gateway hit an internal error. Try again; if it persists, report it with the x-request-id.', {

@@ -12,6 +12,7 @@ import { refusedForLedger } from './ledger-admission.js';
 export function statusLabel(outcome: CallOutcome): CallStatusLabel {
   if (outcome.status === 'client_closed') return 'cancelled';
   if (outcome.status === 'ok') return 'ok';
+  if (outcome.status === 'shutdown') return 'shutdown';
   // 429 is the upstream's limit, not a mistake in the client's request.
   return outcome.httpStatus >= 400 && outcome.httpStatus < 500 && outcome.httpStatus !== 429 ? 'client_error' : 'error';
 }

@@ -141,7 +141,8 @@ export interface RequestPolicy {
   admit(call: Call): Admission | undefined | Promise<Admission | undefined>;
 }
 
-export type CallStatus = 'ok' | 'error' | 'client_closed';
+/** `shutdown`: the gateway was shutting down and ended the call (a terminal event or a 503). */
+export type CallStatus = 'ok' | 'error' | 'client_closed' | 'shutdown';
 
 export interface CallOutcome {
   readonly status: CallStatus;

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { InvalidRequestError, toGatewayError } from '../errors/index.js';
+import type { GatewayError } from '../errors/index.js';
 import type { WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { Router } from '../routing/router.js';
@@ -38,7 +39,36 @@ export interface CallRequest {
  * settles the call exactly once on every path.
  */
 export class Pipeline {
+  /** Calls between resolve and settle: what shutdown waits for, and ends at its deadline. */
+  private readonly open = new Set<PipelineCall>();
+  /** Set once the gateway ends every call (shutdown): later calls end at once too. */
+  private stopping: GatewayError | undefined;
+  private idleWaiters: Array<() => void> = [];
+
   constructor(private readonly deps: PipelineDeps) {}
+
+  /** Calls in flight. */
+  get openCalls(): number {
+    return this.open.size;
+  }
+
+  /** Resolves when no call is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Ends every call in flight with `error`, through its own stages: a stream
+   * under way ends with its protocol's terminal event, a call not yet
+   * answered gets the error, the upstream request is aborted, and each call
+   * settles with status `shutdown`. Calls that start afterwards end the same
+   * way at once.
+   */
+  stopAll(error: GatewayError): void {
+    this.stopping ??= error;
+    for (const call of this.open) call.stop(error);
+  }
 
   /** The authenticate stage, from the headers alone. */
   authenticate(headers: RequestHeaders): Principal | Promise<Principal> {
@@ -70,6 +100,8 @@ export class Pipeline {
     const settlement = new Settlement(call, deps.observers, deps.log);
     let outcome: CallOutcome;
     let admitted = false;
+    this.open.add(call);
+    if (this.stopping !== undefined) call.stop(this.stopping);
     try {
       // No policies, no promise: the common gateway pays nothing for the stage it does not use.
       if (deps.policies.length > 0) await this.admit(call, settlement);
@@ -81,8 +113,15 @@ export class Pipeline {
       else ctx.log.info({ code: error.code, status: error.status }, error.message);
       const sent = sendFailure(res, call, error, { 'x-request-id': ctx.requestId }, false);
       outcome = callOutcome(call, { stage: admitted ? 'attempt' : 'admit', status: sent ? 'error' : 'client_closed', httpStatus: sent ? error.status : 499, errorCode: error.code });
+    } finally {
+      this.open.delete(call);
     }
     settlement.settle(outcome);
+    if (this.idleWaiters.length > 0 && this.open.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 
   /** The admit stage: policies in order; each may refuse (throw), edit, hand back a handle and watch the output. */

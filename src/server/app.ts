@@ -45,6 +45,8 @@ export interface AppOptions {
   readonly onResponse?: (method: string, route: string, status: number, durationSeconds: number) => void;
   /** Called each time a connection is refused or closed for a reason of the client's. */
   readonly onRefused?: (reason: ConnectionRefusal) => void;
+  /** True once the gateway shuts down: every response then closes its connection (clients reconnect, elsewhere). */
+  readonly closing?: () => boolean;
 }
 
 /**
@@ -151,6 +153,7 @@ export function createApp(options: AppOptions): Server {
     const ctx = new LazyRequestContext(requestId, startedAt, log, res);
     const socket = req.socket;
     current.set(socket, ctx);
+    if (options.closing?.() === true) res.setHeader('connection', 'close');
     // One listener per request: `close` follows a complete response too, so it serves the access
     // log and the metrics as well as telling the pipeline that the client went away.
     res.once('close', () => {

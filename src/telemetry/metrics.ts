@@ -8,7 +8,7 @@ const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 const DAY_MS = 86_400_000;
 const PROMPT_CHAR_BUCKETS = [100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000];
 
-export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled';
+export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown';
 export type TokenPhase = 'prompt' | 'completion' | 'cached_prompt' | 'reasoning';
 
 /** Metric series bound once per (provider, model, tenant): label handling happens once, not per request. */
@@ -162,6 +162,7 @@ export class GatewayMetrics {
           error: this.requests.labels(provider, model, tenant, 'error'),
           client_error: this.requests.labels(provider, model, tenant, 'client_error'),
           cancelled: this.requests.labels(provider, model, tenant, 'cancelled'),
+          shutdown: this.requests.labels(provider, model, tenant, 'shutdown'),
         },
         tokens: {
           prompt: this.tokens.labels(provider, model, 'prompt', tenant),
