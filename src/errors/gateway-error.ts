@@ -202,3 +202,17 @@ export class InternalError extends GatewayError {
 export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new InternalError(err);
 }
+
+/** The upstream's stream ended cleanly but before its final event: the answer is incomplete. */
+export class UpstreamTruncatedError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, detail = 'its final event never came') {
+    super(
+      502,
+      'upstream_error',
+      'upstream_truncated',
+      `The upstream provider '${provider}' ended the stream before the response was complete (${detail}). The answer is incomplete; send the request again.`,
+    );
+    this.provider = provider;
+  }
+}

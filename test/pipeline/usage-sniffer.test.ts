@@ -124,11 +124,26 @@ describe('ChunkLog', () => {
   it('returns the last n bytes across reads, as a view when one read holds them', () => {
     const log = new ChunkLog();
     const whole = Buffer.from('abcdefghijklmnopqrstuvwxyz');
-    for (let at = 0; at < whole.length; at += 5) log.add(whole.subarray(at, at + 5));
+    const reads: Buffer[] = [];
+    for (let at = 0; at < whole.length; at += 5) reads.push(whole.subarray(at, at + 5));
+    for (const read of reads) log.add(read);
     expect(log.bytes).toBe(26);
-    for (let n = 0; n <= 30; n++) expect(log.tail(n).toString()).toBe(whole.subarray(Math.max(0, 26 - n)).toString());
-    const last = log.chunks[log.chunks.length - 1]!;
-    expect(log.tail(1).buffer).toBe(last.buffer);
-    expect(new ChunkLog().tail(10).length).toBe(0);
+    for (let n = 0; n <= 30; n++) expect(log.last(n).toString()).toBe(whole.subarray(Math.max(0, 26 - n)).toString());
+    expect(log.last(1).buffer).toBe(reads.at(-1)!.buffer);
+    expect(new ChunkLog().last(10).length).toBe(0);
+  });
+
+  it('keeps only a head and a tail of a long stream, and the start of the line that runs into the tail', () => {
+    const log = new ChunkLog(10, 20);
+    const reads = ['0123456789', 'abcde\nLINE', '-HEAD-xxxx', 'yyyyyyyyyy', 'zzzzzzzzzz', 'end\n'].map((text) => Buffer.from(text));
+    for (const read of reads) log.add(read);
+    expect(log.bytes).toBe(reads.reduce((sum, read) => sum + read.length, 0));
+    expect(log.dropped).toBe(20);
+    const [head, tail] = log.runs();
+    expect(Buffer.concat(head!).toString()).toBe('0123456789');
+    expect(Buffer.concat(tail!).toString()).toBe('yyyyyyyyyyzzzzzzzzzzend\n');
+    expect(log.available).toBe(24);
+    expect(log.lineHead.toString()).toBe('LINE-HEAD-xxxx');
+    expect(log.last(100).toString()).toBe('yyyyyyyyyyzzzzzzzzzzend\n');
   });
 });

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamError } from '../../errors/index.js';
+import { UpstreamError, UpstreamTruncatedError } from '../../errors/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { IRChunk, IRUsage } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
@@ -10,6 +10,9 @@ import { DeltaCapture } from './output-capture.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
 
+/** The code a decoder gives a stream that ended before its final event (see StreamDecoder.end). */
+const TRUNCATED = 'upstream_truncated';
+
 /** The client's stream ended at its ceiling: a `length` finish, the usage so far, and the format's end. */
 function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string {
   let out = encoder.push({ type: 'finish', reason: 'length' });
@@ -17,7 +20,9 @@ function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string
   return out + encoder.end();
 }
 
+/** The decoder's error chunk as the client reads it: a stream that stopped before its end is the gateway's finding, not the upstream's words. */
 function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+  if (chunk.code === TRUNCATED) return new UpstreamTruncatedError(provider);
   return inStreamError(provider, chunk);
 }
 

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamProtocolError } from '../../errors/index.js';
+import { UpstreamProtocolError, UpstreamTruncatedError } from '../../errors/index.js';
 import { SseParser, sseData } from '../../framing/index.js';
 import type { SseEvent } from '../../framing/index.js';
 import type { IRChunk } from '../../ir/index.js';
@@ -61,9 +61,10 @@ export class WatchedPassthroughStreamRelay extends Relay {
       return;
     }
     if (!this.sawTerminal) {
-      this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its final event', { code: 'upstream_truncated' }));
+      this.fail(new UpstreamTruncatedError(this.deployment.provider.name));
       return;
     }
+    this.pending += this.watcher.closing();
     this.flush();
     const error = this.upstreamError;
     this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));

@@ -177,6 +177,11 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
     return this.take();
   }
 
+  closing(): string {
+    // A Responses stream ends with its terminal event; there is nothing after it to add.
+    return '';
+  }
+
   earlyEnd(reason: 'length', usage: IRUsage | undefined): string {
     if (this.closed) return '';
     this.closed = true;
