@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
+import { DEFAULT_STREAM_OUTPUT_LIMIT_BYTES } from './config/constants.js';
 import { createMeteringObserver } from './metering/metering-observer.js';
 import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
 import { SqliteUsageLedger } from './store/sqlite/usage-ledger.js';
@@ -113,6 +114,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ...(options.observers ?? []),
     ],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
+    streamOutputLimit: config.server.streamOutputLimitBytes ?? DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
     metrics,
     validateStreams: options.validateStreams ?? false,
   });

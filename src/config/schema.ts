@@ -17,6 +17,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
+  DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
   DEFAULT_STORE_PATH,
   DEFAULT_TOTAL_TIMEOUT_MS,
   LOG_LEVELS,
@@ -61,12 +62,14 @@ const server = strictMapping({
   body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
   shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
   stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
+  stream_output_limit: sizeBytes.default(DEFAULT_STREAM_OUTPUT_LIMIT_BYTES),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
   bodyLimitBytes: s.body_limit,
   shutdownGraceMs: s.shutdown_grace,
   streamKeepaliveMs: s.stream_keepalive,
+  streamOutputLimitBytes: s.stream_output_limit,
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });

@@ -135,6 +135,13 @@ export interface ServerConfig {
    * and again at this interval. 0 disables it.
    */
   readonly streamKeepaliveMs: number;
+  /**
+   * Most output text (characters) a streamed response may hold for the
+   * events that repeat it whole at the end (Responses: the done item and
+   * `response.completed`); a longer one ends with an `output_too_large`
+   * failure. Default DEFAULT_STREAM_OUTPUT_LIMIT_BYTES (4 MiB).
+   */
+  readonly streamOutputLimitBytes?: number;
 }
 
 export interface LoggingConfig {

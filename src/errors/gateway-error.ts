@@ -203,6 +203,18 @@ export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new InternalError(err);
 }
 
+/** A streamed response's output passed what the gateway holds for one stream (see server.stream_output_limit). */
+export class StreamOutputTooLargeError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      502,
+      'server_error',
+      'output_too_large',
+      `The response's output passed the gateway's limit of ${limit} characters held per stream (server.stream_output_limit), so it was ended there. Ask for a shorter answer, or raise the limit.`,
+    );
+  }
+}
+
 /** The upstream's stream ended cleanly but before its final event: the answer is incomplete. */
 export class UpstreamTruncatedError extends GatewayError {
   readonly provider: string;

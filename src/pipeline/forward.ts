@@ -29,6 +29,8 @@ class UnsupportedTranslationError extends GatewayError {
 
 export interface ForwardOptions {
   readonly streamKeepaliveMs: number;
+  /** Most output characters a streamed response whose encoder holds its output may carry (see ServerConfig). */
+  readonly streamOutputLimit?: number;
   readonly metrics: GatewayMetrics;
   /** Validate every outgoing stream against its protocol and log violations (debugging aid). */
   readonly validateStreams: boolean;
@@ -135,7 +137,9 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
     spec = { method: 'POST', path: provider.pathFor(target.format), headers: upstreamHeaders, body, ...timeouts };
     const translateOptions = { ...encodeOptions(), request: ir };
     relay = call.stream
-      ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers)
+      ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers).limitOutput(
+          options.streamOutputLimit,
+        )
       : new TranslatingJsonRelay(target.codec.createStreamDecoder(), clientCodec.createAccumulator(translateOptions), watch, res, call, deployment, headers);
   }
   if (options.validateStreams && call.stream) relay.checkStream(streamCheckFor(call.clientFormat));

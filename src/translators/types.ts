@@ -25,6 +25,12 @@ export interface StreamEncoder {
    * the format has none. Comments do not count: some clients ignore them.
    */
   heartbeat?(): string;
+  /**
+   * The encoder keeps the output it was given, to repeat it whole in its
+   * final events (Responses: the done item and `response.completed`): the
+   * relay bounds how much (see server.stream_output_limit).
+   */
+  readonly holdsOutput?: boolean;
 }
 
 /** Builds a complete non-streamed response body from the chunks of one response. */

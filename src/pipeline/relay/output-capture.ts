@@ -4,7 +4,7 @@ import type { ChunkLog } from './chunk-log.js';
 import type { OutputCapture } from './relay.js';
 
 /** How many characters of output a capture keeps: enough for an estimate, bounded whatever the output's length. */
-const KEEP_CHARS = 1 << 20;
+const KEEP_CHARS = 32 << 10;
 
 /**
  * Keeps references to the text deltas a translated response carried (no
@@ -16,6 +16,11 @@ export class DeltaCapture implements OutputCapture {
   private readonly reasoning: string[] = [];
   private kept = 0;
   private seen = 0;
+
+  /** Output characters seen so far (kept or only counted). */
+  get chars(): number {
+    return this.seen;
+  }
 
   add(chunk: IRChunk): void {
     if (chunk.type === 'text') this.keep(this.completion, chunk.delta);

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamError, UpstreamTruncatedError } from '../../errors/index.js';
+import { StreamOutputTooLargeError, UpstreamError, UpstreamTruncatedError } from '../../errors/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { IRChunk, IRUsage } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
@@ -39,6 +39,8 @@ export class TranslatingStreamRelay extends Relay {
   private lastWriteAt = performance.now();
   /** Set when a keepalive had to open the client's stream before the upstream's own start arrived. */
   private startedEarly = false;
+  /** Most output characters the encoder may hold (Infinity: it holds none, or no limit). */
+  private outputLimit = Infinity;
 
   constructor(
     private readonly decoder: StreamDecoder,
@@ -72,6 +74,17 @@ export class TranslatingStreamRelay extends Relay {
     this.flush();
   }
 
+  /**
+   * Bounds the output an encoder that holds it (Responses repeats the whole
+   * output in its final events) may be given: past `limit` characters the
+   * stream ends with an `output_too_large` failure and the upstream is
+   * stopped, so no stream holds more than that, whatever the upstream sends.
+   */
+  limitOutput(limit: number | undefined): this {
+    if (this.encoder.holdsOutput === true && limit !== undefined && limit > 0) this.outputLimit = limit;
+    return this;
+  }
+
   protected override dispose(): void {
     if (this.keepalive) clearInterval(this.keepalive);
   }
@@ -101,6 +114,11 @@ export class TranslatingStreamRelay extends Relay {
       if (chunk.type === 'usage') this.usage = chunk.usage;
       if (chunk.type === 'start' && this.startedEarly) continue;
       this.capture.add(chunk);
+      if (this.capture.chars > this.outputLimit) {
+        this.flush();
+        this.fail(new StreamOutputTooLargeError(this.outputLimit));
+        return false;
+      }
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
       if (this.watch?.see(chunk) === true) {

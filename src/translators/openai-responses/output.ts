@@ -20,6 +20,8 @@ export interface OutputItem {
   readonly index: number;
   /** Text, reasoning or argument text received so far. */
   text: string;
+  /** Characters appended to `text` since it was last flattened (see append). */
+  unflat: number;
   /** Tool calls: the client's name, namespace and call id. */
   name: string;
   namespace: string | undefined;
@@ -61,6 +63,25 @@ export function customToolInput(args: string): string {
   return args;
 }
 
+/**
+ * Appends a delta to an item's text. The deltas are slices of the events
+ * they came in, and a string built by `+=` is a rope of them that keeps every
+ * one of those events alive (several times the text). Once the unflattened
+ * part is as long as half the text (at least 64 Ki characters), reading a
+ * character makes V8 flatten the rope into one copy of just the text: the
+ * events are released, and the copies cost about twice the text in all.
+ */
+function append(item: OutputItem, delta: string): void {
+  item.text += delta;
+  item.unflat += delta.length;
+  if (item.unflat >= FLATTEN_AT && item.unflat * 2 >= item.text.length) {
+    item.text.charCodeAt(0);
+    item.unflat = 0;
+  }
+}
+
+const FLATTEN_AT = 64 << 10;
+
 const ID_PREFIX: Record<ItemKind, string> = { message: 'msg_', reasoning: 'rs_', function_call: 'fc_', custom_tool_call: 'ctc_' };
 
 export class OutputTracker {
@@ -83,7 +104,7 @@ export class OutputTracker {
       this.closeReasoning();
       item = this.message = this.open('message');
     }
-    item.text += delta;
+    append(item, delta);
     this.sink?.delta(item, delta);
   }
 
@@ -94,7 +115,7 @@ export class OutputTracker {
       this.closeMessage();
       item = this.reasoning = this.open('reasoning');
     }
-    item.text += delta;
+    append(item, delta);
     this.sink?.delta(item, delta);
   }
 
@@ -114,7 +135,7 @@ export class OutputTracker {
       item.name = this.origins.get(chunk.name)?.name ?? chunk.name;
     }
     if (chunk.argumentsDelta === '') return;
-    item.text += chunk.argumentsDelta;
+    append(item, chunk.argumentsDelta);
     // A custom tool's input is known only when its JSON arguments are complete.
     if (item.kind === 'function_call') this.sink?.delta(item, chunk.argumentsDelta);
   }
@@ -175,6 +196,7 @@ export class OutputTracker {
       id: this.newId(ID_PREFIX[kind]),
       index: this.items.length,
       text: '',
+      unflat: 0,
       name: '',
       namespace: undefined,
       callId: '',
