@@ -8,7 +8,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
 /** Output a streamed response may hold for its final events (Responses): far above any model's output ceiling (128k tokens is ~0.5 MiB). */
-export const DEFAULT_STREAM_OUTPUT_LIMIT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_STREAM_OUTPUT_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';
 export const DEFAULT_LOG_LEVEL = 'info';
 

@@ -139,7 +139,7 @@ export interface ServerConfig {
    * Most output text (characters) a streamed response may hold for the
    * events that repeat it whole at the end (Responses: the done item and
    * `response.completed`); a longer one ends with an `output_too_large`
-   * failure. Default DEFAULT_STREAM_OUTPUT_LIMIT_BYTES (4 MiB).
+   * failure. Default DEFAULT_STREAM_OUTPUT_LIMIT_BYTES (2 MiB).
    */
   readonly streamOutputLimitBytes?: number;
 }

@@ -10,7 +10,7 @@ describe('defaultConfig', () => {
   it('serves Ollama only when OPENAI_API_KEY is unset', () => {
     const config = defaultConfig({}, { demo: false });
     expect(config.source).toBe('embedded default');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000, streamOutputLimitBytes: 4 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000, streamOutputLimitBytes: 2 * 1024 * 1024 });
     expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite' });
     expect(config.providers).toEqual([
       {

@@ -62,7 +62,7 @@ models:
 
 const EXPECTED: GatewayConfig = {
   source: 'full.yaml',
-  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000, streamOutputLimitBytes: 4 * 1024 * 1024 },
+  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000, streamOutputLimitBytes: 2 * 1024 * 1024 },
   logging: { level: 'debug' },
   store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' },
   resilience: RESILIENCE,
@@ -162,7 +162,7 @@ describe('parseConfigText', () => {
 
   it('applies every default to a minimal configuration', () => {
     const config = parseConfigText('providers: [{ name: local, kind: ollama }]\nmodels: [{ name: m, route: [local/m] }]\n', 'min.yaml', {});
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000, streamOutputLimitBytes: 4 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000, streamOutputLimitBytes: 2 * 1024 * 1024 });
     expect(config.logging).toEqual({ level: 'info' });
     expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite' });
     expect(config.providers[0]).toEqual({

@@ -33,7 +33,8 @@ const bin = join(root, 'bin', 'tollgate.js');
 const STREAM_BYTES = Number(process.env['STREAM_MIB'] ?? 150) * 1024 * 1024;
 const RSS_LIMIT_BYTES = 32 * 1024 * 1024;
 const HEALTHZ_LIMIT_MS = 100;
-const OUTPUT_LIMIT = '4mb';
+/** The default, written out. */
+const OUTPUT_LIMIT = '2mb';
 
 /** `count` Chat chunks of `delta`, one SSE event each (the shape OpenAI and vLLM stream). */
 function chatBlock(delta: string, count: number): Buffer {
@@ -177,6 +178,7 @@ afterAll(async () => {
 interface Run {
   readonly received: number;
   readonly ending: string;
+  readonly lastEvent: string;
 }
 
 async function request(path: string, body: Record<string, unknown>): Promise<Run> {
@@ -184,16 +186,20 @@ async function request(path: string, body: Record<string, unknown>): Promise<Run
   expect(response.status).toBe(200);
   const reader: ReadableStreamDefaultReader<Uint8Array> = response.body!.getReader();
   let received = 0;
-  // The last 16 KiB the client received.
+  // The last 16 KiB the client received, and the type of the last event framed with an `event:` line.
   let tail = Buffer.alloc(0);
+  let lastEvent = '';
   for (;;) {
     const read = await reader.read();
     if (read.done) break;
     received += read.value.length;
-    tail = Buffer.concat([tail, read.value]);
-    if (tail.length > 16 << 10) tail = tail.subarray(tail.length - (16 << 10));
+    const seen = Buffer.concat([tail, read.value]);
+    const at = seen.lastIndexOf('\nevent: ');
+    const end = at < 0 ? -1 : seen.indexOf('\n', at + 1);
+    if (end > 0) lastEvent = seen.toString('utf8', at + '\nevent: '.length, end);
+    tail = seen.length > 16 << 10 ? seen.subarray(seen.length - (16 << 10)) : seen;
   }
-  return { received, ending: tail.toString('utf8') };
+  return { received, ending: tail.toString('utf8'), lastEvent };
 }
 
 interface Figures {
@@ -211,13 +217,13 @@ interface Figures {
  * compiled; the tokenizer loaded by one without usage, which the gateway
  * counts itself).
  */
-async function measured(path: string, body: Record<string, unknown>): Promise<Run & Figures & { rise: number }> {
+async function measured(path: string, body: Record<string, unknown>, bytes = STREAM_BYTES): Promise<Run & Figures & { rise: number }> {
   upstreamBytes = 1 << 20;
   sendUsage = false;
   await request(path, body);
   sendUsage = true;
   await request(path, body);
-  upstreamBytes = STREAM_BYTES;
+  upstreamBytes = bytes;
   const before = memoryOf(child.pid!).rss;
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(memoryOf(child.pid!).rss), 20);
@@ -275,6 +281,16 @@ describe('memory per stream is bounded and the loop stays free (a real gateway p
     expect(run.rise).toBeLessThan(RSS_LIMIT_BYTES);
     // The output held grows with the stream up to the limit (what the limit is for): the rise is what is checked.
 
+    expect(run.healthz.max).toBeLessThan(HEALTHZ_LIMIT_MS);
+  }, 120_000);
+
+  it('a Responses answer just under the output limit completes, its done item carrying the whole text', async () => {
+    // 150 blocks of 256 events of 52 characters: 1.997 million characters of text, under the 2 MiB limit.
+    const run = await measured('/v1/responses', { model: 'm', stream: true, input: 'hi' }, chatBlock(DELTA, 256).length * 150);
+    expect(run.lastEvent).toBe('response.completed');
+    // The output is repeated in the text's done events, the done item and response.completed.
+    expect(run.received).toBeGreaterThan(4 * 150 * 256 * DELTA.length);
+    expect(run.rise).toBeLessThan(RSS_LIMIT_BYTES);
     expect(run.healthz.max).toBeLessThan(HEALTHZ_LIMIT_MS);
   }, 120_000);
 });
