@@ -12,18 +12,29 @@
  * and the client's stream still ends with `[DONE]`.
  */
 import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { validateResponsesSse } from '../../src/translators/openai-responses/index.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
 import { tokenCeilingPolicy } from '../helpers/policies.js';
 import { startOpenAIUpstream } from '../simulators/openai-upstream.js';
 
 const cleanups: Array<() => Promise<void>> = [];
+/** The gateway's log lines, parsed (each test's gateway writes here). */
+let logged: Array<Record<string, unknown>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
+  logged = [];
+});
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, callback) {
+    for (const line of chunk.toString().split('\n')) if (line !== '') logged.push(JSON.parse(line) as Record<string, unknown>);
+    callback();
+  },
 });
 
 const chatChunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
@@ -66,7 +77,8 @@ async function gatewayOver(
     res.end();
   });
   cleanups.push(() => upstream.close());
-  const gateway = await startTestGateway(config([upstreamProvider(upstream.url)], models), watched ? { policies: [tokenCeilingPolicy(1_000_000)] } : {});
+  const log = createLogger({ level: 'info' }, sink);
+  const gateway = await startTestGateway(config([upstreamProvider(upstream.url)], models), watched ? { log, policies: [tokenCeilingPolicy(1_000_000)] } : { log });
   cleanups.push(() => gateway.close());
   return gateway;
 }
@@ -111,6 +123,11 @@ async function expectChatTruncated(gateway: Gateway): Promise<void> {
   expect(await lastStatus(gateway)).toBe('error');
   expect(await requestsTotal(gateway, 'error')).toBe(1);
   expect(await requestsTotal(gateway, 'ok')).toBe(0);
+  // The operator sees it too: one warning with the code, the provider and what happened.
+  const warnings = logged.filter((entry) => entry['code'] === 'upstream_truncated');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatchObject({ level: 'warn', provider: 'up' });
+  expect(String(warnings[0]!['msg'])).toMatch(/ended the stream before the response was complete/);
 }
 
 describe('a Chat stream that ends without [DONE] or finish_reason', () => {

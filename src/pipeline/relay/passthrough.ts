@@ -101,6 +101,8 @@ export class PassthroughStreamRelay extends Relay {
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    // The client's stream was under way: its terminal event is the only other trace of the failure.
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     if (!this.codec) return;
     // The terminal event continues the stream the client has (its response id, the next sequence
     // number): the relayed events are read once, now, from the log, so the flowing stream pays nothing.

@@ -121,6 +121,7 @@ export class WatchedPassthroughStreamRelay extends Relay {
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     this.flush();
     const { message, code } = this.terminal(error);
     this.write(this.watcher.failure(code, message));
