@@ -121,7 +121,7 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
       relay = new TranslatingJsonRelay(decoder, clientCodec.createAccumulator(encodeOptions()), watch, res, call, deployment, headers);
     } else if (call.stream && watch !== undefined) {
       const watcher = clientCodec.createPassthroughWatcher({ requestedModel: call.requestedModel, includeUsage: encodeOptions().includeUsage });
-      relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers);
+      relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers).limitOutput(options.streamOutputLimit);
     } else if (call.stream) {
       relay = new PassthroughStreamRelay(res, call, deployment, headers).setErrorCodec(clientCodec).captureUsage(reader, injectedUsage ? reader.stripUsageEvents : undefined);
     } else {

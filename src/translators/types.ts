@@ -77,6 +77,12 @@ export interface PassthroughStreamWatcher {
    */
   earlyEnd(reason: 'length', usage: IRUsage | undefined): string;
   /**
+   * The watcher keeps the output it follows, to end the stream with every
+   * item done (Responses): the relay bounds how much (see
+   * server.stream_output_limit).
+   */
+  readonly holdsOutput?: boolean;
+  /**
    * The closing a complete stream lacks, when its upstream left out an
    * optional one (Chat: `[DONE]`, which some servers omit after the final
    * chunk); '' when the stream was closed or the format has none.

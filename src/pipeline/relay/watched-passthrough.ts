@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamProtocolError, UpstreamTruncatedError } from '../../errors/index.js';
+import { StreamOutputTooLargeError, UpstreamProtocolError, UpstreamTruncatedError } from '../../errors/index.js';
 import { SseParser, sseData } from '../../framing/index.js';
 import type { SseEvent } from '../../framing/index.js';
 import type { IRChunk } from '../../ir/index.js';
@@ -27,6 +27,8 @@ export class WatchedPassthroughStreamRelay extends Relay {
   private sawTerminal = false;
   private sawEvent = false;
   private upstreamError: Extract<IRChunk, { type: 'error' }> | undefined;
+  /** Most output characters the watcher may hold (Infinity: it holds none, or no limit). */
+  private outputLimit = Infinity;
 
   constructor(
     private readonly watcher: PassthroughStreamWatcher,
@@ -36,6 +38,12 @@ export class WatchedPassthroughStreamRelay extends Relay {
     ...args: RelayArgs
   ) {
     super(...args);
+  }
+
+  /** Bounds the output a watcher that keeps it may follow (see TranslatingStreamRelay.limitOutput). */
+  limitOutput(limit: number | undefined): this {
+    if (this.watcher.holdsOutput === true && limit !== undefined && limit > 0) this.outputLimit = limit;
+    return this;
   }
 
   protected override get output(): OutputCapture {
@@ -105,6 +113,11 @@ export class WatchedPassthroughStreamRelay extends Relay {
       }
     }
     if (!(usageOnly && this.dropUsageOnly)) this.pending += sseData(event.data, event.event);
+    if (this.capture.chars > this.outputLimit) {
+      // The event the watcher read is relayed first: the terminal event continues after it.
+      this.fail(new StreamOutputTooLargeError(this.outputLimit));
+      return false;
+    }
     if (end) {
       this.flush();
       this.endStreamEarly(this.watcher.earlyEnd('length', this.estimatedUsage()));

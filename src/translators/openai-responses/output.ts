@@ -2,6 +2,7 @@ import type { IRChunk, IRFinishReason, IRRequest, IRToolOrigin, IRUsage } from '
 import type { JsonObject } from '../../protocols/json.js';
 import type { NewId } from './ids.js';
 import { mintReasoningState } from './reasoning-state.js';
+import { keepFlat } from '../shared/flat-text.js';
 
 /**
  * The output items of one response, shared by the stream encoder and the
@@ -20,8 +21,8 @@ export interface OutputItem {
   readonly index: number;
   /** Text, reasoning or argument text received so far. */
   text: string;
-  /** Characters appended to `text` since it was last flattened (see append). */
-  unflat: number;
+  /** Length of `text` when it was last flattened (see keepFlat). */
+  flatLength: number;
   /** Tool calls: the client's name, namespace and call id. */
   name: string;
   namespace: string | undefined;
@@ -63,24 +64,11 @@ export function customToolInput(args: string): string {
   return args;
 }
 
-/**
- * Appends a delta to an item's text. The deltas are slices of the events
- * they came in, and a string built by `+=` is a rope of them that keeps every
- * one of those events alive (several times the text). Once the unflattened
- * part is as long as half the text (at least 64 Ki characters), reading a
- * character makes V8 flatten the rope into one copy of just the text: the
- * events are released, and the copies cost about twice the text in all.
- */
+/** Appends a delta to an item's text, keeping it compact (see keepFlat). */
 function append(item: OutputItem, delta: string): void {
   item.text += delta;
-  item.unflat += delta.length;
-  if (item.unflat >= FLATTEN_AT && item.unflat * 2 >= item.text.length) {
-    item.text.charCodeAt(0);
-    item.unflat = 0;
-  }
+  item.flatLength = keepFlat(item.text, item.flatLength);
 }
-
-const FLATTEN_AT = 64 << 10;
 
 const ID_PREFIX: Record<ItemKind, string> = { message: 'msg_', reasoning: 'rs_', function_call: 'fc_', custom_tool_call: 'ctc_' };
 
@@ -196,7 +184,7 @@ export class OutputTracker {
       id: this.newId(ID_PREFIX[kind]),
       index: this.items.length,
       text: '',
-      unflat: 0,
+      flatLength: 0,
       name: '',
       namespace: undefined,
       callId: '',
