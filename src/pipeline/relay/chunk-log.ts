@@ -50,6 +50,8 @@ export class ChunkLog {
   }
 
   private dropOldest(): void {
+    // The first drop: the line running into the dropped bytes may have begun in the head.
+    if (this.dropped === 0) this.lineHeadCopy = this.headLineStart();
     const oldest = this.tailReads[this.tailFirst]!;
     this.tailReads[this.tailFirst++] = EMPTY;
     this.tailBytes -= oldest.length;
@@ -64,6 +66,16 @@ export class ChunkLog {
       this.tailReads = this.tailReads.slice(this.tailFirst);
       this.tailFirst = 0;
     }
+  }
+
+  /** A copy of the start (at most LINE_HEAD_BYTES) of the head's last line, which may run on past it. */
+  private headLineStart(): Buffer {
+    const reads = this.headReads;
+    for (let i = reads.length - 1; i >= 0; i--) {
+      const lf = reads[i]!.lastIndexOf(LF);
+      if (lf >= 0) return Buffer.from(Buffer.concat([reads[i]!.subarray(lf + 1), ...reads.slice(i + 1)]).subarray(0, LINE_HEAD_BYTES));
+    }
+    return Buffer.from(Buffer.concat(reads).subarray(0, LINE_HEAD_BYTES));
   }
 
   /**
