@@ -201,3 +201,22 @@ describe('a Chat stream with a finish_reason but no [DONE]', () => {
     expect(await lastStatus(gateway)).toBe('ok');
   });
 });
+
+describe('a long pass-through Responses stream cut before its terminal event', () => {
+  it('ends with response.failed continuing the upstream response and its sequence, from the head and tail the relay kept', async () => {
+    const ref = { item_id: 'msg_cut', output_index: 0, content_index: 0 };
+    const frames = responsesCut();
+    // About 1.5 MB of deltas: far more than the head and tail the relay keeps.
+    for (let i = 0; i < 6_000; i++) frames.push(responsesEvent('response.output_text.delta', { sequence_number: 5 + i, ...ref, delta: 'lorem ipsum '.repeat(16) }));
+    const gateway = await gatewayOver(frames, openai);
+    const response = await fetch(`${gateway.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'm', stream: true, input: 'hi' }) });
+    const text = await response.text();
+    expect(validateResponsesSse(text)).toEqual([]);
+    const last = JSON.parse(text.trim().split('\n').at(-1)!.slice('data: '.length)) as { type: string; sequence_number: number; response: { id: string; error: { message: string } } };
+    expect(last.type).toBe('response.failed');
+    expect(last.sequence_number).toBe(5 + 6_000);
+    expect(last.response.id).toBe('resp_cut');
+    expect(last.response.error.message).toContain('[upstream_truncated]');
+    expect(await lastStatus(gateway)).toBe('error');
+  });
+});
