@@ -14,7 +14,9 @@
  *   bounded by `server.stream_output_limit`; an upstream that streams past it
  *   is stopped and the client gets `response.failed` naming the limit.
  *
- * The figures are printed (`stream memory:`) for the record.
+ * The figures are printed (`stream memory:`) for the record. For a closer
+ * look: STREAM_MIB=600 streams longer, GW_NODE_ARGS='--trace-gc' (or
+ * '--cpu-prof --cpu-prof-dir DIR') passes flags to the gateway process.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
