@@ -3,6 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
+import { DEFAULT_STREAM_OUTPUT_LIMIT_BYTES } from './config/constants.js';
 import { createMeteringObserver } from './metering/metering-observer.js';
 import { LedgerAdmission } from './metering/ledger-admission.js';
 import { ledgerReporting } from './metering/ledger-reporting.js';
@@ -160,6 +161,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
     upstreamReplyLimitBytes: config.server.upstreamReplyLimitBytes,
+    streamOutputLimit: config.server.streamOutputLimitBytes ?? DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
     metrics,
     validateStreams: options.validateStreams ?? false,
   });

@@ -17,6 +17,8 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** Client connections held at once: below the common 1,024-descriptor limit with room for upstream pools, the store and logs. */
 export const DEFAULT_CLIENT_MAX_CONNECTIONS = 768;
+/** Output a streamed response may hold for its final events (Responses): far above any model's output ceiling (128k tokens is ~0.5 MiB). */
+export const DEFAULT_STREAM_OUTPUT_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';
 /** About 17 minutes of rows at 100 requests/s, ~31 MB of heap (~314 bytes a row, measured on Node 20). */
 export const DEFAULT_LEDGER_MAX_BUFFERED_ROWS = 100_000;

@@ -22,6 +22,7 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
+  DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
   DEFAULT_STORE_PATH,
   DEFAULT_LEDGER_MAX_BUFFERED_ROWS,
   DEFAULT_LEDGER_WHEN_FULL,
@@ -74,6 +75,7 @@ const server = strictMapping({
   request_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_REQUEST_TIMEOUT_MS),
   max_connections: integer(0, 1_000_000).default(DEFAULT_CLIENT_MAX_CONNECTIONS),
   upstream_reply_limit: sizeBytes.default(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES),
+  stream_output_limit: sizeBytes.default(DEFAULT_STREAM_OUTPUT_LIMIT_BYTES),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
@@ -85,6 +87,7 @@ const server = strictMapping({
   requestTimeoutMs: s.request_timeout,
   maxConnections: s.max_connections,
   upstreamReplyLimitBytes: s.upstream_reply_limit,
+  streamOutputLimitBytes: s.stream_output_limit,
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });

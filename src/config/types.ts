@@ -145,6 +145,13 @@ export interface ServerConfig {
   readonly maxConnections: number;
   /** Largest non-streamed upstream reply relayed (default 64 MiB); a larger one is a 502. */
   readonly upstreamReplyLimitBytes: number;
+  /**
+   * Most output text (characters) a streamed response may hold for the
+   * events that repeat it whole at the end (Responses: the done item and
+   * `response.completed`); a longer one ends with an `output_too_large`
+   * failure. Default DEFAULT_STREAM_OUTPUT_LIMIT_BYTES (2 MiB).
+   */
+  readonly streamOutputLimitBytes?: number;
 }
 
 export interface LoggingConfig {

@@ -290,6 +290,18 @@ export class TooManyConnectionsError extends GatewayError {
   }
 }
 
+/** A streamed response's output passed what the gateway holds for one stream (see server.stream_output_limit). */
+export class StreamOutputTooLargeError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      502,
+      'server_error',
+      'output_too_large',
+      `The response's output passed the gateway's limit of ${limit} characters held per stream (server.stream_output_limit), so it was ended there. Ask for a shorter answer, or raise the limit.`,
+    );
+  }
+}
+
 /** The request body nests arrays and objects deeper than the gateway reads. */
 export class JsonTooDeepError extends GatewayError {
   constructor(limit: number) {
@@ -313,5 +325,19 @@ export class MissingHostError extends GatewayError {
 export class ClientAbortedError extends GatewayError {
   constructor(detail: string) {
     super(499, 'invalid_request_error', 'client_closed_request', `The client closed the connection before sending the whole request body (${detail}).`);
+  }
+}
+
+/** The upstream's stream ended cleanly but before its final event: the answer is incomplete. */
+export class UpstreamTruncatedError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, detail = 'its final event never came') {
+    super(
+      502,
+      'upstream_error',
+      'upstream_truncated',
+      `The upstream provider '${provider}' ended the stream before the response was complete (${detail}). The answer is incomplete; send the request again.`,
+    );
+    this.provider = provider;
   }
 }

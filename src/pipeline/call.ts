@@ -104,8 +104,14 @@ export class PipelineCall implements Call {
   }
 
   estimateUsage(output: OutputCapture, upstreamModel: string): IRUsage | undefined {
-    const { completion, reasoning } = output.text();
-    return this.tokens.estimateUsage(upstreamModel, this.ir(), completion, reasoning);
+    const { completion, reasoning, share = 1 } = output.text();
+    const usage = this.tokens.estimateUsage(upstreamModel, this.ir(), completion, reasoning);
+    if (share >= 1 || share <= 0) return usage;
+    // Only part of a long output was kept: the rest is counted at the same rate.
+    const completionTokens = Math.ceil(usage.completionTokens / share);
+    const scaled: IRUsage = { ...usage, completionTokens, totalTokens: usage.promptTokens + completionTokens };
+    if (usage.reasoningTokens !== undefined) scaled.reasoningTokens = Math.ceil(usage.reasoningTokens / share);
+    return scaled;
   }
 
   /** Applies a policy's edit: the body becomes a copy, the IR follows, a new model is routed by `reroute`. */

@@ -69,7 +69,12 @@ export interface RequestEdit {
 
 /** What the model produced, for counting tokens when the upstream reported no usage. Computed only when asked. */
 export interface OutputCapture {
-  text(): { readonly completion: string; readonly reasoning: string };
+  /**
+   * The output's text. `share` (default 1) is the part of the output the text
+   * covers when only part of a long output was kept: counts from it are
+   * scaled up by 1 / share.
+   */
+  text(): { readonly completion: string; readonly reasoning: string; readonly share?: number };
 }
 
 /** One call through the pipeline, from its resolution to its settlement. */

@@ -31,6 +31,8 @@ export interface ForwardOptions {
   readonly streamKeepaliveMs: number;
   /** Largest non-streamed upstream reply relayed (`server.upstream_reply_limit`). */
   readonly upstreamReplyLimitBytes: number;
+  /** Most output characters a streamed response whose encoder holds its output may carry (see ServerConfig). */
+  readonly streamOutputLimit?: number;
   readonly metrics: GatewayMetrics;
   /** Validate every outgoing stream against its protocol and log violations (debugging aid). */
   readonly validateStreams: boolean;
@@ -121,7 +123,7 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
       relay = new TranslatingJsonRelay(decoder, clientCodec.createAccumulator(encodeOptions()), watch, options.upstreamReplyLimitBytes, res, call, deployment, headers);
     } else if (call.stream && watch !== undefined) {
       const watcher = clientCodec.createPassthroughWatcher({ requestedModel: call.requestedModel, includeUsage: encodeOptions().includeUsage });
-      relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers);
+      relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers).limitOutput(options.streamOutputLimit);
     } else if (call.stream) {
       relay = new PassthroughStreamRelay(res, call, deployment, headers).setErrorCodec(clientCodec).captureUsage(reader, injectedUsage ? reader.stripUsageEvents : undefined);
     } else {
@@ -137,7 +139,9 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
     spec = { method: 'POST', path: provider.pathFor(target.format), headers: upstreamHeaders, body, ...timeouts };
     const translateOptions = { ...encodeOptions(), request: ir };
     relay = call.stream
-      ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers)
+      ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers).limitOutput(
+          options.streamOutputLimit,
+        )
       : new TranslatingJsonRelay(target.codec.createStreamDecoder(), clientCodec.createAccumulator(translateOptions), watch, options.upstreamReplyLimitBytes, res, call, deployment, headers);
   }
   if (options.validateStreams && call.stream) relay.checkStream(streamCheckFor(call.clientFormat));

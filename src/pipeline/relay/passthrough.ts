@@ -1,6 +1,6 @@
 import type { GatewayError } from '../../errors/index.js';
 import type { IRUsage } from '../../ir/index.js';
-import { UpstreamProtocolError } from '../../errors/index.js';
+import { UpstreamProtocolError, UpstreamTruncatedError } from '../../errors/index.js';
 import { SseParser } from '../../framing/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
@@ -23,7 +23,7 @@ export class PassthroughStreamRelay extends Relay {
   private sniffer: UsageSniffer | undefined;
   private strip: ((chunk: Buffer) => Buffer[] | undefined) | undefined;
   private readonly held: Buffer[] = [];
-  /** Every read relayed, by reference: the final events and the text for a token count are read from it at the end. */
+  /** The stream's first and last reads, by reference: the final events and the text for a token count are read from it at the end. */
   private readonly log = new ChunkLog();
   private readonly capture = new RawStreamCapture(this.prepared.clientFormat, this.log);
 
@@ -88,23 +88,31 @@ export class PassthroughStreamRelay extends Relay {
     const ending = this.sniffer?.ending();
     if (ending && !ending.sawTerminal && ending.error === undefined) {
       // Never a silently truncated stream: the client gets the protocol's terminal error.
-      this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its final event', { code: 'upstream_truncated' }));
+      this.fail(new UpstreamTruncatedError(this.deployment.provider.name));
       return;
     }
     const error = ending?.error;
+    // A complete stream whose server left out the format's optional closing (Chat's `[DONE]`) still ends with it.
+    if (ending?.missingClose !== undefined) this.write(ending.missingClose);
     this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    // The client's stream was under way: its terminal event is the only other trace of the failure.
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     if (!this.codec) return;
     // The terminal event continues the stream the client has (its response id, the next sequence
     // number): the relayed events are read once, now, from the log, so the flowing stream pays nothing.
     const watcher = this.codec.createPassthroughWatcher({ requestedModel: this.prepared.requestedModel, includeUsage: false });
-    const parser = new SseParser();
-    try {
-      for (const chunk of this.log.chunks) for (const event of parser.push(chunk)) watcher.event(event);
-    } catch {
-      // An event too large to frame: the terminal event is rendered from what came before it.
+    // The log keeps the stream's head and tail: each is framed on its own (the tail starts inside an event, whose
+    // partial first line the parser ignores), so the watcher sees the first events and the last ones.
+    for (const run of this.log.runs()) {
+      const parser = new SseParser();
+      try {
+        for (const chunk of run) for (const event of parser.push(chunk)) watcher.event(event);
+      } catch {
+        // An event too large to frame: the terminal event is rendered from what came before it.
+      }
     }
     const { message, code } = this.terminal(error);
     this.write(watcher.failure(code, message));

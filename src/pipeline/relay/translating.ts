@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamError, UpstreamInvalidResponseError } from '../../errors/index.js';
+import { StreamOutputTooLargeError, UpstreamError, UpstreamInvalidResponseError, UpstreamTruncatedError } from '../../errors/index.js';
 import type { UpstreamHead } from '../../upstream/dispatch.js';
 import { describeReceived, refused, replyTooLarge } from './reply-check.js';
 import { inStreamError } from './in-stream-error.js';
@@ -12,6 +12,9 @@ import { DeltaCapture } from './output-capture.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
 
+/** The code a decoder gives a stream that ended before its final event (see StreamDecoder.end). */
+const TRUNCATED = 'upstream_truncated';
+
 /** The client's stream ended at its ceiling: a `length` finish, the usage so far, and the format's end. */
 function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string {
   let out = encoder.push({ type: 'finish', reason: 'length' });
@@ -19,7 +22,9 @@ function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string
   return out + encoder.end();
 }
 
+/** The decoder's error chunk as the client reads it: a stream that stopped before its end is the gateway's finding, not the upstream's words. */
 function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+  if (chunk.code === TRUNCATED) return new UpstreamTruncatedError(provider);
   return inStreamError(provider, chunk);
 }
 
@@ -36,6 +41,8 @@ export class TranslatingStreamRelay extends Relay {
   private lastWriteAt = performance.now();
   /** Set when a keepalive had to open the client's stream before the upstream's own start arrived. */
   private startedEarly = false;
+  /** Most output characters the encoder may hold (Infinity: it holds none, or no limit). */
+  private outputLimit = Infinity;
 
   constructor(
     private readonly decoder: StreamDecoder,
@@ -69,6 +76,17 @@ export class TranslatingStreamRelay extends Relay {
     this.flush();
   }
 
+  /**
+   * Bounds the output an encoder that holds it (Responses repeats the whole
+   * output in its final events) may be given: past `limit` characters the
+   * stream ends with an `output_too_large` failure and the upstream is
+   * stopped, so no stream holds more than that, whatever the upstream sends.
+   */
+  limitOutput(limit: number | undefined): this {
+    if (this.encoder.holdsOutput === true && limit !== undefined && limit > 0) this.outputLimit = limit;
+    return this;
+  }
+
   protected override dispose(): void {
     if (this.keepalive) clearInterval(this.keepalive);
   }
@@ -98,6 +116,11 @@ export class TranslatingStreamRelay extends Relay {
       if (chunk.type === 'usage') this.usage = chunk.usage;
       if (chunk.type === 'start' && this.startedEarly) continue;
       this.capture.add(chunk);
+      if (this.capture.chars > this.outputLimit) {
+        this.flush();
+        this.fail(new StreamOutputTooLargeError(this.outputLimit));
+        return false;
+      }
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
       if (this.watch?.see(chunk) === true) {
@@ -119,6 +142,7 @@ export class TranslatingStreamRelay extends Relay {
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     this.flush();
     this.write(this.encoder.push({ type: 'error', ...this.terminal(error) }));
     this.write(this.encoder.end());

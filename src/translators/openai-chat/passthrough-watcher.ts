@@ -93,6 +93,12 @@ export class ChatPassthroughWatcher implements PassthroughStreamWatcher {
     return `data: ${JSON.stringify({ error: { message, type: 'upstream_error', param: null, code } })}\n\n${DONE}`;
   }
 
+  closing(): string {
+    if (this.ended) return '';
+    this.ended = true;
+    return DONE;
+  }
+
   earlyEnd(reason: 'length', usage: IRUsage | undefined): string {
     if (this.ended) return '';
     this.ended = true;
