@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { InvalidRequestError, toGatewayError } from '../errors/index.js';
+import { InternalError, InvalidRequestError, toGatewayError } from '../errors/index.js';
 import type { GatewayError } from '../errors/index.js';
 import type { WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
@@ -10,7 +10,7 @@ import { attemptCall } from './attempt.js';
 import type { AttemptDeps } from './attempt.js';
 import { PipelineCall } from './call.js';
 import type { TokenEstimator } from './call.js';
-import type { Authenticator, CallOutcome, Principal, RequestContext, RequestHeaders, RequestPolicy } from './contracts.js';
+import type { Admission, Authenticator, CallOutcome, Principal, RequestContext, RequestHeaders, RequestPolicy } from './contracts.js';
 import { callOutcome } from './outcome.js';
 import { namesFor, resolveRoute } from './resolve.js';
 import { sendFailure } from './respond.js';
@@ -103,13 +103,18 @@ export class Pipeline {
     this.open.add(call);
     if (this.stopping !== undefined) call.stop(this.stopping);
     try {
-      // No policies, no promise: the common gateway pays nothing for the stage it does not use.
-      if (deps.policies.length > 0) await this.admit(call, settlement);
+      // Policies that answer at once cost no promise: the common gateway pays little for the stage.
+      if (deps.policies.length > 0) {
+        const pending = this.admit(call, settlement, 0);
+        if (pending !== undefined) await pending;
+      }
       admitted = true;
       outcome = ctx.clientGone ? callOutcome(call, { stage: 'admit', status: 'client_closed', httpStatus: 499, errorCode: 'client_closed' }) : await attemptCall(res, call, deps);
     } catch (thrown) {
       const error = toGatewayError(thrown);
-      if (error.status >= 500) ctx.log.error({ err: thrown }, 'call failed');
+      // A stack is worth logging only for a failure nobody foresaw; a refusal (the ledger full, shutting down) is a line.
+      if (error instanceof InternalError) ctx.log.error({ err: thrown }, 'call failed');
+      else if (error.status >= 500) ctx.log.warn({ code: error.code, status: error.status }, error.message);
       else ctx.log.info({ code: error.code, status: error.status }, error.message);
       const sent = sendFailure(res, call, error, { 'x-request-id': ctx.requestId }, false);
       outcome = callOutcome(call, { stage: admitted ? 'attempt' : 'admit', status: sent ? 'error' : 'client_closed', httpStatus: sent ? error.status : 499, errorCode: error.code });
@@ -124,17 +129,32 @@ export class Pipeline {
     }
   }
 
-  /** The admit stage: policies in order; each may refuse (throw), edit, hand back a handle and watch the output. */
-  private async admit(call: PipelineCall, settlement: Settlement): Promise<void> {
-    const { router } = this.deps;
-    for (const policy of this.deps.policies) {
-      const admission = await policy.admit(call);
-      if (admission === undefined) continue;
-      // The handle first: if applying the edit refuses the call, the handle is still settled.
-      if (admission.handle) settlement.add(admission.handle);
-      if (admission.hook) call.hooks.push(admission.hook);
-      if (admission.edit) call.apply(admission.edit, (model) => resolveRoute(router, call.principal, model));
+  /**
+   * The admit stage: policies in order; each may refuse (throw), edit, hand
+   * back a handle and watch the output. Runs synchronously while the policies
+   * answer synchronously; returns a promise only from the first that does not.
+   */
+  private admit(call: PipelineCall, settlement: Settlement, from: number): Promise<void> | undefined {
+    const { policies } = this.deps;
+    for (let index = from; index < policies.length; index++) {
+      const admission = policies[index]!.admit(call);
+      if (admission instanceof Promise) {
+        return admission.then((resolved) => {
+          this.apply(call, settlement, resolved);
+          return this.admit(call, settlement, index + 1);
+        });
+      }
+      this.apply(call, settlement, admission);
     }
+    return undefined;
+  }
+
+  private apply(call: PipelineCall, settlement: Settlement, admission: Admission | undefined): void {
+    if (admission === undefined) return;
+    // The handle first: if applying the edit refuses the call, the handle is still settled.
+    if (admission.handle) settlement.add(admission.handle);
+    if (admission.hook) call.hooks.push(admission.hook);
+    if (admission.edit) call.apply(admission.edit, (model) => resolveRoute(this.deps.router, call.principal, model));
   }
 }
 
