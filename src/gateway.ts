@@ -30,7 +30,7 @@ import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/cont
 import { Pipeline } from './pipeline/pipeline.js';
 import { sendError } from './pipeline/respond.js';
 import { openAuthenticator } from './pipeline/principal.js';
-import { estimateUsage, outputTokenCounter } from './metering/tokenizer.js';
+import { estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
@@ -206,6 +206,9 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       resolve();
     });
   });
+  // Now, before anything is served (connections wait in the backlog), not at the first estimate, when it would stall
+  // every stream in flight; after the listen, so that a start-up failure stays fast.
+  preloadEncodings(config.models.flatMap((m) => m.route.map((d) => d.model)));
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
