@@ -67,7 +67,7 @@ export interface PassthroughStreamWatcher {
    */
   event(event: SseEvent): IRChunk[];
   /** The protocol's terminal error event(s), continuing what was watched (Chat: an error event and `[DONE]`; Responses: `response.failed`). */
-  failure(code: string, message: string): string;
+  failure(code: string, message: string, errorType?: string): string;
   /**
    * Ends the stream early, continuing what was watched: Chat a final chunk
    * with `finish_reason` (then the usage chunk when the client asked for

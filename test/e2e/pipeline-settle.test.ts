@@ -291,6 +291,9 @@ describe.each(SHAPES)('shutdown settles calls in flight: $format stream=$stream 
     } else if (shape.format === 'chat') {
       expect(status).toBe(200);
       expect(text).toContain('"code":"server_shutting_down"');
+      // The gateway's own error, not the upstream's: the type says so.
+      expect(text).toContain('"type":"server_error"');
+      expect(text).not.toContain('upstream_error');
       expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     } else {
       expect(status).toBe(200);

@@ -115,7 +115,7 @@ export class PassthroughStreamRelay extends Relay {
       }
     }
     const { message, code } = this.terminal(error);
-    this.write(watcher.failure(code, message));
+    this.write(watcher.failure(code, message, error.type));
   }
 }
 

@@ -144,7 +144,7 @@ export class TranslatingStreamRelay extends Relay {
   protected writeTerminalError(error: GatewayError): void {
     this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     this.flush();
-    this.write(this.encoder.push({ type: 'error', ...this.terminal(error) }));
+    this.write(this.encoder.push({ type: 'error', ...this.terminal(error), errorType: error.type }));
     this.write(this.encoder.end());
   }
 }

@@ -137,6 +137,6 @@ export class WatchedPassthroughStreamRelay extends Relay {
     this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     this.flush();
     const { message, code } = this.terminal(error);
-    this.write(this.watcher.failure(code, message));
+    this.write(this.watcher.failure(code, message, error.type));
   }
 }
