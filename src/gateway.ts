@@ -1,8 +1,13 @@
 import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
+import { DEFAULT_STREAM_OUTPUT_LIMIT_BYTES } from './config/constants.js';
 import { createMeteringObserver } from './metering/metering-observer.js';
+import { LedgerAdmission } from './metering/ledger-admission.js';
+import { ledgerReporting } from './metering/ledger-reporting.js';
+import { DEFAULT_LEDGER_MAX_BUFFERED_ROWS, DEFAULT_LEDGER_WHEN_FULL } from './config/constants.js';
 import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
 import { SqliteUsageLedger } from './store/sqlite/usage-ledger.js';
 import type { UsageLedger } from './metering/usage-ledger.js';
@@ -25,8 +30,11 @@ import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/cont
 import { Pipeline } from './pipeline/pipeline.js';
 import { SqliteTenancyStore } from './store/sqlite/tenancy-store.js';
 import { Tenancy } from './tenancy/tenancy.js';
-import { estimateUsage, outputTokenCounter } from './metering/tokenizer.js';
+import { sendError } from './pipeline/respond.js';
+import { estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
+import { Shutdown } from './server/shutdown.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -56,7 +64,21 @@ export interface Gateway {
   readonly ledger: UsageLedger;
   /** Tenants and virtual keys (the admin API's and the CLI's operations). */
   readonly tenancy: Tenancy;
-  close(): Promise<void>;
+  /**
+   * Shuts down (see server/shutdown.ts): /readyz 503, the configured delay,
+   * calls in flight finish until `server.shutdown_grace`, the rest are ended
+   * with status `shutdown`; then connections, providers and the ledger close.
+   * Every call returns the same promise; `{ now: true }` skips what is left
+   * of the delay and the deadline (a second signal).
+   */
+  close(options?: { readonly now?: boolean }): Promise<void>;
+}
+
+/** What a start-up got running before it failed: closed again, so nothing keeps the process alive. */
+interface Started {
+  providers?: ReadonlyMap<string, Provider>;
+  ledger?: UsageLedger;
+  tenancyStore?: SqliteTenancyStore;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
@@ -72,19 +94,46 @@ function providerCheck(provider: Provider): ReadinessCheck {
   };
 }
 
-/** The composition root: builds every part from the configuration and starts listening. */
+/**
+ * The composition root: builds every part from the configuration and starts
+ * listening. A failure closes whatever was already started (the listener,
+ * when it fails, never opened) and throws: a StartupError for the listener
+ * and the store, one line saying what to do.
+ */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  const started: Started = {};
+  try {
+    return await assembleGateway(config, options, started);
+  } catch (error) {
+    await Promise.allSettled([...(started.providers?.values() ?? [])].map((p) => p.close()));
+    await started.ledger?.close().catch(() => undefined);
+    await started.tenancyStore?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assembleGateway(config: GatewayConfig, options: GatewayOptions, started: Started): Promise<Gateway> {
   const { log } = options;
-  const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
-  const router = new Router(config.models, providers);
-  let shuttingDown = false;
   const metrics = options.metrics ?? new GatewayMetrics();
-  const ledger: UsageLedger = SqliteUsageLedger.open(config.store.path, {
-    onError: (error) => log.error({ err: error }, 'usage ledger write failed; rows are kept and retried'),
-    onDrop: (event) => log.error({ dropped: event.count, reason: event.reason }, 'usage ledger dropped rows'),
-  });
+  const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
+  const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
+  // Throws, naming the path, when the store cannot be opened or written.
+  let ledger: UsageLedger;
+  try {
+    ledger = SqliteUsageLedger.open(config.store.path, { maxBufferedRows, ...ledgerReporting(log, metrics, maxBufferedRows, whenFull) });
+  } catch (error) {
+    throw storeFailure(config.store.path === ':memory:' ? config.store.path : resolvePath(config.store.path), error);
+  }
+  started.ledger = ledger;
+  metrics.ledgerBuffered = () => ledger.pending();
+  const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
+  // After the store: a store that cannot be written stops the start before any provider holds a resource.
+  const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
+  started.providers = providers;
+  const router = new Router(config.models, providers);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = SqliteTenancyStore.open(config.store.path);
+  started.tenancyStore = tenancyStore;
   const tenancy = await Tenancy.open({
     store: tenancyStore,
     auth: config.auth,
@@ -108,7 +157,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     states,
     router,
     authenticator: options.authenticator ?? tenancy.authenticator,
-    policies: options.policies ?? [],
+    // The ledger's refusal first: a call it refuses reaches no other policy.
+    policies: [...ledgerPolicies, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -123,50 +173,71 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ...(options.observers ?? []),
     ],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
+    upstreamReplyLimitBytes: config.server.upstreamReplyLimitBytes,
+    streamOutputLimit: config.server.streamOutputLimitBytes ?? DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
     metrics,
     validateStreams: options.validateStreams ?? false,
   });
   const bodyLimit = config.server.bodyLimitBytes;
   const route = (entries: ReadonlyArray<readonly [string, Handler]>): ReadonlyMap<string, Handler> => new Map(entries);
+  // While the gateway drains, a request on a connection still open is refused with 503 (and the connection closed).
+  const work =
+    (handler: Handler): Handler =>
+    (req, res, ctx) => {
+      if (!shutdown.draining) return handler(req, res, ctx);
+      const refusal = new ServerShuttingDownError(false);
+      ctx.log.info({ code: refusal.code, status: refusal.status }, 'refused a request: the gateway is shutting down');
+      sendError(res, refusal, { 'x-request-id': ctx.requestId });
+    };
   const routes: Routes = new Map([
-    ['/v1/chat/completions', route([['POST', createCompletionsHandler('openai-chat', pipeline, bodyLimit)]])],
-    ['/chat/completions', route([['POST', createCompletionsHandler('openai-chat', pipeline, bodyLimit)]])],
-    ['/v1/responses', route([['POST', createCompletionsHandler('openai-responses', pipeline, bodyLimit)]])],
-    ['/responses', route([['POST', createCompletionsHandler('openai-responses', pipeline, bodyLimit)]])],
+    ['/v1/chat/completions', route([['POST', work(createCompletionsHandler('openai-chat', pipeline, bodyLimit))]])],
+    ['/chat/completions', route([['POST', work(createCompletionsHandler('openai-chat', pipeline, bodyLimit))]])],
+    ['/v1/responses', route([['POST', work(createCompletionsHandler('openai-responses', pipeline, bodyLimit))]])],
+    ['/responses', route([['POST', work(createCompletionsHandler('openai-responses', pipeline, bodyLimit))]])],
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shuttingDown, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
-  const server = createApp({ routes, log, onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds) });
+  const server = createApp({
+    routes,
+    log,
+    limits: config.server,
+    onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+    closing: () => shutdown.started,
+  });
+  const shutdown = new Shutdown({ server, pipeline, log, delayMs: config.server.shutdownDelayMs, graceMs: config.server.shutdownGraceMs });
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: Error): void => reject(listenFailure(host, port, error));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
+  // Now, before anything is served (connections wait in the backlog), not at the first estimate, when it would stall
+  // every stream in flight; after the listen, so that a start-up failure stays fast.
+  preloadEncodings(config.models.flatMap((m) => m.route.map((d) => d.model)));
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
 
-  async function close(): Promise<void> {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const grace = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
-    grace.unref();
-    await closed;
-    clearTimeout(grace);
-    await Promise.allSettled([...providers.values()].map((p) => p.close()));
-    // Every finished request's row is written before the process goes.
-    await ledger.close();
-    tenancy.close();
-    await tenancyStore.close();
+  let closing: Promise<void> | undefined;
+  function close(closeOptions: { readonly now?: boolean } = {}): Promise<void> {
+    if (closeOptions.now === true) shutdown.hurry();
+    closing ??= (async () => {
+      await shutdown.run();
+      await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      // Every finished request's row is written before the process goes.
+      await ledger.close();
+      tenancy.close();
+      await tenancyStore.close();
+    })();
+    return closing;
   }
 
   return { url, server, config, router, providers, metrics, ledger, tenancy, close };

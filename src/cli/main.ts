@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, describeRoutes, loadConfig } from '../config/index.js';
+import { StartupError } from '../errors/index.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
 import { codexConfigBlock } from './codex-config.js';
@@ -73,7 +74,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.out(codexConfigBlock(config, { model: values.model, host: values.host, port: parsePort(values.port) }));
         return 0;
       case 'start':
-        return await serve(config, { host: values.host, port: parsePort(values.port) }, io.env['TOLLGATE_VALIDATE_STREAMS'] === '1');
+        return await serve(config, { host: values.host, port: parsePort(values.port) }, io.env['TOLLGATE_VALIDATE_STREAMS'] === '1', io);
       default:
         io.err(`Unknown command '${command}'.\n\n${USAGE}`);
         return 2;
@@ -91,15 +92,20 @@ async function serve(
   config: Parameters<typeof startGateway>[0],
   listen: { host: string | undefined; port: number | undefined },
   validateStreams: boolean,
+  io: Io,
 ): Promise<number> {
   const log = createLogger(config.logging);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway(config, { log, host: listen.host, port: listen.port, validateStreams });
   } catch (error) {
+    // One line that says what failed and what to do; the details (cause, stack) go to the debug log.
+    log.debug({ err: error }, 'start-up failed');
     // What was logged before the failure (provider warnings) must not stay in the buffer.
     log.flush();
-    throw error;
+    const message = error instanceof StartupError ? error.message : `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+    io.err(`tollgate: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 1;
   }
   log.info(
     { url: gateway.url, config: config.source, models: gateway.router.advertisedNames(), providers: config.providers.map((p) => `${p.name} (${p.kind})`) },
@@ -110,20 +116,32 @@ async function serve(
   const flusher = setInterval(() => log.flush(), 1_000);
   flusher.unref();
   return await new Promise<number>((resolve) => {
+    let signals = 0;
+    // The first signal drains (see server/shutdown.ts); a second one ends the calls still open at once.
     const stop = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'shutting down');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      clearInterval(flusher);
+      signals++;
+      if (signals > 1) {
+        log.warn({ signal }, 'second signal: ending the calls still in flight now');
+        void gateway.close({ now: true });
+        return;
+      }
+      log.info({ signal, delay_ms: gateway.config.server.shutdownDelayMs, grace_ms: gateway.config.server.shutdownGraceMs }, 'shutting down');
+      log.flush();
+      const finish = (code: number): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        clearInterval(flusher);
+        log.flush();
+        resolve(code);
+      };
       gateway.close().then(
         () => {
-          log.flush();
-          resolve(0);
+          log.info('shut down');
+          finish(0);
         },
         (error: unknown) => {
           log.error({ err: error }, 'shutdown failed');
-          log.flush();
-          resolve(1);
+          finish(1);
         },
       );
     };

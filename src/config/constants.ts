@@ -1,13 +1,30 @@
 /** Default values shared by the schema, the embedded default and the docs. */
-import type { BalancingStrategy, CircuitBreakerConfig, ProviderKind, RetryConfig } from './types.js';
+import type { BalancingStrategy, CircuitBreakerConfig, LedgerWhenFull, ProviderKind, RetryConfig } from './types.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** Largest non-streamed upstream reply held and relayed (a long answer is a few hundred KB). */
+export const DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** 0: the listener closes at the signal; set it to the time a load balancer needs to see /readyz fail. */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 0;
 /** Codex CLI's idle timeout is 300 s; a real event well before that keeps a slow model's stream alive. */
 export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
+/** Time to receive a request's headers, counted from the connection's first byte (or its opening). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+/** Time to receive a whole request, headers and body, from its first byte: a full 10 MiB body at 1.5 Mbit/s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Client connections held at once: below the common 1,024-descriptor limit with room for upstream pools, the store and logs. */
+export const DEFAULT_CLIENT_MAX_CONNECTIONS = 768;
+/** Output a streamed response may hold for its final events (Responses): far above any model's output ceiling (128k tokens is ~0.5 MiB). */
+export const DEFAULT_STREAM_OUTPUT_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';
+/** About 17 minutes of rows at 100 requests/s, ~31 MB of heap (~314 bytes a row, measured on Node 20). */
+export const DEFAULT_LEDGER_MAX_BUFFERED_ROWS = 100_000;
+export const LEDGER_WHEN_FULL = ['refuse', 'serve_unmetered'] as const satisfies readonly LedgerWhenFull[];
+/** A gateway that bills tenants does not serve what it cannot bill. */
+export const DEFAULT_LEDGER_WHEN_FULL: LedgerWhenFull = 'refuse';
 export const DEFAULT_LOG_LEVEL = 'info';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -8,6 +8,10 @@ import {
   BALANCING_STRATEGIES,
   DEFAULT_BALANCING,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_CLIENT_MAX_CONNECTIONS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -16,8 +20,13 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
+  DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
   DEFAULT_STORE_PATH,
+  DEFAULT_LEDGER_MAX_BUFFERED_ROWS,
+  DEFAULT_LEDGER_WHEN_FULL,
+  LEDGER_WHEN_FULL,
   DEFAULT_TOTAL_TIMEOUT_MS,
   LOG_LEVELS,
   OLLAMA_BASE_URL,
@@ -61,13 +70,25 @@ const server = strictMapping({
   port: integer(0, 65535).default(DEFAULT_PORT),
   body_limit: sizeBytes.default(DEFAULT_BODY_LIMIT_BYTES),
   shutdown_grace: durationMs.default(DEFAULT_SHUTDOWN_GRACE_MS),
+  shutdown_delay: durationMs.default(DEFAULT_SHUTDOWN_DELAY_MS),
   stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
+  headers_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_HEADERS_TIMEOUT_MS),
+  request_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  max_connections: integer(0, 1_000_000).default(DEFAULT_CLIENT_MAX_CONNECTIONS),
+  upstream_reply_limit: sizeBytes.default(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES),
+  stream_output_limit: sizeBytes.default(DEFAULT_STREAM_OUTPUT_LIMIT_BYTES),
 }).transform((s) => ({
   host: s.host,
   port: s.port,
   bodyLimitBytes: s.body_limit,
   shutdownGraceMs: s.shutdown_grace,
+  shutdownDelayMs: s.shutdown_delay,
   streamKeepaliveMs: s.stream_keepalive,
+  headersTimeoutMs: s.headers_timeout,
+  requestTimeoutMs: s.request_timeout,
+  maxConnections: s.max_connections,
+  upstreamReplyLimitBytes: s.upstream_reply_limit,
+  streamOutputLimitBytes: s.stream_output_limit,
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });
@@ -75,7 +96,9 @@ const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LE
 const store = strictMapping({
   kind: z.literal('sqlite').default('sqlite'),
   path: z.string().min(1).default(DEFAULT_STORE_PATH),
-});
+  max_buffered_rows: integer(1).default(DEFAULT_LEDGER_MAX_BUFFERED_ROWS),
+  when_full: z.enum(LEDGER_WHEN_FULL).default(DEFAULT_LEDGER_WHEN_FULL),
+}).transform((s) => ({ kind: s.kind, path: s.path, maxBufferedRows: s.max_buffered_rows, whenFull: s.when_full }));
 
 // ---------------------------------------------------------------- auth, tenants
 

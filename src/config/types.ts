@@ -127,14 +127,31 @@ export interface ServerConfig {
   readonly port: number;
   /** Maximum request body in bytes (default 10 MiB). */
   readonly bodyLimitBytes: number;
-  /** Seconds to wait for in-flight requests on shutdown. */
+  /** On shutdown, how long calls in flight may finish once the gateway stops accepting new ones; the rest are then ended. */
   readonly shutdownGraceMs: number;
+  /** On shutdown, how long the listener keeps serving (with /readyz answering 503) before draining starts. */
+  readonly shutdownDelayMs: number;
   /**
    * After this long without anything to send, a streaming client whose
    * protocol has a progress event (Responses: `response.in_progress`) gets one,
    * and again at this interval. 0 disables it.
    */
   readonly streamKeepaliveMs: number;
+  /** Time to receive a request's headers; then 408 and the connection closes. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request (headers and body) from its first byte; then 408 and the connection closes. */
+  readonly requestTimeoutMs: number;
+  /** Client connections held at once; more are refused with 503. 0: no limit. */
+  readonly maxConnections: number;
+  /** Largest non-streamed upstream reply relayed (default 64 MiB); a larger one is a 502. */
+  readonly upstreamReplyLimitBytes: number;
+  /**
+   * Most output text (characters) a streamed response may hold for the
+   * events that repeat it whole at the end (Responses: the done item and
+   * `response.completed`); a longer one ends with an `output_too_large`
+   * failure. Default DEFAULT_STREAM_OUTPUT_LIMIT_BYTES (2 MiB).
+   */
+  readonly streamOutputLimitBytes?: number;
 }
 
 export interface LoggingConfig {
@@ -145,7 +162,14 @@ export interface StoreConfig {
   readonly kind: 'sqlite';
   /** Path of the SQLite database file. */
   readonly path: string;
+  /** Usage rows kept in memory while the store cannot be written (the schema always sets it; default DEFAULT_LEDGER_MAX_BUFFERED_ROWS). */
+  readonly maxBufferedRows?: number;
+  /** What happens to new requests once that buffer is full (the schema always sets it; default DEFAULT_LEDGER_WHEN_FULL). */
+  readonly whenFull?: LedgerWhenFull;
 }
+
+/** `refuse`: new calls get a 503 until rows can be written; `serve_unmetered`: they are served and their rows dropped (counted). */
+export type LedgerWhenFull = 'refuse' | 'serve_unmetered';
 
 export interface RetryBudgetConfig {
   /** Retries may add at most this share of the first attempts in the window (0.2 = 20 %). */

@@ -190,11 +190,72 @@ export class UpstreamProtocolError extends GatewayError {
   }
 }
 
+/** A successful (2xx) upstream reply that is not the JSON object its API promises: HTML, a truncated or garbled body. */
+export class UpstreamInvalidResponseError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, received: string) {
+    super(
+      502,
+      'upstream_error',
+      'upstream_invalid_response',
+      `The upstream provider '${provider}' answered with something other than the JSON object its API returns (${received}); it was not relayed. Try again; if it persists, an operator should check that provider's base_url and the server behind it.`,
+    );
+    this.provider = provider;
+  }
+}
+
+/** A non-streamed upstream reply larger than the gateway holds. */
+export class UpstreamResponseTooLargeError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, limitBytes: number, configKey: string) {
+    super(
+      502,
+      'upstream_error',
+      'upstream_response_too_large',
+      `The upstream provider '${provider}' sent a reply larger than the gateway's limit of ${limitBytes} bytes; it was not relayed. Ask for a shorter answer or stream it (stream: true), or an operator can raise ${configKey} in the gateway configuration.`,
+    );
+    this.provider = provider;
+  }
+}
+
+/**
+ * The gateway is shutting down: a request that arrives while it drains, or a
+ * call still open at the shutdown deadline. Another instance (or this one,
+ * restarted) serves the request sent again.
+ */
+export class ServerShuttingDownError extends GatewayError {
+  constructor(ended: boolean) {
+    super(
+      503,
+      'server_error',
+      'server_shutting_down',
+      ended
+        ? 'The gateway is shutting down and ended this request before it was complete. Send the request again; it will be served by an instance that is running.'
+        : 'The gateway is shutting down and accepts no new requests. Send the request again; it will be served by an instance that is running.',
+      { headers: { 'retry-after': '1', connection: 'close' } },
+    );
+  }
+}
+
 export class InternalError extends GatewayError {
   constructor(cause: unknown) {
     super(500, 'server_error', 'internal_error', 'The gateway hit an internal error. Try again; if it persists, report it with the x-request-id.', {
       cause,
     });
+  }
+}
+
+/** The usage ledger cannot record more calls: its store fails and its buffer is full (`store.when_full: refuse`). */
+export class LedgerUnavailableError extends GatewayError {
+  static readonly CODE = 'usage_ledger_unavailable';
+  constructor(detail: string) {
+    super(
+      503,
+      'server_error',
+      LedgerUnavailableError.CODE,
+      `The gateway cannot record usage, so it refuses new requests: ${detail}. Retry later; the operator must make the usage ledger writable again (see store.path) or set store.when_full: serve_unmetered.`,
+      { headers: { 'retry-after': '10' } },
+    );
   }
 }
 
@@ -223,5 +284,83 @@ export class AuthenticationError extends GatewayError {
     const [code, message] = AUTHENTICATION_MESSAGES[reason];
     super(401, 'invalid_request_error', code, detail === undefined ? message : `${message} (${detail})`, { headers: { 'www-authenticate': 'Bearer realm="tollgate"' } });
     this.reason = reason;
+  }
+}
+
+/** The client did not send its whole request (headers, or headers and body) in time. */
+export class RequestTimeoutError extends GatewayError {
+  constructor(part: 'headers' | 'request', timeoutMs: number) {
+    const what = part === 'headers' ? 'request headers' : 'whole request (headers and body)';
+    super(
+      408,
+      'invalid_request_error',
+      'request_timeout',
+      `The ${what} did not arrive within ${timeoutMs} ms, so the gateway closes the connection. Send the request without pausing, or raise server.${part}_timeout in the gateway configuration.`,
+    );
+  }
+}
+
+/** The gateway holds as many client connections as it is configured to; this one is refused. */
+export class TooManyConnectionsError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      503,
+      'server_error',
+      'too_many_connections',
+      `The gateway already holds its limit of ${limit} client connections. Retry shortly, reuse connections (keep-alive), or raise server.max_connections in the gateway configuration.`,
+      { headers: { 'retry-after': '1' } },
+    );
+  }
+}
+
+/** A streamed response's output passed what the gateway holds for one stream (see server.stream_output_limit). */
+export class StreamOutputTooLargeError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      502,
+      'server_error',
+      'output_too_large',
+      `The response's output passed the gateway's limit of ${limit} characters held per stream (server.stream_output_limit), so it was ended there. Ask for a shorter answer, or raise the limit.`,
+    );
+  }
+}
+
+/** The request body nests arrays and objects deeper than the gateway reads. */
+export class JsonTooDeepError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      400,
+      'invalid_request_error',
+      'json_too_deep',
+      `The request body nests objects and arrays more than ${limit} levels deep, the gateway's limit. Flatten the deepest part (usually a tool's parameters schema; real schemas need far fewer levels).`,
+    );
+  }
+}
+
+/** An HTTP/1.1 request without the Host header it must carry. */
+export class MissingHostError extends GatewayError {
+  constructor() {
+    super(400, 'invalid_request_error', 'missing_host_header', 'The request has no Host header, which HTTP/1.1 requires. Send one (every HTTP client library does by default).');
+  }
+}
+
+/** The client closed its connection before its request body arrived: nothing can be answered. */
+export class ClientAbortedError extends GatewayError {
+  constructor(detail: string) {
+    super(499, 'invalid_request_error', 'client_closed_request', `The client closed the connection before sending the whole request body (${detail}).`);
+  }
+}
+
+/** The upstream's stream ended cleanly but before its final event: the answer is incomplete. */
+export class UpstreamTruncatedError extends GatewayError {
+  readonly provider: string;
+  constructor(provider: string, detail = 'its final event never came') {
+    super(
+      502,
+      'upstream_error',
+      'upstream_truncated',
+      `The upstream provider '${provider}' ended the stream before the response was complete (${detail}). The answer is incomplete; send the request again.`,
+    );
+    this.provider = provider;
   }
 }

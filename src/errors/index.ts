@@ -1,2 +1,3 @@
 export * from './gateway-error.js';
 export * from './render.js';
+export * from './startup-error.js';

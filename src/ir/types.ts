@@ -132,4 +132,4 @@ export type IRChunk =
     }
   | { readonly type: 'usage'; readonly usage: IRUsage }
   | { readonly type: 'finish'; readonly reason: IRFinishReason }
-  | { readonly type: 'error'; readonly message: string; readonly code: string };
+  | { readonly type: 'error'; readonly message: string; readonly code: string; /** The OpenAI error type when the gateway knows it (`server_error` when shutting down); `upstream_error` otherwise. */ readonly errorType?: string };

@@ -3,7 +3,8 @@
  *
  * Loading an encoding parses its rank table (o200k_base: ~2 MB of source,
  * about 160–350 ms and tens of MB of heap), so nothing is loaded at import
- * time: a gateway whose upstreams always report usage never pays for it.
+ * time; the gateway loads what its routes need once it listens
+ * (preloadEncodings), so that no stream ever waits for a load.
  * `createRequire` keeps the first load synchronous, so counting stays a plain
  * function call. Each loaded encoder is kept in a module-level cache that is
  * written once per encoding and never changes afterwards (the encoder's own
@@ -52,4 +53,9 @@ export function encoderFor(name: EncodingName): TokenEncoder {
   const encoder: TokenEncoder = { name, count: (text) => (text === '' ? 0 : mod.countTokens(text, ORDINARY_TEXT)) };
   loaded.set(name, encoder);
   return encoder;
+}
+
+/** The encodings loaded so far (start-up preloads what the routes need). */
+export function loadedEncodings(): EncodingName[] {
+  return [...loaded.keys()];
 }

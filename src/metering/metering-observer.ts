@@ -6,11 +6,13 @@ import { promptChars } from '../translators/prompt-size.js';
 import type { PriceBook, UnpricedWarnings } from './pricing.js';
 import { cost } from './pricing.js';
 import { buildUsageRecord } from './usage-record.js';
+import { refusedForLedger } from './ledger-admission.js';
 
 /** The `status` label of `llm_requests_total` for an outcome. */
 export function statusLabel(outcome: CallOutcome): CallStatusLabel {
   if (outcome.status === 'client_closed') return 'cancelled';
   if (outcome.status === 'ok') return 'ok';
+  if (outcome.status === 'shutdown') return 'shutdown';
   // 429 is the upstream's limit, not a mistake in the client's request.
   return outcome.httpStatus >= 400 && outcome.httpStatus < 500 && outcome.httpStatus !== 429 ? 'client_error' : 'error';
 }
@@ -62,6 +64,8 @@ export function createMeteringObserver(deps: MeteringDeps): CallObserver {
         bound.cost.inc(costUsd);
         metrics.addCost(tenant, costUsd);
       }
+      // A call refused because the ledger has no room has no row: it cost nothing, and there is no room.
+      if (refusedForLedger(outcome)) return;
       deps.ledger?.append(
         buildUsageRecord({
           requestId: call.ctx.requestId,

@@ -13,7 +13,7 @@
  * 85 + 4 tiles × 170).
  */
 import type { IRContentPart, IRMessage, IRRequest, IRTool, IRUsage } from '../ir/index.js';
-import { encoderFor } from './encodings.js';
+import { encoderFor, type EncodingName } from './encodings.js';
 import { tokenizerFor } from './model-family.js';
 import { TokenCounter } from './token-counter.js';
 
@@ -131,4 +131,18 @@ function countParts(counter: TokenCounter, parts: readonly IRContentPart[]): Mes
 
 function toolJson(tool: IRTool): string {
   return JSON.stringify({ name: tool.name, description: tool.description, parameters: tool.parameters });
+}
+
+/**
+ * Loads, now, the encodings that counting tokens for these upstream models
+ * will need. Loading one parses its rank table on the event loop (o200k_base:
+ * 100–300 ms); done at start-up, before the listener opens, it never stalls
+ * the streams of a running gateway at its first estimate. Returns the
+ * encodings loaded.
+ */
+export function preloadEncodings(models: Iterable<string>): EncodingName[] {
+  const names = new Set<EncodingName>();
+  for (const model of models) names.add(tokenizerFor(model).encoding);
+  for (const name of names) encoderFor(name);
+  return [...names];
 }

@@ -32,6 +32,17 @@ export interface LedgerStats {
   readonly transactions: number;
 }
 
+/** Why the ledger cannot write rows now. */
+export interface LedgerFailure {
+  /** The store's location (a file path for SQLite). */
+  readonly path: string;
+  /** The store's or system's error code (`SQLITE_READONLY`, `SQLITE_FULL`, `FILE_DELETED`, …). */
+  readonly code: string;
+  readonly message: string;
+  /** Epoch ms of the first failure of this run of failures. */
+  readonly since: number;
+}
+
 export interface UsageLedger {
   /** Queues a record: O(1), no I/O, never throws. */
   append(record: UsageRecord): void;
@@ -45,7 +56,13 @@ export interface UsageLedger {
   todayCostByTenant(): Promise<Map<string, number>>;
   /** The newest `limit` records, newest first; queued records are flushed first. */
   recent(limit: number): Promise<UsageRecord[]>;
-  /** Resolves when the store answers a query (readiness). */
+  /** Resolves when the store answers a query and rows can be written (readiness); rejects saying why otherwise. */
   check(): Promise<void>;
   stats(): LedgerStats;
+  /** Most rows kept in memory while the store cannot be written. */
+  readonly capacity: number;
+  /** Rows waiting to be written: O(1), for the request path. */
+  pending(): number;
+  /** Why rows cannot be written now; undefined while the store accepts them. */
+  failure(): LedgerFailure | undefined;
 }

@@ -5,7 +5,7 @@
 import type { IRUsage } from '../ir/index.js';
 
 /** The `status` label of `llm_requests_total`. */
-export type UsageStatus = 'ok' | 'error' | 'client_error' | 'cancelled';
+export type UsageStatus = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown';
 
 export interface UsageRecord {
   /** When the call finished (its cost is booked then), epoch milliseconds. */

@@ -57,6 +57,13 @@ export async function attemptCall(res: ServerResponse, call: PipelineCall, deps:
   let lastReport: AttemptReport | undefined;
   const outcome = (deployment: Deployment | undefined, report: AttemptReport | undefined, httpStatus: number, status: CallOutcome['status'], errorCode: string | undefined, endedEarly?: 'length') =>
     callOutcome(call, { stage: 'attempt', deployment, report, httpStatus, status, errorCode, attempts, endedEarly });
+  // The gateway ended the call (shutdown): a stream already under way got its terminal event
+  // from the relay; otherwise the client gets the error as an HTTP response (never retried here).
+  const stopped = (error: GatewayError, deployment: Deployment | undefined, report: AttemptReport | undefined, committed: boolean): CallOutcome => {
+    if (committed) return outcome(deployment, report, 200, 'shutdown', error.code);
+    const sent = sendFailure(res, call, error, deployment ? responseHeaders(call, deployment, attempts) : { 'x-request-id': call.ctx.requestId }, false);
+    return outcome(deployment, report, sent ? error.status : 499, sent ? 'shutdown' : 'client_closed', error.code);
+  };
 
   deployments: for (let index = 0; index < plan.length; index++) {
     const deployment = plan[index]!;
@@ -66,6 +73,7 @@ export async function attemptCall(res: ServerResponse, call: PipelineCall, deps:
     const state = states.get(deployment.key, { circuitBreaker: provider.circuitBreaker, retryBudget: provider.retry.budget });
     const deadline = provider.timeouts.totalMs > 0 ? clock.now() + provider.timeouts.totalMs : undefined;
     for (let attempt = 0; ; attempt++) {
+      if (call.stoppedBy !== undefined) return stopped(call.stoppedBy, lastDeployment, lastReport, false);
       const lease = state.begin({ force: order.allOpen && attempt === 0 });
       if (!lease) {
         lastError ??= new CircuitOpenError(call.route.name, state.breaker.nextAttemptAt === null ? undefined : state.breaker.nextAttemptAt - clock.now());
@@ -87,7 +95,9 @@ export async function attemptCall(res: ServerResponse, call: PipelineCall, deps:
       metrics.inflightFor(provider.name).inc();
       const totalTimer =
         deadline === undefined ? undefined : setTimeout(() => relay.abort(new UpstreamTimeoutError(provider.name, 'total', provider.timeouts.totalMs)), Math.max(0, deadline - clock.now()));
+      call.attempting(relay);
       const report = await relay.done;
+      call.attempting(undefined);
       if (totalTimer) clearTimeout(totalTimer);
       metrics.inflightFor(provider.name).dec();
       lastReport = report;
@@ -100,6 +110,10 @@ export async function attemptCall(res: ServerResponse, call: PipelineCall, deps:
       if (result.kind === 'cancelled') {
         lease.end('neutral');
         return outcome(deployment, report, 499, 'client_closed', undefined);
+      }
+      if (call.stoppedBy !== undefined && result.error === call.stoppedBy) {
+        lease.end('neutral');
+        return stopped(result.error, deployment, report, result.committed);
       }
       // Classified once: the breaker, the retry decision and the fallback read the same class.
       const failure = classifyFailure({ error: result.error });
@@ -119,9 +133,10 @@ export async function attemptCall(res: ServerResponse, call: PipelineCall, deps:
       if (decision.retry) {
         call.ctx.log.info({ provider: provider.name, model: deployment.model, attempt: attempts, delay_ms: Math.round(decision.delayMs), code: result.error.code }, 'retrying upstream');
         try {
-          await clock.sleep(decision.delayMs, call.ctx.signal);
+          // Shutdown wakes the wait too (the next turn of the loop ends the call).
+          await clock.sleep(decision.delayMs, AbortSignal.any([call.ctx.signal, call.stopSignal]));
         } catch {
-          return outcome(deployment, report, 499, 'client_closed', 'client_closed');
+          if (call.stoppedBy === undefined) return outcome(deployment, report, 499, 'client_closed', 'client_closed');
         }
         continue;
       }

@@ -1,3 +1,4 @@
+import type { GatewayError } from '../errors/index.js';
 import type { IRRequest, IRUsage, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { ResolvedRoute } from '../routing/router.js';
@@ -42,6 +43,12 @@ export class PipelineCall implements Call {
   /** Hooks that watch the output; empty for almost every call. */
   readonly hooks: StreamHook[] = [];
   private request: IRRequest | undefined;
+  /** Why the gateway ended the call from outside (shutdown); the attempt stage stops at once. */
+  stoppedBy: GatewayError | undefined;
+  /** The attempt in flight, aborted by `stop`. */
+  private inFlight: { abort(error: GatewayError): void } | undefined;
+  /** Made only when a retry waits: wakes the wait when the call is stopped. */
+  private stopController: AbortController | undefined;
 
   constructor(init: CallInit) {
     this.ctx = init.ctx;
@@ -54,6 +61,32 @@ export class PipelineCall implements Call {
     this.body = init.client.body;
     this.route = init.route;
     this.tokens = init.tokens;
+  }
+
+  /** The attempt stage's relay in flight (undefined between attempts). */
+  attempting(relay: { abort(error: GatewayError): void } | undefined): void {
+    this.inFlight = relay;
+  }
+
+  /**
+   * Ends the call from outside the pipeline (shutdown): the attempt in flight
+   * is aborted with `error`, which the relay renders as the protocol's
+   * terminal event once the stream has started; a retry waiting is woken.
+   */
+  stop(error: GatewayError): void {
+    if (this.stoppedBy !== undefined) return;
+    this.stoppedBy = error;
+    this.inFlight?.abort(error);
+    this.stopController?.abort(error);
+  }
+
+  /** Aborted when the call is stopped; for waits between attempts only (allocated on first use). */
+  get stopSignal(): AbortSignal {
+    if (this.stopController === undefined) {
+      this.stopController = new AbortController();
+      if (this.stoppedBy !== undefined) this.stopController.abort(this.stoppedBy);
+    }
+    return this.stopController.signal;
   }
 
   ir(): Readonly<IRRequest> {
@@ -71,8 +104,14 @@ export class PipelineCall implements Call {
   }
 
   estimateUsage(output: OutputCapture, upstreamModel: string): IRUsage | undefined {
-    const { completion, reasoning } = output.text();
-    return this.tokens.estimateUsage(upstreamModel, this.ir(), completion, reasoning);
+    const { completion, reasoning, share = 1 } = output.text();
+    const usage = this.tokens.estimateUsage(upstreamModel, this.ir(), completion, reasoning);
+    if (share >= 1 || share <= 0) return usage;
+    // Only part of a long output was kept: the rest is counted at the same rate.
+    const completionTokens = Math.ceil(usage.completionTokens / share);
+    const scaled: IRUsage = { ...usage, completionTokens, totalTokens: usage.promptTokens + completionTokens };
+    if (usage.reasoningTokens !== undefined) scaled.reasoningTokens = Math.ceil(usage.reasoningTokens / share);
+    return scaled;
   }
 
   /** Applies a policy's edit: the body becomes a copy, the IR follows, a new model is routed by `reroute`. */

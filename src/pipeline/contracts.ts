@@ -88,7 +88,12 @@ export interface RequestEdit {
 
 /** What the model produced, for counting tokens when the upstream reported no usage. Computed only when asked. */
 export interface OutputCapture {
-  text(): { readonly completion: string; readonly reasoning: string };
+  /**
+   * The output's text. `share` (default 1) is the part of the output the text
+   * covers when only part of a long output was kept: counts from it are
+   * scaled up by 1 / share.
+   */
+  text(): { readonly completion: string; readonly reasoning: string; readonly share?: number };
 }
 
 /** One call through the pipeline, from its resolution to its settlement. */
@@ -160,7 +165,8 @@ export interface RequestPolicy {
   admit(call: Call): Admission | undefined | Promise<Admission | undefined>;
 }
 
-export type CallStatus = 'ok' | 'error' | 'client_closed';
+/** `shutdown`: the gateway was shutting down and ended the call (a terminal event or a 503). */
+export type CallStatus = 'ok' | 'error' | 'client_closed' | 'shutdown';
 
 export interface CallOutcome {
   readonly status: CallStatus;

@@ -29,6 +29,10 @@ class UnsupportedTranslationError extends GatewayError {
 
 export interface ForwardOptions {
   readonly streamKeepaliveMs: number;
+  /** Largest non-streamed upstream reply relayed (`server.upstream_reply_limit`). */
+  readonly upstreamReplyLimitBytes: number;
+  /** Most output characters a streamed response whose encoder holds its output may carry (see ServerConfig). */
+  readonly streamOutputLimit?: number;
   readonly metrics: GatewayMetrics;
   /** Validate every outgoing stream against its protocol and log violations (debugging aid). */
   readonly validateStreams: boolean;
@@ -116,14 +120,14 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
     if (assemble) {
       const decoder = upstreamCodecFor(call.clientFormat)?.createStreamDecoder();
       if (decoder === undefined) throw new UnsupportedTranslationError(call.clientFormat, provider.name, deployment.formats);
-      relay = new TranslatingJsonRelay(decoder, clientCodec.createAccumulator(encodeOptions()), watch, res, call, deployment, headers);
+      relay = new TranslatingJsonRelay(decoder, clientCodec.createAccumulator(encodeOptions()), watch, options.upstreamReplyLimitBytes, res, call, deployment, headers);
     } else if (call.stream && watch !== undefined) {
       const watcher = clientCodec.createPassthroughWatcher({ requestedModel: call.requestedModel, includeUsage: encodeOptions().includeUsage });
-      relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers);
+      relay = new WatchedPassthroughStreamRelay(watcher, watch, injectedUsage, res, call, deployment, headers).limitOutput(options.streamOutputLimit);
     } else if (call.stream) {
       relay = new PassthroughStreamRelay(res, call, deployment, headers).setErrorCodec(clientCodec).captureUsage(reader, injectedUsage ? reader.stripUsageEvents : undefined);
     } else {
-      relay = new PassthroughJsonRelay(res, call, deployment, headers).captureUsage(reader);
+      relay = new PassthroughJsonRelay(options.upstreamReplyLimitBytes, res, call, deployment, headers).captureUsage(reader);
     }
   } else {
     const target = translationTarget(call, deployment);
@@ -135,13 +139,15 @@ export function forward(res: ServerResponse, call: PipelineCall, deployment: Dep
     spec = { method: 'POST', path: provider.pathFor(target.format), headers: upstreamHeaders, body, ...timeouts };
     const translateOptions = { ...encodeOptions(), request: ir };
     relay = call.stream
-      ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers)
-      : new TranslatingJsonRelay(target.codec.createStreamDecoder(), clientCodec.createAccumulator(translateOptions), watch, res, call, deployment, headers);
+      ? new TranslatingStreamRelay(target.codec.createStreamDecoder(), clientCodec.createStreamEncoder(translateOptions), options.streamKeepaliveMs, watch, res, call, deployment, headers).limitOutput(
+          options.streamOutputLimit,
+        )
+      : new TranslatingJsonRelay(target.codec.createStreamDecoder(), clientCodec.createAccumulator(translateOptions), watch, options.upstreamReplyLimitBytes, res, call, deployment, headers);
   }
   if (options.validateStreams && call.stream) relay.checkStream(streamCheckFor(call.clientFormat));
   const failure = clientCodec.streamFailure;
   if (failure) relay.mapTerminalErrors((error) => ({ message: failure.message(error), code: failure.code(error) }));
-  relay.attach(dispatchUpstream(provider.dispatcher, provider.origin, spec, relay));
+  relay.attach(dispatchUpstream(provider.dispatcher, provider.origin, spec, relay, provider.redactor));
   return relay;
 }
 

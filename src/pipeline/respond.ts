@@ -43,7 +43,7 @@ export function sendFailure(res: ServerResponse, call: PipelineCall, error: Gate
   }
   const encoder = call.codec.createStreamEncoder({ requestedModel: call.requestedModel, includeUsage: false, clientBody: call.body });
   let body = encoder.push({ type: 'start', id: '', model: call.requestedModel, created: Math.floor(Date.now() / 1000) });
-  body += encoder.push({ type: 'error', message: failure.message(error), code: failure.code(error) });
+  body += encoder.push({ type: 'error', message: failure.message(error), code: failure.code(error), errorType: error.type });
   body += encoder.end();
   res.writeHead(200, { ...headers, ...error.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-tollgate-error': error.code });
   res.end(body);

@@ -52,7 +52,7 @@ export class Settlement {
   private withUsage(outcome: CallOutcome): CallOutcome {
     const { deployment, output } = outcome;
     if (outcome.usage !== undefined || deployment === undefined || output === undefined) return outcome;
-    if (outcome.status === 'error' && outcome.timeToFirstByteMs === undefined) return outcome;
+    if ((outcome.status === 'error' || outcome.status === 'shutdown') && outcome.timeToFirstByteMs === undefined) return outcome;
     try {
       const usage = this.call.estimateUsage(output, deployment.model);
       return usage === undefined ? outcome : { ...outcome, usage, usageEstimated: true };

@@ -3,6 +3,7 @@ import type { ProviderConfig, ProviderKind } from '../config/types.js';
 import type { WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { UpstreamRequestOptions } from '../translators/types.js';
+import type { Redactor } from '../upstream/redact.js';
 
 /**
  * A configured upstream, ready to take calls. Everything a request needs is
@@ -23,6 +24,8 @@ export interface Provider {
   readonly dispatcher: Dispatcher;
   /** Headers sent on every upstream call: content type, credentials, configured extras. */
   readonly headers: Readonly<Record<string, string>>;
+  /** This provider's secrets (API key, credential header values, base URL user info), redacted from everything its upstream sends. */
+  readonly redactor: Redactor;
   readonly requestDefaults: Readonly<JsonObject>;
   /** How requests translated for this provider are built (its codec's options). */
   readonly requestOptions: UpstreamRequestOptions;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { InvalidJsonError, InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors/index.js';
+import { ClientAbortedError, InvalidJsonError, InvalidRequestError, JsonTooDeepError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors/index.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../protocols/json-depth.js';
 import type { JsonObject } from '../protocols/json.js';
 import { isJsonObject } from '../protocols/json.js';
 
@@ -38,8 +39,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       settled = true;
       resolve(parts !== undefined ? Buffer.concat(parts, size) : (first ?? Buffer.alloc(0)));
     });
-    req.once('error', fail);
-    req.once('aborted', () => fail(new Error('client aborted the request body')));
+    // The client going away mid-body is its own doing: an expected event, not a gateway failure.
+    req.once('error', (error: NodeJS.ErrnoException) => fail(new ClientAbortedError(error.code ?? error.message)));
+    req.once('aborted', () => fail(new ClientAbortedError('aborted')));
   });
 }
 
@@ -61,7 +63,9 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
   if (!isAcceptableContentType(contentType)) throw new UnsupportedMediaTypeError(contentType ?? '');
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw new InvalidRequestError('The request body is empty. Send a JSON object.', { code: 'invalid_json' });
-  const text = raw.toString('utf8');
+  let text = raw.toString('utf8');
+  // A UTF-8 byte order mark (some Windows tools write one) is no part of the JSON: dropped, so it is not forwarded either.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -69,5 +73,6 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
     throw new InvalidJsonError(error instanceof Error ? error.message : 'parse error');
   }
   if (!isJsonObject(parsed)) throw new InvalidRequestError('The request body must be a JSON object.', { code: 'invalid_json' });
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
   return { body: parsed, text };
 }

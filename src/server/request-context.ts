@@ -24,7 +24,8 @@ export class LazyRequestContext implements RequestContext {
     readonly requestId: string,
     readonly startedAt: number,
     private readonly rootLog: Logger,
-    private readonly res: ServerResponse,
+    /** The response this context belongs to (the HTTP front answers through it when the request times out). */
+    readonly res: ServerResponse,
   ) {}
 
   get log(): Logger {

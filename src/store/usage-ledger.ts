@@ -3,6 +3,7 @@
  * reporting hooks and UTC-day helpers. The ledger contract itself
  * (`UsageLedger`) belongs to metering (`metering/usage-ledger.ts`).
  */
+import type { LedgerFailure } from '../metering/usage-ledger.js';
 
 export type DropReason = 'overflow' | 'rejected' | 'closed';
 
@@ -18,8 +19,14 @@ export interface LedgerDropEvent {
 
 /** Reporting hooks (log and count them); they must not throw. */
 export interface LedgerEvents {
-  /** A background write failed; `pending` records are kept and retried with backoff. */
+  /** A write failed (every attempt); `pending` records are kept and retried with backoff. */
   readonly onError?: (error: unknown, pending: number) => void;
+  /** Rows cannot be written any more (the first failure after writes worked, or a failure of another kind). */
+  readonly onUnwritable?: (failure: LedgerFailure, pending: number) => void;
+  /** Rows are written again after failures; `failure` is the last one. */
+  readonly onWritable?: (failure: LedgerFailure, pending: number) => void;
+  /** The file was deleted while open and has been written back, from the open connection, at its path. */
+  readonly onRestored?: (path: string) => void;
   /** Records were lost. Overflow drops are reported in one event per write attempt, not per record. */
   readonly onDrop?: (event: LedgerDropEvent) => void;
 }

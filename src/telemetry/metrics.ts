@@ -8,7 +8,7 @@ const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 const DAY_MS = 86_400_000;
 const PROMPT_CHAR_BUCKETS = [100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000];
 
-export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled';
+export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown';
 export type TokenPhase = 'prompt' | 'completion' | 'cached_prompt' | 'reasoning';
 
 /** Metric series bound once per (provider, model, tenant): label handling happens once, not per request. */
@@ -116,6 +116,36 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly ledgerWriteErrors = new Counter({
+    name: 'tollgate_ledger_write_errors_total',
+    help: 'Failed attempts to write usage rows to the store (the rows are kept in memory and retried with backoff).',
+    registers: [this.registry],
+  });
+
+  readonly ledgerRowsDropped = new Counter({
+    name: 'tollgate_ledger_rows_dropped_total',
+    help: 'Usage rows lost. reason: overflow (the buffer was full while the store failed), rejected (the store refused the row itself), closed (unwritten at shutdown).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly connectionsRefused = new Counter({
+    name: 'http_connections_refused_total',
+    help: 'Client connections the gateway refused or closed for the client\'s sake: over server.max_connections, headers or request not received in time, malformed HTTP.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read at scrape time; the composition root points it at the ledger. */
+  ledgerBuffered: () => number = () => 0;
+
+  readonly ledgerBufferedRows: Gauge = new Gauge({
+    name: 'tollgate_ledger_buffered_rows',
+    help: 'Usage rows waiting in memory to be written to the store.',
+    registers: [this.registry],
+    collect: (): void => this.ledgerBufferedRows.set(this.ledgerBuffered()),
+  });
+
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     this.estimatedCostToday.collect = () => this.rollCostDay(Date.now());
@@ -132,6 +162,7 @@ export class GatewayMetrics {
           error: this.requests.labels(provider, model, tenant, 'error'),
           client_error: this.requests.labels(provider, model, tenant, 'client_error'),
           cancelled: this.requests.labels(provider, model, tenant, 'cancelled'),
+          shutdown: this.requests.labels(provider, model, tenant, 'shutdown'),
         },
         tokens: {
           prompt: this.tokens.labels(provider, model, 'prompt', tenant),

@@ -25,6 +25,12 @@ export interface StreamEncoder {
    * the format has none. Comments do not count: some clients ignore them.
    */
   heartbeat?(): string;
+  /**
+   * The encoder keeps the output it was given, to repeat it whole in its
+   * final events (Responses: the done item and `response.completed`): the
+   * relay bounds how much (see server.stream_output_limit).
+   */
+  readonly holdsOutput?: boolean;
 }
 
 /** Builds a complete non-streamed response body from the chunks of one response. */
@@ -61,7 +67,7 @@ export interface PassthroughStreamWatcher {
    */
   event(event: SseEvent): IRChunk[];
   /** The protocol's terminal error event(s), continuing what was watched (Chat: an error event and `[DONE]`; Responses: `response.failed`). */
-  failure(code: string, message: string): string;
+  failure(code: string, message: string, errorType?: string): string;
   /**
    * Ends the stream early, continuing what was watched: Chat a final chunk
    * with `finish_reason` (then the usage chunk when the client asked for
@@ -70,6 +76,18 @@ export interface PassthroughStreamWatcher {
    * `max_output_tokens`. `usage` is what to report (usually estimated).
    */
   earlyEnd(reason: 'length', usage: IRUsage | undefined): string;
+  /**
+   * The watcher keeps the output it follows, to end the stream with every
+   * item done (Responses): the relay bounds how much (see
+   * server.stream_output_limit).
+   */
+  readonly holdsOutput?: boolean;
+  /**
+   * The closing a complete stream lacks, when its upstream left out an
+   * optional one (Chat: `[DONE]`, which some servers omit after the final
+   * chunk); '' when the stream was closed or the format has none.
+   */
+  closing(): string;
 }
 
 export interface PassthroughWatchOptions {
@@ -100,6 +118,12 @@ export interface UsageReader {
    * the client is told so instead of reading a silently truncated stream.
    */
   readonly terminalMarks?: readonly Buffer[];
+  /**
+   * The data of a closing event some servers send after the terminal event
+   * and others leave out (Chat: `[DONE]`): a stream whose last event is this
+   * one is complete, and one without it is judged by `terminalMarks`.
+   */
+  readonly closingData?: string;
   /** From one parsed stream event. */
   fromEvent(event: unknown): IRUsage | undefined;
   /**

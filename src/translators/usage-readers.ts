@@ -47,6 +47,15 @@ export const chatUsage: UsageReader = {
   },
   usageMarks: [Buffer.from('"usage":{'), Buffer.from('"usage": {')],
   errorMarks: [Buffer.from('{"error"')],
+  /**
+   * A choice's `finish_reason` ends a whole answer (a quote inside a JSON
+   * string is always escaped, so these bytes are a key with a string value,
+   * never text). `[DONE]` follows it, but older vLLM builds and some
+   * OpenAI-style endpoints leave `[DONE]` out: a finish_reason and a clean end
+   * are a complete answer; neither is a truncated one.
+   */
+  terminalMarks: [Buffer.from('"finish_reason":"'), Buffer.from('"finish_reason": "')],
+  closingData: '[DONE]',
   fromEvent(event) {
     return this.fromBody(event);
   },

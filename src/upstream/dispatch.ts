@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Redactor, SecretScrubber } from './redact.js';
 
 /** What the gateway sends upstream. Built once per attempt. */
 export interface UpstreamRequestSpec {
@@ -38,7 +39,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private pendingAbort: Error | undefined;
   private finished = false;
 
-  constructor(private readonly sink: UpstreamSink) {}
+  constructor(
+    private readonly sink: UpstreamSink,
+    /** Redacts the provider's secrets from every byte the upstream sends (absent when it has none). */
+    private readonly scrubber?: SecretScrubber,
+  ) {}
 
   pause(): void {
     this.controller?.pause();
@@ -69,12 +74,19 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.sink.onData(chunk);
+    if (this.scrubber === undefined) {
+      this.sink.onData(chunk);
+      return;
+    }
+    const clean = this.scrubber.push(chunk);
+    if (clean.length > 0) this.sink.onData(clean);
   }
 
   onResponseEnd(): void {
     if (this.finished) return;
     this.finished = true;
+    const rest = this.scrubber?.end();
+    if (rest !== undefined && rest.length > 0) this.sink.onData(rest);
     this.sink.onEnd();
   }
 
@@ -85,8 +97,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 }
 
-export function dispatchUpstream(dispatcher: Dispatcher, origin: string, spec: UpstreamRequestSpec, sink: UpstreamSink): UpstreamCall {
-  const call = new UpstreamCall(sink);
+export function dispatchUpstream(dispatcher: Dispatcher, origin: string, spec: UpstreamRequestSpec, sink: UpstreamSink, redactor?: Redactor): UpstreamCall {
+  const call = new UpstreamCall(sink, redactor?.scrubber());
   dispatcher.dispatch(
     {
       origin,
@@ -104,14 +116,24 @@ export function dispatchUpstream(dispatcher: Dispatcher, origin: string, spec: U
   return call;
 }
 
-/** Collects a whole (small) upstream body, e.g. a non-streamed reply or an error body. */
+/**
+ * Collects a whole upstream body: a non-streamed reply (see `accept`, which
+ * never goes past the limit) or an error body (see `add`, which keeps the
+ * beginning and drops the rest).
+ */
 export class BodyCollector {
-  private readonly parts: Buffer[] = [];
+  private parts: Buffer[] = [];
   private size = 0;
   truncated = false;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {}
 
+  /** Bytes collected so far. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Keeps the beginning of the body: reads arriving once `maxBytes` are held are dropped. */
   add(chunk: Buffer): void {
     if (this.size >= this.maxBytes) {
       this.truncated = true;
@@ -121,11 +143,25 @@ export class BodyCollector {
     this.size += chunk.length;
   }
 
+  /** Keeps `chunk` when the body stays within `maxBytes`; false (and nothing kept) when it would not. */
+  accept(chunk: Buffer): boolean {
+    if (this.size + chunk.length > this.maxBytes) {
+      this.truncated = true;
+      return false;
+    }
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
   text(): string {
-    return (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8');
+    return this.buffer().toString('utf8');
   }
 
   buffer(): Buffer {
-    return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    if (this.parts.length === 0) return Buffer.alloc(0);
+    // Joined once: later calls get the same Buffer.
+    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.size)];
+    return this.parts[0]!;
   }
 }

@@ -126,6 +126,13 @@ export function classifyCode(code: string, upstreamStatus: number | undefined): 
       return make('timeout', undefined, true);
     case 'upstream_protocol_error':
       return make('protocol', upstreamStatus, false);
+    case 'upstream_invalid_response':
+      // A 2xx that is not the API's JSON (an HTML error page, a garbled body): the deployment
+      // failed like a 5xx, and the next answer may well be right.
+      return make('server', upstreamStatus, true);
+    case 'upstream_response_too_large':
+      // The same request would get the same reply from this deployment: not retried; another may differ.
+      return make('protocol', upstreamStatus, false);
     default:
       break;
   }

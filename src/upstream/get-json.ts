@@ -14,9 +14,17 @@ export interface JsonEndpoint {
   readonly timeouts: { readonly connectMs: number };
 }
 
-/** A small GET for discovery and health probes (not on the request path). */
+/** A model list is a few KB; a discovery reply larger than this is not read further. */
+const MAX_DISCOVERY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A small GET for discovery and health probes (not on the request path).
+ * Its errors are shown by `/readyz`, which anyone may call: they say what
+ * went wrong without quoting the reply (JSON.parse's own message would quote
+ * its first characters, which may echo a credential).
+ */
 export async function getJson(endpoint: JsonEndpoint, path: string, signal: AbortSignal): Promise<unknown> {
-  const { statusCode, body } = await endpoint.dispatcher.request({
+  const { statusCode, headers, body } = await endpoint.dispatcher.request({
     origin: endpoint.origin,
     method: 'GET',
     path,
@@ -25,7 +33,21 @@ export async function getJson(endpoint: JsonEndpoint, path: string, signal: Abor
     headersTimeout: endpoint.timeouts.connectMs,
     bodyTimeout: endpoint.timeouts.connectMs,
   });
-  const text = await body.text();
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_DISCOVERY_BYTES) {
+      body.destroy();
+      throw new Error(`GET ${path} answered more than ${MAX_DISCOVERY_BYTES} bytes`);
+    }
+    parts.push(chunk);
+  }
   if (statusCode >= 400) throw new Error(`GET ${path} answered HTTP ${statusCode}`);
-  return JSON.parse(text) as unknown;
+  try {
+    return JSON.parse(Buffer.concat(parts, size).toString('utf8')) as unknown;
+  } catch {
+    const type = headers['content-type'];
+    throw new Error(`GET ${path} answered something other than JSON (${size} bytes of ${typeof type === 'string' ? type.slice(0, 80) : 'no content type'})`);
+  }
 }

@@ -52,7 +52,7 @@ const LONG_WORDS = LONG_ANSWER.split(/(?<= )/);
 /** What the gateway tells the client, per way of breaking (src/errors/gateway-error.ts). */
 const INTERRUPTED = `The upstream provider '${PROVIDER}' broke off its reply midway`;
 const TIMED_OUT = `The upstream provider '${PROVIDER}' did not answer in time (idle timeout after ${IDLE_MS} ms)`;
-const TRUNCATED = `The upstream provider '${PROVIDER}' sent a reply the gateway could not read (the stream ended before its final event)`;
+const TRUNCATED = `The upstream provider '${PROVIDER}' ended the stream before the response was complete (its final event never came)`;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

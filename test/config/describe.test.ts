@@ -17,7 +17,7 @@ models:
 `;
     const output = describeRoutes(parseConfigText(text, 'routes.yaml', { VLLM_KEY: 'secret-vllm-key' }));
     expect(output).toContain('Configuration: routes.yaml');
-    expect(output).toContain('Server: http://127.0.0.1:8787 (body limit 10 MiB, shutdown grace 10s, log level info)');
+    expect(output).toContain('Server: http://127.0.0.1:8787 (body limit 10 MiB, shutdown grace 30s, log level info)');
     const lines = output.split('\n');
     const row = (first: string): string | undefined => lines.find((l) => l.trimStart().startsWith(`${first} `));
     expect(row('gpt-oss:20b')).toMatch(/gpt-oss:20b\s+gpt-oss:20b\s+131072\s+local\/gpt-oss:20b -> vllm\/openai\/gpt-oss-20b \(weight 2\)$/);

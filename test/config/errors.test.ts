@@ -175,6 +175,13 @@ models: [{ name: m, route: [a/m] }]
     ]);
   });
 
+  it('names the usage ledger policies and bounds its buffer', () => {
+    expect(problems(`store: { when_full: drop, max_buffered_rows: 0 }\n${LOCAL}${MODELS}`)).toEqual([
+      'store.when_full (line 1:21): expected one of: refuse, serve_unmetered',
+      'store.max_buffered_rows (line 1:46): expected a number >= 1, got 0',
+    ]);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const lines = problems('providers:\n  - name: a\n   kind: ollama\n');
     expect(lines[0]).toMatch(/^line 3:\d+: YAML syntax error: /);

@@ -10,11 +10,14 @@ server:
   port: 9000
   body_limit: 512kb
   shutdown_grace: 1m30s
+  upstream_reply_limit: 16mb
 logging:
   level: debug
 store:
   kind: sqlite
   path: /var/lib/tollgate/db.sqlite
+  max_buffered_rows: 5000
+  when_full: serve_unmetered
 providers:
   - name: openai
     kind: openai
@@ -62,11 +65,11 @@ models:
 
 const EXPECTED: GatewayConfig = {
   source: 'full.yaml',
-  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, streamKeepaliveMs: 20_000 },
+  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 16 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 },
   auth: { adminToken: undefined, anonymousTenant: undefined, trustedProxy: undefined },
   tenants: [],
   logging: { level: 'debug' },
-  store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' },
+  store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite', maxBufferedRows: 5_000, whenFull: 'serve_unmetered' },
   resilience: RESILIENCE,
   pricing: { useDefaults: true, models: [] },
   providers: [
@@ -164,9 +167,9 @@ describe('parseConfigText', () => {
 
   it('applies every default to a minimal configuration', () => {
     const config = parseConfigText('providers: [{ name: local, kind: ollama }]\nmodels: [{ name: m, route: [local/m] }]\n', 'min.yaml', {});
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000, streamKeepaliveMs: 20_000 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 30_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 64 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 });
     expect(config.logging).toEqual({ level: 'info' });
-    expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite' });
+    expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite', maxBufferedRows: 100_000, whenFull: 'refuse' });
     expect(config.providers[0]).toEqual({
       name: 'local',
       kind: 'ollama',

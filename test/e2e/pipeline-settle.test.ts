@@ -267,20 +267,64 @@ describe.each(SHAPES)('every exit path settles once: $format stream=$stream $pat
 });
 
 describe.each(SHAPES)('shutdown settles calls in flight: $format stream=$stream $path', (shape) => {
-  it('one onEnd, one settlement, one ledger row when the gateway closes mid-call', async () => {
+  it('one onEnd, one settlement, one ledger row when the gateway closes mid-call; the call ends with status shutdown', async () => {
     const storePath = join(mkdtempSync(join(tmpdir(), 'tollgate-settle-')), 'ledger.db');
     const h = await startHarness(100, storePath);
     const id = nextId();
     const controller = new AbortController();
-    const pending = send(h, shape, body(shape, 'long [mock:words=400] [mock:tps=20]', { prefix: 'slow-' }), id, controller.signal)
-      .then((response) => response.text())
-      .catch(() => '');
+    const pending = send(h, shape, body(shape, 'long [mock:words=400] [mock:tps=20]', { prefix: 'slow-' }), id, controller.signal).then(async (response) => ({
+      status: response.status,
+      text: await response.text(),
+    }));
     await until(() => h.observer.starts.has(id));
     await h.gateway.close();
-    await pending;
+    const { status, text } = await pending;
     expect(h.observer.ends.get(id), label(shape)).toHaveLength(1);
     expect(h.admission.settled.get(id)).toHaveLength(1);
+    const outcome = h.observer.ends.get(id)![0]!;
+    expect(outcome.status).toBe('shutdown');
+    expect(outcome.errorCode).toBe('server_shutting_down');
+    // The call was ended through the pipeline: a stream with its protocol's terminal event, a JSON call with a 503.
+    if (!shape.stream) {
+      expect(status).toBe(503);
+      expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe('server_shutting_down');
+    } else if (shape.format === 'chat') {
+      expect(status).toBe(200);
+      expect(text).toContain('"code":"server_shutting_down"');
+      // The gateway's own error, not the upstream's: the type says so.
+      expect(text).toContain('"type":"server_error"');
+      expect(text).not.toContain('upstream_error');
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    } else {
+      expect(status).toBe(200);
+      expect(text).toContain('event: response.failed');
+      expect(text).toContain('"code":"server_shutting_down"');
+    }
     // The row was written before close resolved: the store's file holds it.
+    const reopened = SqliteUsageLedger.open(storePath, {});
+    try {
+      const rows = (await reopened.recent(100)).filter((row) => row.requestId === id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.status).toBe('shutdown');
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
+describe('shutdown and a call a policy holds', () => {
+  it('the call settles, and its ledger row is written, before the gateway has closed', async () => {
+    const storePath = join(mkdtempSync(join(tmpdir(), 'tollgate-settle-')), 'ledger.db');
+    const h = await startHarness(100, storePath);
+    const id = nextId();
+    const shape = SHAPES[0]!;
+    // Held in the admit stage until its connection closes: the drain's deadline cannot end it, closing the sockets does.
+    const pending = send(h, shape, body(shape, 'held [policy:wait]'), id).catch(() => undefined);
+    // Time for the request to reach the policy (nothing to observe before it settles).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.gateway.close();
+    await pending;
+    expect(h.observer.ends.get(id)).toHaveLength(1);
     const reopened = SqliteUsageLedger.open(storePath, {});
     try {
       expect((await reopened.recent(100)).filter((row) => row.requestId === id)).toHaveLength(1);

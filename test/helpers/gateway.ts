@@ -52,7 +52,7 @@ export function model(name: string, route: string[], extra: Partial<ModelConfig>
 
 export function config(providers: ProviderConfig[], models: ModelConfig[], server: Partial<GatewayConfig['server']> = {}): GatewayConfig {
   return {
-    server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 1_000, streamKeepaliveMs: 20_000, ...server },
+    server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 1_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 64 * 1024 * 1024, ...server },
     auth: { adminToken: undefined, anonymousTenant: undefined, trustedProxy: undefined },
     tenants: [],
     logging: { level: 'silent' },

@@ -93,6 +93,34 @@ describe('UsageSniffer on raw relayed bytes', () => {
     expect(ending.usage?.promptTokens).toBe(20);
   });
 
+  it('reads a final event longer than the tail the log keeps, from the kept start of its line and its end', () => {
+    const text = 'x'.repeat(2_000_000);
+    const big = responses.replace('"status":"completed",', `"status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"${text}"}]}],`);
+    const bytes = Buffer.from(big);
+    const reads: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 65_536) reads.push(bytes.subarray(at, at + 65_536));
+    const sniffer = sniff('openai-responses', reads);
+    const ending = sniffer.ending();
+    expect(ending.sawTerminal).toBe(true);
+    expect(ending.usage?.promptTokens).toBe(20);
+    // A stream cut in a long text delta, before its terminal event.
+    const beforeIt = sniff('openai-responses', [Buffer.from(responses.slice(0, responses.indexOf('event: response.completed')) + 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"' + text)]).ending();
+    expect(beforeIt.sawTerminal).toBe(false);
+  });
+
+  it('takes a Chat finish_reason as the end when [DONE] is missing, even before the usage chunk, and adds the [DONE]', () => {
+    const noDone = chat.replace('data: [DONE]\n\n', '');
+    const ending = sniff('openai-chat', [Buffer.from(noDone)]).ending();
+    expect(ending).toMatchObject({ sawTerminal: true, error: undefined, missingClose: 'data: [DONE]\n\n' });
+    expect(ending.usage?.promptTokens).toBe(11);
+    const noFinish = noDone.replace('"finish_reason":"stop"', '"finish_reason":null');
+    expect(sniff('openai-chat', [Buffer.from(noFinish)]).ending().sawTerminal).toBe(false);
+    // Text that reads like [DONE] inside content is not the closing event.
+    const lookalike = 'data: {"id":"c","choices":[{"index":0,"delta":{"content":"data: [DONE]"}}]}\n\n';
+    expect(sniff('openai-chat', [Buffer.from(lookalike)]).ending().sawTerminal).toBe(false);
+    expect(sniff('openai-chat', [Buffer.from(chat)]).ending().missingClose).toBeUndefined();
+  });
+
   it('tells a Responses stream cut before its terminal event, and one that ended with response.failed', () => {
     const cut = responses.slice(0, responses.indexOf('event: response.completed'));
     const truncated = sniff('openai-responses', [Buffer.from(cut)]).ending();
@@ -124,11 +152,26 @@ describe('ChunkLog', () => {
   it('returns the last n bytes across reads, as a view when one read holds them', () => {
     const log = new ChunkLog();
     const whole = Buffer.from('abcdefghijklmnopqrstuvwxyz');
-    for (let at = 0; at < whole.length; at += 5) log.add(whole.subarray(at, at + 5));
+    const reads: Buffer[] = [];
+    for (let at = 0; at < whole.length; at += 5) reads.push(whole.subarray(at, at + 5));
+    for (const read of reads) log.add(read);
     expect(log.bytes).toBe(26);
-    for (let n = 0; n <= 30; n++) expect(log.tail(n).toString()).toBe(whole.subarray(Math.max(0, 26 - n)).toString());
-    const last = log.chunks[log.chunks.length - 1]!;
-    expect(log.tail(1).buffer).toBe(last.buffer);
-    expect(new ChunkLog().tail(10).length).toBe(0);
+    for (let n = 0; n <= 30; n++) expect(log.last(n).toString()).toBe(whole.subarray(Math.max(0, 26 - n)).toString());
+    expect(log.last(1).buffer).toBe(reads.at(-1)!.buffer);
+    expect(new ChunkLog().last(10).length).toBe(0);
+  });
+
+  it('keeps only a head and a tail of a long stream, and the start of the line that runs into the tail', () => {
+    const log = new ChunkLog(10, 20);
+    const reads = ['0123456789', 'abcde\nLINE', '-HEAD-xxxx', 'yyyyyyyyyy', 'zzzzzzzzzz', 'end\n'].map((text) => Buffer.from(text));
+    for (const read of reads) log.add(read);
+    expect(log.bytes).toBe(reads.reduce((sum, read) => sum + read.length, 0));
+    expect(log.dropped).toBe(20);
+    const [head, tail] = log.runs();
+    expect(Buffer.concat(head!).toString()).toBe('0123456789');
+    expect(Buffer.concat(tail!).toString()).toBe('yyyyyyyyyyzzzzzzzzzzend\n');
+    expect(log.available).toBe(24);
+    expect(log.lineHead.toString()).toBe('LINE-HEAD-xxxx');
+    expect(log.last(100).toString()).toBe('yyyyyyyyyyzzzzzzzzzzend\n');
   });
 });

@@ -294,3 +294,38 @@ describe('openSqlite', () => {
     expect(db.open).toBe(true); // not owned: the opener closes it
   });
 });
+
+describe('SqliteUsageLedger store failures', () => {
+  it('names the path when the store cannot be opened (store.path is a directory)', () => {
+    expect(() => SqliteUsageLedger.open(dir)).toThrow(`usage ledger ${dir} cannot be opened (SQLITE_CANTOPEN`);
+  });
+
+  it('reports a failing store once per change of state, and is not ready until it writes again', async () => {
+    const unwritable: unknown[] = [];
+    const writable: unknown[] = [];
+    let errors = 0;
+    const { ledger, path } = fileLedger({
+      flushIntervalMs: 10,
+      retryDelayMs: 20,
+      maxRetryDelayMs: 40,
+      busyTimeoutMs: 5,
+      onError: () => errors++,
+      onUnwritable: (failure, pending) => unwritable.push({ ...failure, pending }),
+      onWritable: (failure, pending) => writable.push({ code: failure.code, pending }),
+    });
+    await expect(ledger.check()).resolves.toBeUndefined();
+    const blocker = connect(path);
+    blocker.exec('BEGIN IMMEDIATE');
+    for (let i = 0; i < 10; i++) ledger.append(record({ requestId: `r${i}` }));
+    await vi.waitFor(() => expect(errors).toBeGreaterThanOrEqual(3), { timeout: 5_000, interval: 5 });
+    expect(unwritable).toEqual([expect.objectContaining({ path, code: 'SQLITE_BUSY', pending: 10 })]);
+    expect(ledger.failure()).toMatchObject({ path, code: 'SQLITE_BUSY' });
+    await expect(ledger.check()).rejects.toThrow(`usage ledger ${path} cannot be written since`);
+    await expect(ledger.check()).rejects.toThrow('10 row(s) kept in memory (at most 100000)');
+    blocker.exec('COMMIT');
+    await vi.waitFor(() => expect(writable).toEqual([{ code: 'SQLITE_BUSY', pending: 0 }]), { timeout: 5_000, interval: 5 });
+    expect(unwritable).toHaveLength(1);
+    expect(ledger.failure()).toBeUndefined();
+    await expect(ledger.check()).resolves.toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InternalError, InvalidRequestError, ModelNotFoundError, UpstreamError } from '../../src/errors/index.js';
+import { InternalError, InvalidRequestError, ModelNotFoundError, UpstreamError, UpstreamInvalidResponseError, UpstreamResponseTooLargeError } from '../../src/errors/index.js';
+import { breakerOutcome } from '../../src/routing/circuit-breaker.js';
 import { classifyTransportError, classifyUpstreamStatus } from '../../src/upstream/classify.js';
 import { classifyCode, classifyFailure, classifyStatus, shouldFallback } from '../../src/upstream/failure-class.js';
 
@@ -167,5 +168,22 @@ describe('shouldFallback', () => {
     expect(shouldFallback(failure, { contextWindow: 32_768, laterContextWindows: [undefined] })).toBe(false);
     expect(shouldFallback(failure, { laterContextWindows: [1_000_000] })).toBe(false);
     expect(shouldFallback(failure)).toBe(false);
+  });
+});
+
+describe('replies the gateway refuses to relay', () => {
+  it('an unreadable 2xx reply is a server failure: retried, falls back, counted by the breaker', () => {
+    const error = new UpstreamInvalidResponseError('p', 'not JSON: 9 bytes of text/html beginning "<html>..."');
+    expect(error.status).toBe(502);
+    expect(classifyFailure({ error })).toEqual({ kind: 'server', retryable: true, fallback: true, status: undefined });
+    expect(breakerOutcome(classifyFailure({ error }).kind, false)).toBe('failure');
+  });
+
+  it('a reply over the limit is not retried on the same deployment, falls back, counted by the breaker', () => {
+    const error = new UpstreamResponseTooLargeError('p', 1024, 'server.upstream_reply_limit');
+    expect(error.message).toContain('1024 bytes');
+    expect(error.message).toContain('server.upstream_reply_limit');
+    expect(classifyFailure({ error })).toEqual({ kind: 'protocol', retryable: false, fallback: true, status: undefined });
+    expect(breakerOutcome(classifyFailure({ error }).kind, false)).toBe('failure');
   });
 });

@@ -1,21 +1,18 @@
 import type { GatewayError } from '../../errors/index.js';
 import type { IRUsage } from '../../ir/index.js';
-import { UpstreamProtocolError } from '../../errors/index.js';
+import { UpstreamProtocolError, UpstreamTruncatedError } from '../../errors/index.js';
 import { SseParser } from '../../framing/index.js';
 import { inStreamError } from './in-stream-error.js';
 import type { ClientCodec } from '../../translators/types.js';
 import type { UsageReader } from '../../translators/types.js';
-import { usageFromReply } from '../../translators/usage-readers.js';
 import { BodyCollector } from '../../upstream/dispatch.js';
+import type { UpstreamHead } from '../../upstream/dispatch.js';
+import { checkReply, declaredTooLarge, refused, replyTooLarge } from './reply-check.js';
 import { Relay } from './relay.js';
 import type { OutputCapture } from './relay.js';
 import { ChunkLog } from './chunk-log.js';
 import { BodyCapture, RawStreamCapture } from './output-capture.js';
 import { UsageSniffer } from './usage-sniffer.js';
-
-
-/** Largest non-streamed upstream reply the gateway will hold. */
-const MAX_JSON_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * The upstream speaks the client's format: its bytes go to the client as they
@@ -26,7 +23,7 @@ export class PassthroughStreamRelay extends Relay {
   private sniffer: UsageSniffer | undefined;
   private strip: ((chunk: Buffer) => Buffer[] | undefined) | undefined;
   private readonly held: Buffer[] = [];
-  /** Every read relayed, by reference: the final events and the text for a token count are read from it at the end. */
+  /** The stream's first and last reads, by reference: the final events and the text for a token count are read from it at the end. */
   private readonly log = new ChunkLog();
   private readonly capture = new RawStreamCapture(this.prepared.clientFormat, this.log);
 
@@ -91,33 +88,56 @@ export class PassthroughStreamRelay extends Relay {
     const ending = this.sniffer?.ending();
     if (ending && !ending.sawTerminal && ending.error === undefined) {
       // Never a silently truncated stream: the client gets the protocol's terminal error.
-      this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its final event', { code: 'upstream_truncated' }));
+      this.fail(new UpstreamTruncatedError(this.deployment.provider.name));
       return;
     }
     const error = ending?.error;
+    // A complete stream whose server left out the format's optional closing (Chat's `[DONE]`) still ends with it.
+    if (ending?.missingClose !== undefined) this.write(ending.missingClose);
     this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    // The client's stream was under way: its terminal event is the only other trace of the failure.
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     if (!this.codec) return;
     // The terminal event continues the stream the client has (its response id, the next sequence
     // number): the relayed events are read once, now, from the log, so the flowing stream pays nothing.
     const watcher = this.codec.createPassthroughWatcher({ requestedModel: this.prepared.requestedModel, includeUsage: false });
-    const parser = new SseParser();
-    try {
-      for (const chunk of this.log.chunks) for (const event of parser.push(chunk)) watcher.event(event);
-    } catch {
-      // An event too large to frame: the terminal event is rendered from what came before it.
+    // The log keeps the stream's head and tail: each is framed on its own (the tail starts inside an event, whose
+    // partial first line the parser ignores), so the watcher sees the first events and the last ones.
+    for (const run of this.log.runs()) {
+      const parser = new SseParser();
+      try {
+        for (const chunk of run) for (const event of parser.push(chunk)) watcher.event(event);
+      } catch {
+        // An event too large to frame: the terminal event is rendered from what came before it.
+      }
     }
     const { message, code } = this.terminal(error);
-    this.write(watcher.failure(code, message));
+    this.write(watcher.failure(code, message, error.type));
   }
 }
 
-/** Non-streamed pass-through: the upstream's JSON body is relayed whole. */
+/**
+ * Non-streamed pass-through: the upstream's JSON body is relayed whole, once
+ * it is known to be a JSON object within the reply limit (see reply-check.ts).
+ * A reply that is not is a failure before the commit point: retried and
+ * fallen back like an upstream 5xx, never relayed as a 200.
+ */
 export class PassthroughJsonRelay extends Relay {
-  private readonly body = new BodyCollector(MAX_JSON_BODY_BYTES);
+  private readonly body: BodyCollector;
   private reader: UsageReader | undefined;
+  private head: UpstreamHead | undefined;
+
+  constructor(
+    /** The largest reply relayed (`server.upstream_reply_limit`). */
+    maxBytes: number,
+    ...args: ConstructorParameters<typeof Relay>
+  ) {
+    super(...args);
+    this.body = new BodyCollector(maxBytes);
+  }
 
   captureUsage(reader: UsageReader | undefined): this {
     this.reader = reader;
@@ -129,14 +149,30 @@ export class PassthroughJsonRelay extends Relay {
     return extract ? new BodyCapture(() => this.body.buffer(), extract) : super.output;
   }
 
+  override onHead(head: UpstreamHead): void {
+    super.onHead(head);
+    if (head.status >= 300) return;
+    this.head = head;
+    // Refused before a byte of it is read.
+    if (declaredTooLarge(head.headers, this.body.maxBytes)) this.refuse(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+  }
+
   protected onBody(chunk: Buffer): void {
-    this.body.add(chunk);
+    if (!this.body.accept(chunk)) this.refuse(replyTooLarge(this.deployment.provider.name, this.body.maxBytes));
+  }
+
+  private refuse(error: GatewayError): void {
+    this.fail(refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, error));
   }
 
   protected onBodyEnd(): void {
     const body = this.body.buffer();
-    // A reply that is not JSON is relayed as it is; its usage will be estimated.
-    if (this.reader) this.usage = usageFromReply(this.reader, body);
+    const verdict = checkReply(this.deployment.provider, this.head?.headers, body);
+    if (!verdict.ok) {
+      this.refuse(verdict.error);
+      return;
+    }
+    if (this.reader) this.usage = this.reader.fromBody(verdict.body);
     this.sendComplete(body, 'application/json');
   }
 

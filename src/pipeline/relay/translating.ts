@@ -1,5 +1,7 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamError } from '../../errors/index.js';
+import { StreamOutputTooLargeError, UpstreamError, UpstreamInvalidResponseError, UpstreamTruncatedError } from '../../errors/index.js';
+import type { UpstreamHead } from '../../upstream/dispatch.js';
+import { describeReceived, refused, replyTooLarge } from './reply-check.js';
 import { inStreamError } from './in-stream-error.js';
 import type { IRChunk, IRUsage } from '../../ir/index.js';
 import type { ClientCodec, ResponseAccumulator, StreamDecoder, StreamEncoder } from '../../translators/types.js';
@@ -10,6 +12,9 @@ import { DeltaCapture } from './output-capture.js';
 
 type RelayArgs = ConstructorParameters<typeof Relay>;
 
+/** The code a decoder gives a stream that ended before its final event (see StreamDecoder.end). */
+const TRUNCATED = 'upstream_truncated';
+
 /** The client's stream ended at its ceiling: a `length` finish, the usage so far, and the format's end. */
 function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string {
   let out = encoder.push({ type: 'finish', reason: 'length' });
@@ -17,7 +22,9 @@ function earlyEnding(encoder: StreamEncoder, usage: IRUsage | undefined): string
   return out + encoder.end();
 }
 
+/** The decoder's error chunk as the client reads it: a stream that stopped before its end is the gateway's finding, not the upstream's words. */
 function upstreamStreamError(provider: string, chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+  if (chunk.code === TRUNCATED) return new UpstreamTruncatedError(provider);
   return inStreamError(provider, chunk);
 }
 
@@ -34,6 +41,8 @@ export class TranslatingStreamRelay extends Relay {
   private lastWriteAt = performance.now();
   /** Set when a keepalive had to open the client's stream before the upstream's own start arrived. */
   private startedEarly = false;
+  /** Most output characters the encoder may hold (Infinity: it holds none, or no limit). */
+  private outputLimit = Infinity;
 
   constructor(
     private readonly decoder: StreamDecoder,
@@ -67,6 +76,17 @@ export class TranslatingStreamRelay extends Relay {
     this.flush();
   }
 
+  /**
+   * Bounds the output an encoder that holds it (Responses repeats the whole
+   * output in its final events) may be given: past `limit` characters the
+   * stream ends with an `output_too_large` failure and the upstream is
+   * stopped, so no stream holds more than that, whatever the upstream sends.
+   */
+  limitOutput(limit: number | undefined): this {
+    if (this.encoder.holdsOutput === true && limit !== undefined && limit > 0) this.outputLimit = limit;
+    return this;
+  }
+
   protected override dispose(): void {
     if (this.keepalive) clearInterval(this.keepalive);
   }
@@ -96,6 +116,11 @@ export class TranslatingStreamRelay extends Relay {
       if (chunk.type === 'usage') this.usage = chunk.usage;
       if (chunk.type === 'start' && this.startedEarly) continue;
       this.capture.add(chunk);
+      if (this.capture.chars > this.outputLimit) {
+        this.flush();
+        this.fail(new StreamOutputTooLargeError(this.outputLimit));
+        return false;
+      }
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
       if (this.watch?.see(chunk) === true) {
@@ -117,15 +142,31 @@ export class TranslatingStreamRelay extends Relay {
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     this.flush();
-    this.write(this.encoder.push({ type: 'error', ...this.terminal(error) }));
+    this.write(this.encoder.push({ type: 'error', ...this.terminal(error), errorType: error.type }));
     this.write(this.encoder.end());
   }
 }
 
-/** Non-streamed client on a translated route: the upstream still streams; chunks are accumulated into one body. */
+/**
+ * Non-streamed client on a translated route: the upstream still streams; chunks are accumulated into one body.
+ * An upstream reply of which nothing decodes (an HTML page, a JSON body instead of a stream) is an
+ * `upstream_invalid_response`, retried and fallen back like a 5xx; a reply over the limit is refused.
+ */
 export class TranslatingJsonRelay extends Relay {
   private readonly capture = new DeltaCapture();
+  private received = 0;
+  /** The first read, quoted when nothing of the reply could be decoded. */
+  private firstRead: Buffer | undefined;
+  private head: UpstreamHead | undefined;
+  /** Whether the decoder produced anything from the reply. */
+  private decoded = false;
+
+  override onHead(head: UpstreamHead): void {
+    super.onHead(head);
+    if (head.status < 300) this.head = head;
+  }
 
   protected override get output(): OutputCapture {
     return this.capture;
@@ -136,18 +177,35 @@ export class TranslatingJsonRelay extends Relay {
     private readonly accumulator: ResponseAccumulator,
     /** Present when a policy watches the output. */
     private readonly watch: OutputWatch | undefined,
+    /** The largest upstream reply read (`server.upstream_reply_limit`). */
+    private readonly maxBytes: number,
     ...args: RelayArgs
   ) {
     super(...args);
   }
 
   protected onBody(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      this.fail(refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, replyTooLarge(this.deployment.provider.name, this.maxBytes)));
+      return;
+    }
+    this.firstRead ??= chunk;
     this.handle(this.decoder.push(chunk));
   }
 
   protected onBodyEnd(): void {
     if (!this.handle(this.decoder.end())) return;
     this.complete(undefined);
+  }
+
+  /** An error chunk: the upstream's own, or, when nothing of the reply could be read, a reply that is not the stream asked for. */
+  private failure(chunk: Extract<IRChunk, { type: 'error' }>): GatewayError {
+    if (!this.decoded && (chunk.code === 'upstream_truncated' || chunk.code === 'upstream_protocol_error')) {
+      const received = describeReceived(this.head?.headers, this.firstRead ?? Buffer.alloc(0), this.received, 'not a stream the gateway can read', this.deployment.provider.redactor);
+      return refused(this.prepared.ctx.log, this.deployment.provider.name, this.deployment.model, new UpstreamInvalidResponseError(this.deployment.provider.name, received));
+    }
+    return upstreamStreamError(this.deployment.provider.name, chunk);
   }
 
   private complete(endedEarly: 'length' | undefined): void {
@@ -164,9 +222,10 @@ export class TranslatingJsonRelay extends Relay {
   private handle(chunks: IRChunk[]): boolean {
     for (const chunk of chunks) {
       if (chunk.type === 'error') {
-        this.fail(upstreamStreamError(this.deployment.provider.name, chunk));
+        this.fail(this.failure(chunk));
         return false;
       }
+      this.decoded = true;
       if (chunk.type === 'usage') this.usage = chunk.usage;
       this.capture.add(chunk);
       this.accumulator.push(chunk);

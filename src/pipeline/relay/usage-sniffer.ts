@@ -26,6 +26,8 @@ export interface StreamEnding {
   readonly error: StreamErrorEvent | undefined;
   /** A terminal event ended the stream (always true for formats without terminal events). */
   readonly sawTerminal: boolean;
+  /** The closing the stream lacks (its reader's `closingData` as an event, when the upstream left it out), else undefined. */
+  readonly missingClose?: string;
 }
 
 /**
@@ -71,16 +73,23 @@ export class UsageSniffer {
 
   private readEnding(): StreamEnding {
     const { reader } = this;
+    const closed = reader.closingData !== undefined && lastEventData(this.log) === reader.closingData;
     const last = lastMarkedLine(this.log, this.marks, 0);
-    if (last === undefined) return { usage: undefined, error: this.firstError, sawTerminal: reader.terminalMarks === undefined };
-    const sawTerminal = reader.terminalMarks === undefined || containsAny(last.line, reader.terminalMarks);
+    if (last === undefined) return { usage: undefined, error: this.firstError, sawTerminal: reader.terminalMarks === undefined || closed };
+    const terminal = reader.terminalMarks;
     if (containsAny(last.line, reader.errorMarks)) {
       // An error ended the stream; usage, if any came, is in an earlier event.
       const earlier = lastMarkedLine(this.log, reader.usageMarks, last.fromEnd);
       const usage = earlier === undefined ? undefined : this.usageOf(earlier.line);
-      return { usage, error: reader.errorFromEvent(dataOf(last.line)), sawTerminal };
+      const ending = { usage, error: reader.errorFromEvent(dataOf(last.line)), sawTerminal: terminal === undefined || closed || containsAny(last.line, terminal) };
+      return closed || reader.closingData === undefined ? ending : { ...ending, missingClose: `data: ${reader.closingData}\n\n` };
     }
-    return { usage: this.usageOf(last.line), error: this.firstError, sawTerminal };
+    // A terminal mark on the last marked line; or, for formats whose usage event follows the terminal one (Chat's
+    // usage chunk after the finish chunk), on an earlier line.
+    const sawTerminal = terminal === undefined || closed || containsAny(last.line, terminal) || lastMarkedLine(this.log, terminal, last.fromEnd) !== undefined;
+    const usage = this.usageOf(last.line);
+    if (closed || reader.closingData === undefined) return { usage, error: this.firstError, sawTerminal };
+    return { usage, error: this.firstError, sawTerminal, missingClose: `data: ${reader.closingData}\n\n` };
   }
 
   private usageOf(line: Buffer): IRUsage | undefined {
@@ -109,15 +118,15 @@ function containsAny(bytes: Buffer, marks: readonly Buffer[]): boolean {
  * cost is a search of the last few kilobytes.
  */
 function lastMarkedLine(log: ChunkLog, marks: readonly Buffer[], skip: number): { line: Buffer; fromEnd: number } | undefined {
-  const available = log.bytes - skip;
+  const available = log.available - skip;
   if (available <= 0) return undefined;
   for (let w = 0; ; w++) {
     const size = Math.min(WINDOWS[w] ?? available, available);
     const whole = size === available;
-    const window = log.tail(size + skip).subarray(0, size);
+    const window = log.last(size + skip).subarray(0, size);
     if (w === 0) {
       // The marked line is nearly always one of the last few: look at those alone first.
-      const near = markedLineNearEnd(window, marks, whole);
+      const near = markedLineNearEnd(window, marks, whole && log.dropped === 0);
       if (near !== undefined) return { line: near.line, fromEnd: skip + size - near.start };
     }
     let at = -1;
@@ -125,12 +134,35 @@ function lastMarkedLine(log: ChunkLog, marks: readonly Buffer[], skip: number): 
     if (at >= 0) {
       const start = window.lastIndexOf(LF, at) + 1;
       // The line may begin before this window: widen until it is whole.
-      if (start > 0 || whole) {
+      if (start > 0 || (whole && log.dropped === 0)) {
         const end = window.indexOf(LF, at);
         return { line: window.subarray(start, end < 0 ? window.length : end), fromEnd: skip + size - start };
       }
-    } else if (whole) return undefined;
+      // The line began in bytes the log did not keep: its kept start and its end stand for it.
+      if (whole) return { line: withLineHead(log, window, at), fromEnd: skip + size };
+    } else if (whole) {
+      // The mark may be in the start of a long line that runs into the kept bytes (a large final event).
+      if (log.dropped > 0 && containsAny(log.lineHead, marks)) return { line: withLineHead(log, window, 0), fromEnd: skip + size };
+      return undefined;
+    }
   }
+}
+
+/** The kept start of the line that runs into the tail, joined to the line's part in `window` (from its start to the LF after `at`). */
+function withLineHead(log: ChunkLog, window: Buffer, at: number): Buffer {
+  const end = window.indexOf(LF, at);
+  return Buffer.concat([log.lineHead, window.subarray(0, end < 0 ? window.length : end)]);
+}
+
+/** The data of the stream's last event, when its last non-blank line is a short `data:` line ('' otherwise). */
+function lastEventData(log: ChunkLog): string {
+  const window = log.last(64);
+  let end = window.length;
+  while (end > 0 && (window[end - 1] === LF || window[end - 1] === 0x0d)) end--;
+  const start = window.lastIndexOf(LF, end - 1) + 1;
+  if (start === 0 && log.available > window.length) return '';
+  const line = window.subarray(start, end);
+  return line.subarray(0, 5).toString('latin1') === 'data:' ? dataOf(line) : '';
 }
 
 /** How many lines from the end `markedLineNearEnd` looks at (a Chat stream ends with the usage event, a blank line, `data: [DONE]`, a blank line). */

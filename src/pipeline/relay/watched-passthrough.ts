@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../errors/index.js';
-import { UpstreamProtocolError } from '../../errors/index.js';
+import { StreamOutputTooLargeError, UpstreamProtocolError, UpstreamTruncatedError } from '../../errors/index.js';
 import { SseParser, sseData } from '../../framing/index.js';
 import type { SseEvent } from '../../framing/index.js';
 import type { IRChunk } from '../../ir/index.js';
@@ -27,6 +27,8 @@ export class WatchedPassthroughStreamRelay extends Relay {
   private sawTerminal = false;
   private sawEvent = false;
   private upstreamError: Extract<IRChunk, { type: 'error' }> | undefined;
+  /** Most output characters the watcher may hold (Infinity: it holds none, or no limit). */
+  private outputLimit = Infinity;
 
   constructor(
     private readonly watcher: PassthroughStreamWatcher,
@@ -36,6 +38,12 @@ export class WatchedPassthroughStreamRelay extends Relay {
     ...args: RelayArgs
   ) {
     super(...args);
+  }
+
+  /** Bounds the output a watcher that keeps it may follow (see TranslatingStreamRelay.limitOutput). */
+  limitOutput(limit: number | undefined): this {
+    if (this.watcher.holdsOutput === true && limit !== undefined && limit > 0) this.outputLimit = limit;
+    return this;
   }
 
   protected override get output(): OutputCapture {
@@ -61,9 +69,10 @@ export class WatchedPassthroughStreamRelay extends Relay {
       return;
     }
     if (!this.sawTerminal) {
-      this.fail(new UpstreamProtocolError(this.deployment.provider.name, 'the stream ended before its final event', { code: 'upstream_truncated' }));
+      this.fail(new UpstreamTruncatedError(this.deployment.provider.name));
       return;
     }
+    this.pending += this.watcher.closing();
     this.flush();
     const error = this.upstreamError;
     this.endStream(error === undefined ? undefined : inStreamError(this.deployment.provider.name, error));
@@ -104,6 +113,11 @@ export class WatchedPassthroughStreamRelay extends Relay {
       }
     }
     if (!(usageOnly && this.dropUsageOnly)) this.pending += sseData(event.data, event.event);
+    if (this.capture.chars > this.outputLimit) {
+      // The event the watcher read is relayed first: the terminal event continues after it.
+      this.fail(new StreamOutputTooLargeError(this.outputLimit));
+      return false;
+    }
     if (end) {
       this.flush();
       this.endStreamEarly(this.watcher.earlyEnd('length', this.estimatedUsage()));
@@ -120,8 +134,9 @@ export class WatchedPassthroughStreamRelay extends Relay {
   }
 
   protected writeTerminalError(error: GatewayError): void {
+    this.prepared.ctx.log.warn({ provider: this.deployment.provider.name, code: error.code }, `stream ended with an error: ${error.message}`);
     this.flush();
     const { message, code } = this.terminal(error);
-    this.write(this.watcher.failure(code, message));
+    this.write(this.watcher.failure(code, message, error.type));
   }
 }

@@ -4,6 +4,7 @@ import type { WireFormat } from '../../ir/index.js';
 import type { JsonObject } from '../../protocols/json.js';
 import type { UpstreamRequestOptions } from '../../translators/types.js';
 import type { Provider } from '../types.js';
+import { Redactor } from '../../upstream/redact.js';
 
 /** What distinguishes one HTTP provider kind from another. */
 export interface HttpProviderSpec {
@@ -34,13 +35,16 @@ export function createHttpProvider(config: ProviderConfig, spec: HttpProviderSpe
   const origin = url.origin;
   const basePath = url.pathname.replace(/\/+$/, '');
   const paths = new Map<WireFormat, string>(spec.paths.map(([format, path]) => [format, `${basePath}${path}`]));
+  const credentials = spec.authHeaders(config);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream, application/x-ndjson',
     'user-agent': 'tollgate',
     ...config.headers,
-    ...spec.authHeaders(config),
+    ...credentials,
   };
+  // Computed once: every configured header value counts as a secret (operators put credentials there).
+  const redactor = Redactor.for({ apiKey: config.apiKey, headerValues: [...Object.values(config.headers), ...Object.values(credentials)], baseUrl: config.baseUrl });
   const dispatcher = createPool(origin, config);
   const provider: Provider = {
     name: config.name,
@@ -49,6 +53,7 @@ export function createHttpProvider(config: ProviderConfig, spec: HttpProviderSpe
     origin,
     dispatcher,
     headers,
+    redactor,
     requestDefaults: config.requestDefaults as JsonObject,
     requestOptions: spec.requestOptions ?? {},
     timeouts: config.timeouts,

@@ -16,12 +16,22 @@
  * A row the database refuses on its own (a constraint) would otherwise block
  * every later batch, so such a batch is re-written row by row and the refused
  * rows are dropped and reported. `close` writes everything that is queued.
+ *
+ * A ledger opened on a file (`open`) proves it writable first, and before
+ * each write checks that its path still names the file it opened (see
+ * `ledger-file.ts`): a deleted file is written back and reopened, a replaced
+ * one is a write failure. Failures are reported once per change of state
+ * (`onUnwritable`, `onWritable`), every failed attempt through `onError`;
+ * while failing, a retry runs even with no row waiting, so recovery is seen.
  */
 import { BoundedQueue } from '../bounded-queue.js';
-import type { LedgerStats, TenantDayTotal, UsageLedger } from '../../metering/usage-ledger.js';
+import type { LedgerFailure, LedgerStats, TenantDayTotal, UsageLedger } from '../../metering/usage-ledger.js';
 import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '../usage-ledger.js';
-import { openSqlite, type OpenSqliteOptions, type SqliteDatabase, type SqliteStatement } from './database.js';
-import { COLUMNS, fromRow, toParams, type InsertParams, type UsageRow } from './usage-rows.js';
+import type { OpenSqliteOptions, SqliteDatabase } from './database.js';
+import { LedgerConnection } from './ledger-connection.js';
+import { errorCode, isFilePath, openWritable, probeWrite } from './ledger-file.js';
+import { prepareStatements, type RowError } from './ledger-statements.js';
+import { fromRow } from './usage-rows.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 
 export interface SqliteUsageLedgerOptions extends LedgerEvents {
@@ -41,22 +51,24 @@ export interface SqliteUsageLedgerOptions extends LedgerEvents {
   readonly now?: () => number;
   /** Whether `close` also closes the database (true when the ledger opened it). */
   readonly ownsDatabase?: boolean;
+  /** The database's file, watched for deletion and replacement, and reopened (set by `open`). */
+  readonly path?: string;
 }
 
 /** Errors caused by one row's values, not by the store's state. */
 const ROW_ERROR_CODES = ['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'];
 
-interface RowError {
-  readonly record: UsageRecord;
-  readonly error: unknown;
-}
-
 export class SqliteUsageLedger implements UsageLedger {
-  /** Opens (and migrates) the database at `path` and owns it. */
+  /**
+   * Opens (and migrates) the database at `path`, proves it writable, and owns
+   * it; throws a LedgerStoreError naming the path when it cannot be written.
+   */
   static open(path: string, options: SqliteUsageLedgerOptions & OpenSqliteOptions = {}): SqliteUsageLedger {
-    return new SqliteUsageLedger(openSqlite(path, options), { ...options, ownsDatabase: options.ownsDatabase ?? true });
+    const db = openWritable(path, options);
+    return new SqliteUsageLedger(db, { ...options, ownsDatabase: options.ownsDatabase ?? true, path: isFilePath(path) ? path : undefined }, options);
   }
 
+  readonly capacity: number;
   private readonly queue: BoundedQueue<UsageRecord>;
   private readonly flushIntervalMs: number;
   private readonly batchSize: number;
@@ -66,15 +78,13 @@ export class SqliteUsageLedger implements UsageLedger {
   private readonly now: () => number;
   private readonly ownsDatabase: boolean;
   private readonly events: LedgerEvents;
-  private readonly insertBatch: (rows: readonly UsageRecord[]) => void;
-  private readonly insertEach: (rows: readonly UsageRecord[]) => RowError[];
-  private readonly totalsStatement: SqliteStatement<[string], TenantDayTotal>;
-  private readonly costStatement: SqliteStatement<[string], { tenant: string; costUsd: number }>;
-  private readonly recentStatement: SqliteStatement<[number], UsageRow>;
+  private readonly connection: LedgerConnection;
 
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
+  /** Set from the first failed write to the next successful one. */
+  private failing: LedgerFailure | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
   private unreportedOverflow = 0;
@@ -82,46 +92,44 @@ export class SqliteUsageLedger implements UsageLedger {
   private lastDay = '';
   private counters = { written: 0, dropped: 0, rejected: 0, failedFlushes: 0, transactions: 0 };
 
-  constructor(
-    private readonly db: SqliteDatabase,
-    options: SqliteUsageLedgerOptions = {},
-  ) {
-    this.queue = new BoundedQueue(positive(options.maxBufferedRows, 100_000));
+  constructor(db: SqliteDatabase, options: SqliteUsageLedgerOptions = {}, openOptions: OpenSqliteOptions = {}) {
+    this.capacity = positive(options.maxBufferedRows, 100_000);
+    this.queue = new BoundedQueue(this.capacity);
     this.flushIntervalMs = positive(options.flushIntervalMs, 250);
-    this.batchSize = positive(options.batchSize, 500);
+    // A small buffer is never left half full by the timer alone: it would look full to the admit stage.
+    this.batchSize = Math.min(positive(options.batchSize, 500), Math.max(1, Math.floor(this.capacity / 2)));
     this.maxRowsPerTransaction = positive(options.maxRowsPerTransaction, 5_000);
     this.retryDelayMs = positive(options.retryDelayMs, 1_000);
     this.maxRetryDelayMs = Math.max(this.retryDelayMs, positive(options.maxRetryDelayMs, 30_000));
     this.now = options.now ?? Date.now;
     this.ownsDatabase = options.ownsDatabase ?? false;
     this.events = options;
-
-    const insert = db.prepare<InsertParams>(`INSERT INTO usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
-    this.insertBatch = db.transaction((rows: readonly UsageRecord[]) => {
-      for (const record of rows) insert.run(...toParams(record, this.dayOf(record.time)));
-    });
-    this.insertEach = db.transaction((rows: readonly UsageRecord[]) => {
-      const refused: RowError[] = [];
-      for (const record of rows) {
-        try {
-          insert.run(...toParams(record, this.dayOf(record.time)));
-        } catch (error) {
-          // A failed statement is undone on its own; the transaction goes on with the next row.
-          if (!this.isRowError(error)) throw error;
-          refused.push({ record, error });
-        }
-      }
-      return refused;
-    });
-    this.totalsStatement = db.prepare<[string], TenantDayTotal>(
-      `SELECT tenant, SUM(cost_usd) AS costUsd, SUM(prompt_tokens) AS promptTokens,
-              SUM(completion_tokens) AS completionTokens, COUNT(*) AS requests
-         FROM usage WHERE day = ? GROUP BY tenant ORDER BY tenant`,
+    // Only a ledger that owns its file may reopen it.
+    this.connection = new LedgerConnection(
+      db,
+      this.ownsDatabase ? options.path : undefined,
+      openOptions,
+      (opened) =>
+        prepareStatements(
+          opened,
+          (time) => this.dayOf(time),
+          (error) => this.isRowError(error),
+        ),
+      {
+        onDeleted: (error) => {
+          if (this.failing === undefined) this.writeFailed(error);
+        },
+        onRestored: (path) => {
+          this.events.onRestored?.(path);
+          // Write what waits (or probe), now rather than after the backoff.
+          this.immediate ??= setImmediate(this.onImmediate).unref();
+        },
+        onRestoreFailed: (error) => {
+          this.writeFailed(error);
+          this.retryLater();
+        },
+      },
     );
-    this.costStatement = db.prepare<[string], { tenant: string; costUsd: number }>(
-      'SELECT tenant, SUM(cost_usd) AS costUsd FROM usage WHERE day = ? GROUP BY tenant',
-    );
-    this.recentStatement = db.prepare<[number], UsageRow>(`SELECT ${COLUMNS.join(', ')} FROM usage ORDER BY time DESC, id DESC LIMIT ?`);
   }
 
   append(record: UsageRecord): void {
@@ -149,34 +157,56 @@ export class SqliteUsageLedger implements UsageLedger {
   async dailyTotals(dayUtc: string): Promise<TenantDayTotal[]> {
     assertUtcDay(dayUtc);
     await this.flushForRead();
-    return this.totalsStatement.all(dayUtc);
+    return this.connection.sql.totals.all(dayUtc);
   }
 
   async todayCostByTenant(): Promise<Map<string, number>> {
     await this.flushForRead();
     const totals = new Map<string, number>();
-    for (const row of this.costStatement.all(utcDay(this.now()))) totals.set(row.tenant, row.costUsd);
+    for (const row of this.connection.sql.cost.all(utcDay(this.now()))) totals.set(row.tenant, row.costUsd);
     return totals;
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`expected a positive integer limit, got ${limit}`);
     await this.flushForRead();
-    return this.recentStatement.all(limit).map(fromRow);
+    return this.connection.sql.recent.all(limit).map(fromRow);
   }
 
+  /** Readiness: rejects (rather than throws, as a network store would) saying why rows cannot be written. */
   check(): Promise<void> {
+    // A file deleted while nothing is written is noticed here (readiness is polled).
+    if (this.failing === undefined && this.connection.restoring === undefined && !this.closed && this.connection.moved() !== undefined) this.writeInBackground();
+    const failure = this.failing;
+    if (this.connection.restoring !== undefined) {
+      return Promise.reject(new Error(`usage ledger ${this.connection.where()} was deleted while open and is being written back from the open database`));
+    }
+    if (failure !== undefined) {
+      return Promise.reject(
+        new Error(
+          `usage ledger ${failure.path} cannot be written since ${new Date(failure.since).toISOString()} (${failure.code}: ${failure.message}); ` +
+            `${this.queue.length} row(s) kept in memory (at most ${this.capacity}) and retried`,
+        ),
+      );
+    }
     try {
-      this.db.prepare('SELECT 1').get();
+      this.connection.db.prepare('SELECT 1').get();
       return Promise.resolve();
     } catch (error) {
-      // Rejected rather than thrown, as a network store would.
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
   stats(): LedgerStats {
     return { buffered: this.queue.length, ...this.counters };
+  }
+
+  pending(): number {
+    return this.queue.length;
+  }
+
+  failure(): LedgerFailure | undefined {
+    return this.failing;
   }
 
   // ---------------------------------------------------------------- writing
@@ -202,11 +232,21 @@ export class SqliteUsageLedger implements UsageLedger {
   };
 
   private writeInBackground(): void {
-    if (this.closed || this.queue.length === 0) return;
+    if (this.closed) return;
+    // Once per attempt, whether or not the store can be reached.
+    this.reportOverflow();
+    if (this.connection.restoring !== undefined) return;
+    // While failing, a retry with nothing to write probes the store, so recovery is seen.
+    if (this.queue.length === 0 && this.failing === undefined && this.connection.moved() === undefined) return;
     try {
-      this.writeBatch();
+      if (!this.connection.ready()) return;
+      if (this.queue.length > 0) this.writeBatch();
+      else {
+        probeWrite(this.connection.db);
+        this.recovered();
+      }
     } catch (error) {
-      this.events.onError?.(error, this.queue.length);
+      this.writeFailed(error);
       this.retryLater();
       return;
     }
@@ -217,13 +257,21 @@ export class SqliteUsageLedger implements UsageLedger {
   private async drain(count: number): Promise<void> {
     let remaining = count;
     while (remaining > 0 && this.queue.length > 0) {
+      this.reportOverflow();
+      let ready: boolean;
       try {
-        remaining -= this.writeBatch(remaining);
+        ready = this.connection.ready();
+        if (ready) remaining -= this.writeBatch(remaining);
       } catch (error) {
+        this.writeFailed(error);
         this.retryLater();
         throw error;
       }
-      if (remaining > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!ready) {
+        // Written back (or not) from the open connection; a failure is already reported.
+        const failure = await this.connection.restoring;
+        if (failure !== undefined) throw failure;
+      } else if (remaining > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     // Rows appended meanwhile, with the timer a recovery may have cancelled.
     if (this.queue.length > 0 && !this.closed) this.schedule();
@@ -239,12 +287,9 @@ export class SqliteUsageLedger implements UsageLedger {
     const rows = this.queue.peek(Math.min(max, this.maxRowsPerTransaction));
     if (rows.length === 0) return 0;
     try {
-      this.insertBatch(rows);
+      this.connection.sql.insertBatch(rows);
     } catch (error) {
-      if (!this.isRowError(error)) {
-        this.counters.failedFlushes++;
-        throw error;
-      }
+      if (!this.isRowError(error)) throw error;
       this.writeAroundRefusedRows(rows);
       return rows.length;
     }
@@ -256,13 +301,7 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   private writeAroundRefusedRows(rows: readonly UsageRecord[]): void {
-    let refused: RowError[];
-    try {
-      refused = this.insertEach(rows);
-    } catch (error) {
-      this.counters.failedFlushes++;
-      throw error;
-    }
+    const refused: RowError[] = this.connection.sql.insertEach(rows);
     this.queue.discard(rows.length);
     this.counters.written += rows.length - refused.length;
     this.counters.transactions++;
@@ -272,12 +311,30 @@ export class SqliteUsageLedger implements UsageLedger {
     this.report({ reason: 'rejected', count: refused.length, total: this.counters.dropped, error: refused[0]?.error });
   }
 
+  // ---------------------------------------------------------------- failures and the file
+
+  private writeFailed(error: unknown): void {
+    this.counters.failedFlushes++;
+    const first = this.failing === undefined;
+    this.failing = {
+      path: this.connection.where(),
+      code: errorCode(error),
+      message: error instanceof Error ? error.message : String(error),
+      since: this.failing?.since ?? Date.now(),
+    };
+    this.events.onError?.(error, this.queue.length);
+    if (first) this.events.onUnwritable?.(this.failing, this.queue.length);
+  }
+
   /** After a failure, a write succeeded: drop the backoff so new rows wait only the normal interval. */
   private recovered(): void {
-    if (this.failures === 0) return;
+    if (this.failures === 0 && this.failing === undefined) return;
     this.failures = 0;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    const failure = this.failing;
+    this.failing = undefined;
+    if (failure !== undefined) this.events.onWritable?.(failure, this.queue.length);
   }
 
   private retryLater(): void {
@@ -301,7 +358,7 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   private isRowError(error: unknown): boolean {
-    if (!this.db.open) return false;
+    if (!this.connection.db.open) return false;
     if (error instanceof TypeError || error instanceof RangeError) return true; // a value SQLite cannot bind
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
     return ROW_ERROR_CODES.some((prefix) => code.startsWith(prefix));
@@ -318,12 +375,12 @@ export class SqliteUsageLedger implements UsageLedger {
 
   // ---------------------------------------------------------------- reading and closing
 
-  /** Reads see queued rows when the store accepts them; a failing store still answers with what it has. */
+  /** Reads see queued rows when the store accepts them; a failing store (already reported) still answers with what it has. */
   private async flushForRead(): Promise<void> {
     try {
       await this.flush();
-    } catch (error) {
-      this.events.onError?.(error, this.queue.length);
+    } catch {
+      // Reported by the write that failed.
     }
   }
 
@@ -339,6 +396,7 @@ export class SqliteUsageLedger implements UsageLedger {
     } catch (error) {
       failure = error;
     }
+    await this.connection.restoring;
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
@@ -350,7 +408,7 @@ export class SqliteUsageLedger implements UsageLedger {
       this.counters.dropped += lost;
       this.report({ reason: 'closed', count: lost, total: this.counters.dropped, error: failure });
     }
-    if (this.ownsDatabase && this.db.open) this.db.close();
+    if (this.ownsDatabase && this.connection.db.open) this.connection.db.close();
     if (failure !== undefined) throw new Error(`usage ledger closed with ${lost} record(s) unwritten`, { cause: failure });
   }
 }

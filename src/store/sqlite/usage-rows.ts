@@ -91,7 +91,7 @@ export function toParams(record: UsageRecord, day: string): InsertParams {
   ];
 }
 
-const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled']);
+const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown']);
 
 function isStatus(value: string): value is UsageStatus {
   return STATUSES.has(value);

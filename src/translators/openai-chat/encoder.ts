@@ -68,7 +68,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.usageFrame(chunk.usage);
       case 'error':
         this.closed = true;
-        return `data: ${JSON.stringify({ error: { message: chunk.message, type: 'upstream_error', param: null, code: chunk.code } })}\n\n`;
+        return `data: ${JSON.stringify({ error: { message: chunk.message, type: chunk.errorType ?? 'upstream_error', param: null, code: chunk.code } })}\n\n`;
     }
   }
 

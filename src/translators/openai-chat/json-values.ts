@@ -4,7 +4,9 @@ import type { JsonObject, JsonValue } from '../../protocols/json.js';
  * Converts a value the IR holds as `unknown` (tool schemas, `extra` fields)
  * back into JSON for an upstream body. Those values came from parsed JSON, so
  * this only drops `undefined` object members (as JSON.stringify would) and
- * refuses what JSON cannot carry, instead of trusting a cast.
+ * refuses what JSON cannot carry, instead of trusting a cast. Recursive: the
+ * values come from a request body, whose nesting the HTTP front bounds
+ * (`MAX_JSON_DEPTH`) before anything walks it.
  */
 export function toJsonValue(value: unknown, path: string): JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;

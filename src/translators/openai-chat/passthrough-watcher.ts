@@ -86,11 +86,17 @@ export class ChatPassthroughWatcher implements PassthroughStreamWatcher {
     return out;
   }
 
-  failure(code: string, message: string): string {
+  failure(code: string, message: string, errorType = 'upstream_error'): string {
     if (this.ended) return '';
     this.ended = true;
     if (this.upstreamError) return DONE;
-    return `data: ${JSON.stringify({ error: { message, type: 'upstream_error', param: null, code } })}\n\n${DONE}`;
+    return `data: ${JSON.stringify({ error: { message, type: errorType, param: null, code } })}\n\n${DONE}`;
+  }
+
+  closing(): string {
+    if (this.ended) return '';
+    this.ended = true;
+    return DONE;
   }
 
   earlyEnd(reason: 'length', usage: IRUsage | undefined): string {

@@ -56,6 +56,7 @@ export class ResponsesStreamEncoder implements StreamEncoder, OutputSink {
   private out = '';
   private finishReason: IRFinishReason | undefined;
   private usage: IRUsage | undefined;
+  readonly holdsOutput = true;
 
   constructor(options: ClientEncodeOptions, deps: ResponsesEncoderDeps = {}) {
     this.newId = deps.newId ?? randomId;

@@ -10,13 +10,20 @@ import type { GatewayError } from '../../errors/index.js';
  */
 const PASSED_THROUGH = new Set(['context_length_exceeded', 'insufficient_quota', 'model_not_found', 'content_policy_violation', 'invalid_prompt']);
 
+/**
+ * Failures that are not the request's: the same request sent again succeeds
+ * (the gateway ended it while shutting down). Their code is passed through,
+ * so Codex runs the turn again, which is what it should do.
+ */
+const RETRY_ELSEWHERE = new Set(['server_shutting_down']);
+
 /** Codex shows the message of an `invalid_prompt` failure and stops: the closest honest "do not retry this". */
 const FINAL = 'invalid_prompt';
 
 export function responsesFailureCode(error: Pick<GatewayError, 'code'>): string {
-  return PASSED_THROUGH.has(error.code) ? error.code : FINAL;
+  return PASSED_THROUGH.has(error.code) || RETRY_ELSEWHERE.has(error.code) ? error.code : FINAL;
 }
 
 export function responsesFailureMessage(error: Pick<GatewayError, 'code' | 'message'>): string {
-  return PASSED_THROUGH.has(error.code) ? error.message : `${error.message} [${error.code}]`;
+  return PASSED_THROUGH.has(error.code) || RETRY_ELSEWHERE.has(error.code) ? error.message : `${error.message} [${error.code}]`;
 }

@@ -2,6 +2,7 @@ import type { IRChunk, IRFinishReason, IRRequest, IRToolOrigin, IRUsage } from '
 import type { JsonObject } from '../../protocols/json.js';
 import type { NewId } from './ids.js';
 import { mintReasoningState } from './reasoning-state.js';
+import { keepFlat } from '../shared/flat-text.js';
 
 /**
  * The output items of one response, shared by the stream encoder and the
@@ -20,6 +21,8 @@ export interface OutputItem {
   readonly index: number;
   /** Text, reasoning or argument text received so far. */
   text: string;
+  /** Length of `text` when it was last flattened (see keepFlat). */
+  flatLength: number;
   /** Tool calls: the client's name, namespace and call id. */
   name: string;
   namespace: string | undefined;
@@ -61,6 +64,12 @@ export function customToolInput(args: string): string {
   return args;
 }
 
+/** Appends a delta to an item's text, keeping it compact (see keepFlat). */
+function append(item: OutputItem, delta: string): void {
+  item.text += delta;
+  item.flatLength = keepFlat(item.text, item.flatLength);
+}
+
 const ID_PREFIX: Record<ItemKind, string> = { message: 'msg_', reasoning: 'rs_', function_call: 'fc_', custom_tool_call: 'ctc_' };
 
 export class OutputTracker {
@@ -83,7 +92,7 @@ export class OutputTracker {
       this.closeReasoning();
       item = this.message = this.open('message');
     }
-    item.text += delta;
+    append(item, delta);
     this.sink?.delta(item, delta);
   }
 
@@ -94,7 +103,7 @@ export class OutputTracker {
       this.closeMessage();
       item = this.reasoning = this.open('reasoning');
     }
-    item.text += delta;
+    append(item, delta);
     this.sink?.delta(item, delta);
   }
 
@@ -114,7 +123,7 @@ export class OutputTracker {
       item.name = this.origins.get(chunk.name)?.name ?? chunk.name;
     }
     if (chunk.argumentsDelta === '') return;
-    item.text += chunk.argumentsDelta;
+    append(item, chunk.argumentsDelta);
     // A custom tool's input is known only when its JSON arguments are complete.
     if (item.kind === 'function_call') this.sink?.delta(item, chunk.argumentsDelta);
   }
@@ -175,6 +184,7 @@ export class OutputTracker {
       id: this.newId(ID_PREFIX[kind]),
       index: this.items.length,
       text: '',
+      flatLength: 0,
       name: '',
       namespace: undefined,
       callId: '',

@@ -8,6 +8,7 @@ import { usageFromResponses } from './decoder.js';
 import { randomId } from './ids.js';
 import type { NewId } from './ids.js';
 import { outcomeOf, responseEcho, usageToResponses } from './output.js';
+import { keepFlat } from '../shared/flat-text.js';
 
 /*
  * Follows a Responses API stream relayed to the client untouched, so that the
@@ -31,6 +32,8 @@ interface OpenPart {
   /** The part as announced; its text member is filled in when it closes. */
   readonly part: JsonObject;
   text: string;
+  /** Length of `text` when it was last flattened (see keepFlat). */
+  flatLength: number;
   /** Its `*.done` text event was already relayed. */
   textDone: boolean;
 }
@@ -48,6 +51,8 @@ interface WatchedItem {
   readonly open: Record<Slot, OpenPart | undefined>;
   /** Function call arguments or custom tool call input, and whether its `.done` event was relayed. */
   payload: string;
+  /** Length of `payload` when it was last flattened (see keepFlat). */
+  payloadFlatLength: number;
   payloadDone: boolean;
   /** IR tool-call index (-1 for items that are not calls); whether any payload went out as IR. */
   readonly call: number;
@@ -98,6 +103,7 @@ function defaultPart(slot: Slot, itemType: string): JsonObject {
 }
 
 export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
+  readonly holdsOutput = true;
   private readonly requestedModel: string;
   private readonly newId: NewId;
   private readonly now: () => number;
@@ -177,6 +183,11 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
     return this.take();
   }
 
+  closing(): string {
+    // A Responses stream ends with its terminal event; there is nothing after it to add.
+    return '';
+  }
+
   earlyEnd(reason: 'length', usage: IRUsage | undefined): string {
     if (this.closed) return '';
     this.closed = true;
@@ -215,6 +226,7 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
       parts: { content: [], summary: [] },
       open: { content: undefined, summary: undefined },
       payload,
+      payloadFlatLength: 0,
       payloadDone: false,
       call: field === undefined ? -1 : this.callCount++,
       payloadSent: payload !== '',
@@ -246,7 +258,7 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
   private partAdded(e: JsonObject, slot: Slot): void {
     const item = this.find(e);
     const part = e['part'];
-    if (item !== undefined && isJsonObject(part)) item.open[slot] = { index: int(e[indexKey(slot)]) ?? 0, part, text: '', textDone: false };
+    if (item !== undefined && isJsonObject(part)) item.open[slot] = { index: int(e[indexKey(slot)]) ?? 0, part, text: '', flatLength: 0, textDone: false };
   }
 
   private partDone(e: JsonObject, slot: Slot): void {
@@ -259,7 +271,7 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
 
   /** The part an event names; text for a part never announced opens one, so that it is not lost. */
   private openPart(item: WatchedItem, e: JsonObject, slot: Slot): OpenPart {
-    const open = item.open[slot] ?? { index: int(e[indexKey(slot)]) ?? 0, part: defaultPart(slot, item.type), text: '', textDone: false };
+    const open = item.open[slot] ?? { index: int(e[indexKey(slot)]) ?? 0, part: defaultPart(slot, item.type), text: '', flatLength: 0, textDone: false };
     item.open[slot] = open;
     return open;
   }
@@ -268,7 +280,11 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
     const delta = e['delta'];
     if (typeof delta !== 'string' || delta === '') return;
     const item = this.find(e);
-    if (item !== undefined) this.openPart(item, e, slot).text += delta;
+    if (item !== undefined) {
+      const part = this.openPart(item, e, slot);
+      part.text += delta;
+      part.flatLength = keepFlat(part.text, part.flatLength);
+    }
     if (kind === 'text') {
       out.push({ type: 'text', delta });
       return;
@@ -299,6 +315,7 @@ export class ResponsesPassthroughWatcher implements PassthroughStreamWatcher {
     const item = this.find(e);
     if (typeof delta !== 'string' || delta === '' || item === undefined || item.call < 0) return;
     item.payload += delta;
+    item.payloadFlatLength = keepFlat(item.payload, item.payloadFlatLength);
     item.payloadSent = true;
     out.push({ type: 'tool_call', index: item.call, argumentsDelta: delta });
   }
