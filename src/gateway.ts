@@ -29,6 +29,7 @@ import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { SqliteTenancyStore } from './store/sqlite/tenancy-store.js';
+import { RateLimiter } from './tenancy/rate-limits.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import { sendError } from './pipeline/respond.js';
 import { estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
@@ -158,7 +159,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     router,
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
-    policies: [...ledgerPolicies, ...(options.policies ?? [])],
+    policies: [...ledgerPolicies, new RateLimiter(), ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({

@@ -8,6 +8,8 @@ export interface GatewayErrorOptions {
   readonly cause?: unknown;
   /** Extra response headers (for example `Retry-After`). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Extra fields of the error object that clients read (Codex: `resets_at` of a usage limit). */
+  readonly fields?: Readonly<Record<string, string | number>>;
 }
 
 export class GatewayError extends Error {
@@ -16,6 +18,7 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param: string | null;
   readonly headers: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<string, string | number>> | undefined;
 
   constructor(status: number, type: string, code: string, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -25,6 +28,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.fields = options.fields;
   }
 }
 
@@ -362,5 +366,20 @@ export class UpstreamTruncatedError extends GatewayError {
       `The upstream provider '${provider}' ended the stream before the response was complete (${detail}). The answer is incomplete; send the request again.`,
     );
     this.provider = provider;
+  }
+}
+
+/**
+ * 429: a key's or tenant's requests or tokens per minute are used up. The
+ * body is what both kinds of client read: `code: rate_limit_exceeded` for the
+ * OpenAI SDKs, `type: usage_limit_reached` with `resets_at` for Codex, which
+ * then shows the message instead of retrying.
+ */
+export class RateLimitError extends GatewayError {
+  constructor(message: string, retryAfterSeconds: number, headers: Readonly<Record<string, string>>) {
+    super(429, 'usage_limit_reached', 'rate_limit_exceeded', message, {
+      headers: { ...headers, 'retry-after': String(retryAfterSeconds) },
+      fields: { resets_at: Math.ceil(Date.now() / 1000) + retryAfterSeconds },
+    });
   }
 }

@@ -1,12 +1,13 @@
 import type { GatewayError } from './gateway-error.js';
 
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string };
+  error: { message: string; type: string; param: string | null; code: string; [field: string]: string | number | null };
 }
 
 /** The OpenAI error object. Only whitelisted fields: never `cause`. */
 export function errorBody(err: GatewayError): OpenAIErrorBody {
-  return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
+  const error = { message: err.message, type: err.type, param: err.param, code: err.code };
+  return { error: err.fields === undefined ? error : { ...err.fields, ...error } };
 }
 
 export function errorJson(err: GatewayError): string {

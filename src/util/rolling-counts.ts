@@ -45,6 +45,20 @@ export class RollingCounts {
     return this.sum(now, this.second);
   }
 
+  /**
+   * Milliseconds until the oldest bucket that holds something leaves the
+   * window ending at `now` (when the sums next fall); 0 when all are empty.
+   */
+  msUntilOldestExpires(now: number): number {
+    const current = Math.floor(now / this.bucketMs);
+    let oldest = Infinity;
+    for (let slot = 0; slot < this.buckets; slot++) {
+      const period = this.periods[slot] ?? -1;
+      if (period >= 0 && current - period < this.buckets && ((this.first[slot] ?? 0) !== 0 || (this.second[slot] ?? 0) !== 0)) oldest = Math.min(oldest, period);
+    }
+    return oldest === Infinity ? 0 : (oldest + this.buckets) * this.bucketMs - now;
+  }
+
   reset(): void {
     this.periods.fill(-1);
     this.first.fill(0);
