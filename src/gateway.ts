@@ -30,6 +30,7 @@ import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/cont
 import { Pipeline } from './pipeline/pipeline.js';
 import { SqliteTenancyStore } from './store/sqlite/tenancy-store.js';
 import { RateLimiter } from './tenancy/rate-limits.js';
+import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import { sendError } from './pipeline/respond.js';
 import { estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
@@ -205,6 +206,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     routes,
     log,
     limits: config.server,
+    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,

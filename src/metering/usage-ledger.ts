@@ -17,6 +17,36 @@ export interface TenantDayTotal {
   readonly requests: number;
 }
 
+/** What a usage report is grouped by. */
+export type UsageGroupBy = 'day' | 'tenant' | 'key' | 'model';
+export const USAGE_GROUP_BY: readonly UsageGroupBy[] = ['day', 'tenant', 'key', 'model'];
+
+/** A usage report's filter (each field narrows it) and grouping. Days are UTC `YYYY-MM-DD`, both ends included. */
+export interface UsageQuery {
+  readonly tenant?: string | undefined;
+  readonly keyId?: string | undefined;
+  /** The model name clients sent (the route's name). */
+  readonly model?: string | undefined;
+  readonly fromDay?: string | undefined;
+  readonly toDay?: string | undefined;
+  readonly groupBy: readonly UsageGroupBy[];
+}
+
+/** One group of a usage report: the grouped-by fields, then the sums. */
+export interface UsageGroup {
+  readonly day?: string;
+  readonly tenant?: string;
+  readonly keyId?: string | null;
+  readonly model?: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedTokens: number;
+  readonly reasoningTokens: number;
+  readonly costUsd: number;
+}
+
 export interface LedgerStats {
   /** Records waiting to be written. */
   readonly buffered: number;
@@ -54,6 +84,8 @@ export interface UsageLedger {
   dailyTotals(dayUtc: string): Promise<TenantDayTotal[]>;
   /** Today's (UTC) cost per tenant, to warm-start the `llm_estimated_cost_usd` gauge after a restart. */
   todayCostByTenant(): Promise<Map<string, number>>;
+  /** Sums of the records the query selects, grouped as it asks, in group order; queued records are flushed first. */
+  usage(query: UsageQuery): Promise<UsageGroup[]>;
   /** The newest `limit` records, newest first; queued records are flushed first. */
   recent(limit: number): Promise<UsageRecord[]>;
   /** Resolves when the store answers a query and rows can be written (readiness); rejects saying why otherwise. */

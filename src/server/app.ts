@@ -41,6 +41,8 @@ export interface AppOptions {
   readonly routes: Routes;
   readonly log: Logger;
   readonly limits: ClientLimits;
+  /** Handlers of every path below a prefix (all methods), e.g. the admin API: `[prefix, handler]`. */
+  readonly prefixes?: ReadonlyArray<readonly [string, Handler]>;
   /** Called once per finished HTTP exchange, with the route template (never the raw path). */
   readonly onResponse?: (method: string, route: string, status: number, durationSeconds: number) => void;
   /** Called each time a connection is refused or closed for a reason of the client's. */
@@ -143,13 +145,22 @@ export function createApp(options: AppOptions): Server {
   /** The request being served on each socket, so a timeout answers through its response when it can. */
   const current = new WeakMap<Duplex, LazyRequestContext>();
 
+  /** The prefix route serving `path`, with its label (`/admin/v1/*`). */
+  function prefixHandler(path: string): readonly [string, Handler] | undefined {
+    for (const [prefix, handler] of options.prefixes ?? []) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return [`${prefix}/*`, handler];
+    }
+    return undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const path = pathOf(req.url);
     const method = req.method ?? 'GET';
     const byMethod = routes.get(path);
-    const routeLabel = byMethod ? path : 'unmatched';
+    const prefixed = byMethod === undefined ? prefixHandler(path) : undefined;
+    const routeLabel = byMethod ? path : prefixed ? prefixed[0] : 'unmatched';
     const ctx = new LazyRequestContext(requestId, startedAt, log, res);
     const socket = req.socket;
     current.set(socket, ctx);
@@ -170,6 +181,7 @@ export function createApp(options: AppOptions): Server {
     try {
       // Node's own check answers with an empty body; this one is OpenAI-shaped like every other error.
       if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) throw new MissingHostError();
+      if (prefixed) return await prefixed[1](req, res, ctx);
       if (!byMethod) throw new RouteNotFoundError(method, path);
       const handler = handlerFor(byMethod, method);
       if (!handler) throw new MethodNotAllowedError(method, path, allowedMethods(byMethod));

@@ -25,13 +25,14 @@
  * while failing, a retry runs even with no row waiting, so recovery is seen.
  */
 import { BoundedQueue } from '../bounded-queue.js';
-import type { LedgerFailure, LedgerStats, TenantDayTotal, UsageLedger } from '../../metering/usage-ledger.js';
+import type { LedgerFailure, LedgerStats, TenantDayTotal, UsageGroup, UsageLedger, UsageQuery } from '../../metering/usage-ledger.js';
 import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '../usage-ledger.js';
 import type { OpenSqliteOptions, SqliteDatabase } from './database.js';
 import { LedgerConnection } from './ledger-connection.js';
 import { errorCode, isFilePath, openWritable, probeWrite } from './ledger-file.js';
 import { prepareStatements, type RowError } from './ledger-statements.js';
 import { fromRow } from './usage-rows.js';
+import { usageReport } from './usage-report.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 
 export interface SqliteUsageLedgerOptions extends LedgerEvents {
@@ -165,6 +166,13 @@ export class SqliteUsageLedger implements UsageLedger {
     const totals = new Map<string, number>();
     for (const row of this.connection.sql.cost.all(utcDay(this.now()))) totals.set(row.tenant, row.costUsd);
     return totals;
+  }
+
+  async usage(query: UsageQuery): Promise<UsageGroup[]> {
+    if (query.fromDay !== undefined) assertUtcDay(query.fromDay);
+    if (query.toDay !== undefined) assertUtcDay(query.toDay);
+    await this.flushForRead();
+    return usageReport(this.connection.db, query);
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {

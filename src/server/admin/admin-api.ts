@@ -1,0 +1,136 @@
+/**
+ * The admin API under /admin/v1: tenants, keys and usage reports, JSON in
+ * and out, behind its own bearer token (`auth.admin_token`, compared in
+ * constant time). With no token configured the API does not exist (404 that
+ * says how to turn it on). Every error is OpenAI-shaped.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError, InvalidRequestError } from '../../errors/index.js';
+import type { UsageLedger } from '../../metering/usage-ledger.js';
+import type { RequestContext } from '../../pipeline/contracts.js';
+import { sendJson } from '../../pipeline/respond.js';
+import { AdminInputError, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../../tenancy/admin-input.js';
+import type { Tenancy } from '../../tenancy/tenancy.js';
+import { keyView, tenantView, usageView } from '../../tenancy/views.js';
+import { presentedKey } from '../../tenancy/authenticator.js';
+import { readJsonObject } from '../body.js';
+import { ADMIN_OPENAPI } from './openapi.js';
+
+export const ADMIN_PREFIX = '/admin/v1';
+/** Admin bodies are small: a tenant or a key. */
+const ADMIN_BODY_LIMIT = 64 * 1024;
+
+class AdminAuthError extends GatewayError {
+  constructor(missing: boolean) {
+    super(
+      401,
+      'invalid_request_error',
+      missing ? 'missing_admin_token' : 'invalid_admin_token',
+      missing ? 'The admin API needs the admin token: send `Authorization: Bearer <auth.admin_token>`.' : 'The admin token is not the one configured (auth.admin_token).',
+      { headers: { 'www-authenticate': 'Bearer realm="tollgate-admin"' } },
+    );
+  }
+}
+
+class AdminOffError extends GatewayError {
+  constructor() {
+    super(404, 'invalid_request_error', 'admin_api_disabled', 'The admin API is off on this gateway: set auth.admin_token in the configuration (e.g. "${TOLLGATE_ADMIN_TOKEN}") and restart.');
+  }
+}
+
+class AdminNotFoundError extends GatewayError {
+  constructor(method: string, path: string) {
+    super(404, 'invalid_request_error', 'not_found', `No admin route for ${method} ${path}. See GET ${ADMIN_PREFIX}/openapi.json for the routes.`);
+  }
+}
+
+export interface AdminApiDeps {
+  readonly adminToken: string | undefined;
+  readonly tenancy: Tenancy;
+  readonly ledger: UsageLedger;
+}
+
+function tokenMatches(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  // Compared over the expected length whatever was sent, so the time says nothing about the token.
+  const same = timingSafeEqual(a.length === b.length ? a : b, b);
+  return a.length === b.length && same;
+}
+
+async function body(req: IncomingMessage): Promise<unknown> {
+  return (await readJsonObject(req, ADMIN_BODY_LIMIT)).body;
+}
+
+function query(url: string): Record<string, string> {
+  const at = url.indexOf('?');
+  return at < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(at + 1)));
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidRequestError(`The path segment '${segment}' is not valid percent-encoding.`, { code: 'invalid_admin_request' });
+  }
+}
+
+export function createAdminHandler(deps: AdminApiDeps) {
+  const { tenancy } = deps;
+
+  async function route(method: string, segments: readonly string[], req: IncomingMessage): Promise<[number, unknown]> {
+    const [collection, id, action] = segments;
+    if (collection === 'openapi.json' && segments.length === 1 && method === 'GET') return [200, ADMIN_OPENAPI];
+    if (collection === 'tenants') {
+      if (segments.length === 1 && method === 'GET') return [200, { object: 'list', data: (await tenancy.listTenants()).map(tenantView) }];
+      if (segments.length === 1 && method === 'POST') return [201, tenantView(await tenancy.createTenant(parseNewTenant(await body(req))))];
+      if (segments.length === 2 && method === 'GET') return [200, tenantView(await tenancy.getTenant(id!))];
+      if (segments.length === 2 && method === 'PATCH') return [200, tenantView(await tenancy.updateTenant(id!, parseTenantChanges(await body(req))))];
+    }
+    if (collection === 'keys') {
+      if (segments.length === 1 && method === 'GET') {
+        const { tenant, ...rest } = query(req.url ?? '');
+        if (Object.keys(rest).length > 0) throw new AdminInputError([`unknown query parameter ${Object.keys(rest).join(', ')} (expected tenant)`]);
+        return [200, { object: 'list', data: (await tenancy.listKeys(tenant)).map((k) => keyView(k)) }];
+      }
+      if (segments.length === 1 && method === 'POST') {
+        const issued = await tenancy.createKey(parseNewKey(await body(req)));
+        return [201, { ...keyView(issued.record), key: issued.key }];
+      }
+      if (segments.length === 2 && method === 'GET') return [200, keyView(await tenancy.getKey(id!))];
+      if (segments.length === 3 && method === 'POST' && action === 'revoke') return [200, keyView(await tenancy.revokeKey(id!))];
+      if (segments.length === 3 && method === 'POST' && action === 'rotate') {
+        const grace = parseRotation(req.headers['content-length'] === '0' || req.headers['content-length'] === undefined ? {} : await body(req));
+        const issued = await tenancy.rotateKey(id!, grace);
+        return [201, { ...keyView(issued.record), key: issued.key }];
+      }
+    }
+    if (collection === 'usage' && segments.length === 1 && method === 'GET') {
+      const usageQuery = parseUsageQuery(query(req.url ?? ''));
+      return [200, { object: 'list', group_by: usageQuery.groupBy, data: (await deps.ledger.usage(usageQuery)).map(usageView) }];
+    }
+    throw new AdminNotFoundError(method, `${ADMIN_PREFIX}/${segments.join('/')}`);
+  }
+
+  return async function handleAdmin(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+    if (deps.adminToken === undefined) throw new AdminOffError();
+    const presented = presentedKey(req.headers);
+    if (presented === undefined) throw new AdminAuthError(true);
+    if (!tokenMatches(presented, deps.adminToken)) throw new AdminAuthError(false);
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0]!;
+    const segments = path
+      .slice(ADMIN_PREFIX.length)
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeSegment);
+    try {
+      const [status, result] = await route(req.method ?? 'GET', segments, req);
+      sendJson(res, status, JSON.stringify(result), { 'x-request-id': ctx.requestId, 'cache-control': 'no-store' });
+    } catch (error) {
+      if (error instanceof AdminInputError) throw new InvalidRequestError(`Invalid admin request: ${error.message}.`, { code: 'invalid_admin_request' });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,112 @@
+/** The admin API described for tools (OpenAPI 3.1), served at GET /admin/v1/openapi.json. */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const error = { description: 'An OpenAI-shaped error', ...json(ref('Error')) };
+const errors = { '400': error, '401': error, '404': error, '409': error };
+const list = (item: string) => ({ type: 'object', properties: { object: { const: 'list' }, data: { type: 'array', items: ref(item) } } });
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const queryParam = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
+const patterns = { type: 'array', items: { type: 'string' }, description: 'Model-name patterns; `*` matches any run of characters.' };
+const perMinute = { type: 'integer', minimum: 1 };
+
+export const ADMIN_OPENAPI = {
+  openapi: '3.1.0',
+  info: { title: 'Tollgate admin API', version: '1', description: 'Tenants, virtual keys and usage. Authenticate with `Authorization: Bearer <auth.admin_token>`.' },
+  servers: [{ url: '/admin/v1' }],
+  security: [{ adminToken: [] }],
+  paths: {
+    '/tenants': {
+      get: { summary: 'List tenants', responses: { '200': json(list('Tenant')), ...errors } },
+      post: { summary: 'Create a tenant', requestBody: json(ref('NewTenant')), responses: { '201': json(ref('Tenant')), ...errors } },
+    },
+    '/tenants/{name}': {
+      parameters: [pathParam('name')],
+      get: { summary: 'Show a tenant', responses: { '200': json(ref('Tenant')), ...errors } },
+      patch: { summary: 'Change a tenant created through this API (null clears a setting)', requestBody: json(ref('TenantChanges')), responses: { '200': json(ref('Tenant')), ...errors } },
+    },
+    '/keys': {
+      get: { summary: 'List keys', parameters: [queryParam('tenant', 'Only this tenant’s keys')], responses: { '200': json(list('Key')), ...errors } },
+      post: { summary: 'Create a key (the answer holds the key, shown this once)', requestBody: json(ref('NewKey')), responses: { '201': json(ref('IssuedKey')), ...errors } },
+    },
+    '/keys/{id}': { parameters: [pathParam('id')], get: { summary: 'Show a key', responses: { '200': json(ref('Key')), ...errors } } },
+    '/keys/{id}/revoke': { parameters: [pathParam('id')], post: { summary: 'Revoke a key, at once', responses: { '200': json(ref('Key')), ...errors } } },
+    '/keys/{id}/rotate': {
+      parameters: [pathParam('id')],
+      post: {
+        summary: 'A new secret for the key; the old one keeps working for grace_seconds',
+        requestBody: json({ type: 'object', properties: { grace_seconds: { type: 'integer', minimum: 0, default: 0 } }, additionalProperties: false }),
+        responses: { '201': json(ref('IssuedKey')), ...errors },
+      },
+    },
+    '/usage': {
+      get: {
+        summary: 'Usage from the ledger, filtered and grouped',
+        parameters: [
+          queryParam('tenant', 'Only this tenant'),
+          queryParam('key', 'Only this key id'),
+          queryParam('model', 'Only this model (the name clients sent)'),
+          queryParam('from', 'First UTC day, YYYY-MM-DD'),
+          queryParam('to', 'Last UTC day, YYYY-MM-DD (included)'),
+          queryParam('group_by', 'Comma-separated: day, tenant, key, model (default day)'),
+        ],
+        responses: { '200': json(list('UsageGroup')), ...errors },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: { type: 'object', properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: 'string' } } } } },
+      NewTenant: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }, models: patterns, rpm: perMinute, tpm: perMinute, metadata: { type: 'object' } } },
+      TenantChanges: { type: 'object', additionalProperties: false, properties: { models: { ...patterns, type: ['array', 'null'] }, rpm: { ...perMinute, type: ['integer', 'null'] }, tpm: { ...perMinute, type: ['integer', 'null'] }, metadata: { type: 'object' } } },
+      Tenant: {
+        type: 'object',
+        properties: { object: { const: 'tenant' }, name: { type: 'string' }, models: { type: ['array', 'null'] }, rpm: { type: ['integer', 'null'] }, tpm: { type: ['integer', 'null'] }, metadata: { type: 'object' }, source: { enum: ['config', 'api'] }, created_at: { type: 'integer' }, updated_at: { type: 'integer' } },
+      },
+      NewKey: {
+        type: 'object',
+        required: ['tenant'],
+        additionalProperties: false,
+        properties: { tenant: { type: 'string' }, name: { type: 'string' }, models: patterns, rpm: perMinute, tpm: perMinute, expires_at: { type: 'integer', description: 'Unix seconds' }, metadata: { type: 'object' } },
+      },
+      Key: {
+        type: 'object',
+        properties: {
+          object: { const: 'api_key' },
+          id: { type: 'string' },
+          tenant: { type: 'string' },
+          name: { type: ['string', 'null'] },
+          redacted_key: { type: 'string' },
+          last_four: { type: 'string' },
+          models: { type: ['array', 'null'] },
+          rpm: { type: ['integer', 'null'] },
+          tpm: { type: ['integer', 'null'] },
+          expires_at: { type: ['integer', 'null'] },
+          metadata: { type: 'object' },
+          created_at: { type: 'integer' },
+          revoked_at: { type: ['integer', 'null'] },
+          previous_key_valid_until: { type: ['integer', 'null'] },
+          status: { enum: ['active', 'expired', 'revoked'] },
+        },
+      },
+      IssuedKey: { allOf: [ref('Key'), { type: 'object', properties: { key: { type: 'string', description: 'tg_<id>_<secret>: shown only in this answer' } } }] },
+      UsageGroup: {
+        type: 'object',
+        properties: {
+          day: { type: 'string' },
+          tenant: { type: 'string' },
+          key_id: { type: ['string', 'null'] },
+          model: { type: 'string' },
+          requests: { type: 'integer' },
+          errors: { type: 'integer' },
+          prompt_tokens: { type: 'integer' },
+          completion_tokens: { type: 'integer' },
+          cached_tokens: { type: 'integer' },
+          reasoning_tokens: { type: 'integer' },
+          cost_usd: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;

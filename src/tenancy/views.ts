@@ -1,0 +1,109 @@
+/**
+ * Tenants and keys as the admin API and the CLI show them: snake_case JSON,
+ * times in Unix seconds (as OpenAI's API gives them), never a secret or its
+ * hash. A key itself appears once, in the answer that created or rotated it.
+ */
+import type { UsageGroup } from '../metering/usage-ledger.js';
+import type { KeyRecord, Metadata, TenantRecord } from './records.js';
+import { KEY_PREFIX } from './virtual-key.js';
+
+const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
+
+export interface TenantView {
+  readonly object: 'tenant';
+  readonly name: string;
+  readonly models: readonly string[] | null;
+  readonly rpm: number | null;
+  readonly tpm: number | null;
+  readonly metadata: Metadata;
+  readonly source: 'config' | 'api';
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+export interface KeyView {
+  readonly object: 'api_key';
+  readonly id: string;
+  readonly tenant: string;
+  readonly name: string | null;
+  /** The key as people tell keys apart: prefix, id and last four characters. */
+  readonly redacted_key: string;
+  readonly last_four: string;
+  readonly models: readonly string[] | null;
+  readonly rpm: number | null;
+  readonly tpm: number | null;
+  readonly expires_at: number | null;
+  readonly metadata: Metadata;
+  readonly created_at: number;
+  readonly revoked_at: number | null;
+  /** After a rotation: until when the previous key still works. */
+  readonly previous_key_valid_until: number | null;
+  /** `active`, `expired` or `revoked`, as of the answer. */
+  readonly status: 'active' | 'expired' | 'revoked';
+}
+
+export function tenantView(tenant: TenantRecord): TenantView {
+  return {
+    object: 'tenant',
+    name: tenant.name,
+    models: tenant.models ?? null,
+    rpm: tenant.rpm ?? null,
+    tpm: tenant.tpm ?? null,
+    metadata: tenant.metadata,
+    source: tenant.source,
+    created_at: seconds(tenant.createdAt)!,
+    updated_at: seconds(tenant.updatedAt)!,
+  };
+}
+
+export function keyView(key: KeyRecord, now = Date.now()): KeyView {
+  const status = key.revokedAt !== undefined ? 'revoked' : key.expiresAt !== undefined && key.expiresAt <= now ? 'expired' : 'active';
+  return {
+    object: 'api_key',
+    id: key.id,
+    tenant: key.tenant,
+    name: key.name ?? null,
+    redacted_key: `${KEY_PREFIX}${key.id}_…${key.lastFour}`,
+    last_four: key.lastFour,
+    models: key.models ?? null,
+    rpm: key.rpm ?? null,
+    tpm: key.tpm ?? null,
+    expires_at: seconds(key.expiresAt),
+    metadata: key.metadata,
+    created_at: seconds(key.createdAt)!,
+    revoked_at: seconds(key.revokedAt),
+    previous_key_valid_until: key.previousValidUntil !== undefined && key.previousValidUntil > now ? seconds(key.previousValidUntil) : null,
+    status,
+  };
+}
+
+export interface UsageView {
+  readonly day?: string;
+  readonly tenant?: string;
+  readonly key_id?: string | null;
+  readonly model?: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly cached_tokens: number;
+  readonly reasoning_tokens: number;
+  readonly cost_usd: number;
+}
+
+/** One group of a usage report, snake_case like the rest of the API (cost rounded to a millionth of a dollar). */
+export function usageView(group: UsageGroup): UsageView {
+  return {
+    ...(group.day === undefined ? {} : { day: group.day }),
+    ...(group.tenant === undefined ? {} : { tenant: group.tenant }),
+    ...(group.keyId === undefined ? {} : { key_id: group.keyId }),
+    ...(group.model === undefined ? {} : { model: group.model }),
+    requests: group.requests,
+    errors: group.errors,
+    prompt_tokens: group.promptTokens,
+    completion_tokens: group.completionTokens,
+    cached_tokens: group.cachedTokens,
+    reasoning_tokens: group.reasoningTokens,
+    cost_usd: Math.round(group.costUsd * 1e6) / 1e6,
+  };
+}
