@@ -172,7 +172,7 @@ describe('usage', () => {
     const byKey = await admin('GET', '/usage?tenant=team-u&group_by=key');
     expect(byKey.status).toBe(200);
     expect(byKey.body['group_by']).toEqual(['key']);
-    const counts = Object.fromEntries((byKey.body.data ?? []).map((g) => [g['key_id'], g['requests']]));
+    const counts: Record<string, unknown> = Object.fromEntries((byKey.body.data ?? []).map((g) => [String(g['key_id']), g['requests']]));
     expect(counts).toEqual({ [a.body['id'] as string]: 2, [b.body['id'] as string]: 1 });
     const byModel = await admin('GET', `/usage?tenant=team-u&group_by=day,model`);
     expect(byModel.body.data?.map((g) => [g['model'], g['requests']])).toEqual([
