@@ -1,3 +1,5 @@
+import { FALLBACK_CLIENT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS } from './config/constants.js';
+import { openFileLimit } from './util/open-files.js';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import type { Server } from 'node:http';
@@ -94,6 +96,19 @@ function providerCheck(provider: Provider): ReadinessCheck {
       if (provider.listModels) await provider.listModels(signal);
     },
   };
+}
+
+/**
+ * `server.max_connections` resolved: `auto` is the open-file limit less what
+ * the upstream pools may hold (each provider's max_connections) and a
+ * reserve, at least 64; the fallback when the limit cannot be read.
+ */
+export function clientConnectionLimit(config: GatewayConfig, fileLimit: number | undefined): number {
+  const configured = config.server.maxConnections;
+  if (configured !== 'auto') return configured;
+  if (fileLimit === undefined) return FALLBACK_CLIENT_MAX_CONNECTIONS;
+  const upstream = config.providers.reduce((sum, p) => sum + p.maxConnections, 0);
+  return Math.max(64, fileLimit - upstream - RESERVED_DESCRIPTORS);
 }
 
 /**
@@ -205,7 +220,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const server = createApp({
     routes,
     log,
-    limits: config.server,
+    limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
     prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),

@@ -15,8 +15,10 @@ export const DEFAULT_STREAM_KEEPALIVE_MS = 20_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 /** Time to receive a whole request, headers and body, from its first byte: a full 10 MiB body at 1.5 Mbit/s. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-/** Client connections held at once: below the common 1,024-descriptor limit with room for upstream pools, the store and logs. */
-export const DEFAULT_CLIENT_MAX_CONNECTIONS = 768;
+/** Client connections held at once when the open-file limit cannot be read (`max_connections: auto`). */
+export const FALLBACK_CLIENT_MAX_CONNECTIONS = 768;
+/** Descriptors `max_connections: auto` leaves for the store, logs, DNS and the process itself. */
+export const RESERVED_DESCRIPTORS = 64;
 /** Output a streamed response may hold for its final events (Responses): far above any model's output ceiling (128k tokens is ~0.5 MiB). */
 export const DEFAULT_STREAM_OUTPUT_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_STORE_PATH = './tollgate.sqlite';

@@ -9,7 +9,6 @@ import {
   DEFAULT_BALANCING,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_CLIENT_MAX_CONNECTIONS,
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -74,7 +73,7 @@ const server = strictMapping({
   stream_keepalive: durationMs.default(DEFAULT_STREAM_KEEPALIVE_MS),
   headers_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_HEADERS_TIMEOUT_MS),
   request_timeout: durationMs.pipe(z.number().min(1, 'must be at least 1ms')).default(DEFAULT_REQUEST_TIMEOUT_MS),
-  max_connections: integer(0, 1_000_000).default(DEFAULT_CLIENT_MAX_CONNECTIONS),
+  max_connections: z.union([z.literal('auto'), integer(0, 1_000_000)], { error: "expected 'auto', or a number of connections (0: no limit)" }).default('auto'),
   upstream_reply_limit: sizeBytes.default(DEFAULT_UPSTREAM_REPLY_LIMIT_BYTES),
   stream_output_limit: sizeBytes.default(DEFAULT_STREAM_OUTPUT_LIMIT_BYTES),
 }).transform((s) => ({

@@ -141,8 +141,12 @@ export interface ServerConfig {
   readonly headersTimeoutMs: number;
   /** Time to receive a whole request (headers and body) from its first byte; then 408 and the connection closes. */
   readonly requestTimeoutMs: number;
-  /** Client connections held at once; more are refused with 503. 0: no limit. */
-  readonly maxConnections: number;
+  /**
+   * Client connections held at once; more are refused with 503. 0: no
+   * limit. `auto`: the process's open-file limit less the upstream pools
+   * (each provider's `max_connections`) and a reserve.
+   */
+  readonly maxConnections: number | 'auto';
   /** Largest non-streamed upstream reply relayed (default 64 MiB); a larger one is a 502. */
   readonly upstreamReplyLimitBytes: number;
   /**

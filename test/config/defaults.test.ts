@@ -10,7 +10,7 @@ describe('defaultConfig', () => {
   it('serves Ollama only when OPENAI_API_KEY is unset', () => {
     const config = defaultConfig({}, { demo: false });
     expect(config.source).toBe('embedded default');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 30_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 64 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 30_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 'auto', upstreamReplyLimitBytes: 64 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 });
     expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite', maxBufferedRows: 100_000, whenFull: 'refuse' });
     expect(config.providers).toEqual([
       {

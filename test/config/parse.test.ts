@@ -65,7 +65,7 @@ models:
 
 const EXPECTED: GatewayConfig = {
   source: 'full.yaml',
-  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 16 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 },
+  server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 'auto', upstreamReplyLimitBytes: 16 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 },
   auth: { adminToken: undefined, anonymousTenant: undefined, trustedProxy: undefined },
   tenants: [],
   logging: { level: 'debug' },
@@ -167,7 +167,7 @@ describe('parseConfigText', () => {
 
   it('applies every default to a minimal configuration', () => {
     const config = parseConfigText('providers: [{ name: local, kind: ollama }]\nmodels: [{ name: m, route: [local/m] }]\n', 'min.yaml', {});
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 30_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 64 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 30_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 'auto', upstreamReplyLimitBytes: 64 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 });
     expect(config.logging).toEqual({ level: 'info' });
     expect(config.store).toEqual({ kind: 'sqlite', path: './tollgate.sqlite', maxBufferedRows: 100_000, whenFull: 'refuse' });
     expect(config.providers[0]).toEqual({

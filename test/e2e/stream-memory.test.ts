@@ -58,9 +58,12 @@ const DELTA = 'The quick brown fox jumps over the lazy dog, again. ';
 /** Writes `block` until `total` bytes are sent (with backpressure), then `end`; stops when the gateway goes away. */
 async function streamBlocks(res: ServerResponse, contentType: string, block: Buffer, total: number, end: string): Promise<void> {
   res.writeHead(200, { 'content-type': contentType });
+  // One close listener for the whole stream (one per wait would pile up on a long stream).
+  const closed = once(res, 'close');
+  closed.catch(() => undefined);
   for (let sent = 0; sent < total; sent += block.length) {
     if (res.destroyed) return;
-    if (!res.write(block)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (!res.write(block)) await Promise.race([once(res, 'drain'), closed]);
   }
   if (!res.destroyed) res.end(end);
 }
