@@ -3,6 +3,8 @@ import { ConfigError, describeRoutes, loadConfig } from '../config/index.js';
 import { StartupError } from '../errors/index.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
+import { httpBackend, storeBackend, type AdminBackend } from './admin-backend.js';
+import { ADMIN_USAGE, adminFailure, runAdminCommand, type AdminFlags } from './admin-commands.js';
 import { codexConfigBlock } from './codex-config.js';
 import { VERSION } from './version.js';
 
@@ -12,12 +14,14 @@ Usage:
   tollgate start [--config FILE] [--port N] [--host H] [--demo]
   tollgate check-config [--config FILE] [--demo]
   tollgate codex-config [--config FILE] [--model NAME] [--demo]
+  tollgate tenants|keys|usage …   (see below)
   tollgate --version | --help
 
 Without --config, TOLLGATE_CONFIG names the file; without either, the embedded
 default serves OpenAI (when OPENAI_API_KEY is set) and Ollama at 127.0.0.1:11434.
 --demo adds the built-in simulated model 'tollgate-demo' (no upstream needed).
-`;
+
+${ADMIN_USAGE}`;
 
 interface Io {
   readonly out: (text: string) => void;
@@ -33,6 +37,21 @@ const OPTIONS = {
   model: { type: 'string', short: 'm' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+  // Tenants, keys and usage.
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  tenant: { type: 'string' },
+  name: { type: 'string' },
+  models: { type: 'string' },
+  rpm: { type: 'string' },
+  tpm: { type: 'string' },
+  expires: { type: 'string' },
+  metadata: { type: 'string' },
+  grace: { type: 'string' },
+  key: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'group-by': { type: 'string' },
 } as const;
 
 function parsePort(text: string | undefined): number | undefined {
@@ -64,6 +83,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return command === undefined && !values.help ? 2 : 0;
   }
 
+  if (command === 'tenants' || command === 'keys' || command === 'usage') return await admin(command, positionals.slice(1), values, io);
+
   try {
     const config = loadConfig({ path: values.config, env: io.env, demo: values.demo === true });
     switch (command) {
@@ -85,6 +106,26 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return 1;
     }
     throw error;
+  }
+}
+
+async function admin(command: string, args: readonly string[], values: AdminFlags & { readonly url?: string | undefined; readonly config?: string | undefined }, io: Io): Promise<number> {
+  let backend: AdminBackend | undefined;
+  try {
+    backend = values.url !== undefined ? httpBackend(values.url, io.env['TOLLGATE_ADMIN_TOKEN']) : await storeBackend(loadConfig({ path: values.config, env: io.env, demo: false }));
+    io.out(await runAdminCommand(backend, command, args, values));
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`${error.message}\n`);
+      return 1;
+    }
+    const message = adminFailure(error);
+    if (message === undefined) throw error;
+    io.err(`tollgate: ${message}\n`);
+    return 1;
+  } finally {
+    await backend?.close();
   }
 }
 

@@ -18,6 +18,9 @@ import type { TenantRecord } from './records.js';
 import { parseKey, secretMatches, type ParsedKey } from './virtual-key.js';
 
 export const TENANT_HEADER = 'x-tollgate-tenant';
+/** A cached key whose secret did not match is read again from the store after this long. */
+const RECHECK_AFTER_MS = 1_000;
+const MAX_RECHECKS = 10_000;
 export const PROXY_SECRET_HEADER = 'x-tollgate-proxy-secret';
 
 export interface KeyAuthenticatorOptions {
@@ -77,6 +80,8 @@ function keyPrincipal(entry: KeyEntry, tenant: TenantRecord): Principal {
 export class KeyAuthenticator implements Authenticator {
   /** One principal per cached entry: built once, not per request. */
   private readonly principals = new WeakMap<KeyEntry, Principal>();
+  /** When each key was last read again because a secret did not match its cached entry. */
+  private readonly rechecks = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(
@@ -107,9 +112,23 @@ export class KeyAuthenticator implements Authenticator {
     }
     const parsed = parseKey(text);
     if (parsed === undefined) throw new AuthenticationError('malformed');
-    const hit = this.options.directory.cached(parsed.publicId);
-    if (hit !== undefined) return this.check(parsed, hit.entry);
-    return this.options.directory.load(parsed.publicId).then((entry) => this.check(parsed, entry));
+    const { directory } = this.options;
+    const hit = directory.cached(parsed.publicId);
+    if (hit === undefined) return directory.load(parsed.publicId).then((entry) => this.check(parsed, entry));
+    if (hit.entry === undefined) return this.check(parsed, hit.entry);
+    try {
+      return this.check(parsed, hit.entry);
+    } catch (error) {
+      if (!(error instanceof AuthenticationError) || error.reason !== 'unknown') throw error;
+      const now = this.now();
+      const last = this.rechecks.get(parsed.publicId);
+      if (last !== undefined && now - last < RECHECK_AFTER_MS) throw error;
+      if (this.rechecks.size >= MAX_RECHECKS) this.rechecks.clear();
+      this.rechecks.set(parsed.publicId, now);
+      // A secret the cached entry does not know may be a rotation made elsewhere (another replica, the CLI on the
+      // store): the key is read again, at most once a second, so a wrong secret cannot send every request to the store.
+      return directory.load(parsed.publicId).then((entry) => this.check(parsed, entry));
+    }
   }
 
   private check(parsed: ParsedKey, entry: KeyEntry | undefined): Principal {

@@ -22,9 +22,11 @@ export interface KeyDirectoryOptions {
   readonly now?: () => number;
 }
 
-interface Cached {
+export interface Cached {
   readonly entry: KeyEntry | undefined;
   readonly until: number;
+  /** When the entry was read from the store. */
+  readonly loadedAt: number;
 }
 
 export class KeyDirectory {
@@ -106,6 +108,7 @@ export class KeyDirectory {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
-    this.cache.set(id, { entry, until: this.now() + (entry ? this.positiveTtlMs : this.negativeTtlMs) });
+    const now = this.now();
+    this.cache.set(id, { entry, until: now + (entry ? this.positiveTtlMs : this.negativeTtlMs), loadedAt: now });
   }
 }

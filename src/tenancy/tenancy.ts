@@ -14,7 +14,7 @@ import { formatKey, hashSecret, lastFour, newPublicId, newSecret } from './virtu
 
 export class TenancyNotFoundError extends GatewayError {
   constructor(what: 'tenant' | 'key', name: string) {
-    super(404, 'invalid_request_error', 'not_found', `No ${what} '${name}'. List them with GET /admin/v1/${what === 'tenant' ? 'tenants' : 'keys'}.`);
+    super(404, 'invalid_request_error', 'not_found', `No ${what} '${name}'. List them with \`tollgate ${what === 'tenant' ? 'tenants' : 'keys'} list\` or GET /admin/v1/${what === 'tenant' ? 'tenants' : 'keys'}.`);
   }
 }
 

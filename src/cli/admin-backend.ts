@@ -1,0 +1,111 @@
+/**
+ * Where the CLI's tenant, key and usage commands act: the configured store
+ * directly (the gateway need not run; a running one sees a change within its
+ * key cache's lifetime, a revocation included), or a running gateway's admin
+ * API (`--url`, with the admin token), which applies changes at once. Both
+ * answer with the admin API's JSON objects.
+ */
+import type { GatewayConfig } from '../config/types.js';
+import { SqliteTenancyStore } from '../store/sqlite/tenancy-store.js';
+import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.js';
+import { parseNewKey, parseNewTenant, parseRotation, parseUsageQuery } from '../tenancy/admin-input.js';
+import { Tenancy } from '../tenancy/tenancy.js';
+import { keyView, tenantView, usageView } from '../tenancy/views.js';
+
+export type JsonValue = Record<string, unknown>;
+
+export interface AdminBackend {
+  createTenant(input: JsonValue): Promise<JsonValue>;
+  listTenants(): Promise<JsonValue[]>;
+  getTenant(name: string): Promise<JsonValue>;
+  createKey(input: JsonValue): Promise<JsonValue>;
+  listKeys(tenant: string | undefined): Promise<JsonValue[]>;
+  revokeKey(id: string): Promise<JsonValue>;
+  rotateKey(id: string, input: JsonValue): Promise<JsonValue>;
+  usage(query: Record<string, string>): Promise<JsonValue[]>;
+  close(): Promise<void>;
+}
+
+/** A failure to show the user as it is (the gateway's or the input's own words). */
+export class AdminCommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminCommandError';
+  }
+}
+
+const asJson = (value: object): JsonValue => value as JsonValue;
+
+export async function storeBackend(config: GatewayConfig): Promise<AdminBackend> {
+  const store = SqliteTenancyStore.open(config.store.path);
+  const tenancy = await Tenancy.open({ store, auth: config.auth, tenants: config.tenants, refreshMs: 0 });
+  let ledger: SqliteUsageLedger | undefined;
+  return {
+    createTenant: async (input) => asJson(tenantView(await tenancy.createTenant(parseNewTenant(input)))),
+    listTenants: async () => (await tenancy.listTenants()).map((t) => asJson(tenantView(t))),
+    getTenant: async (name) => asJson(tenantView(await tenancy.getTenant(name))),
+    createKey: async (input) => {
+      const issued = await tenancy.createKey(parseNewKey(input));
+      return { ...keyView(issued.record), key: issued.key };
+    },
+    listKeys: async (tenant) => (await tenancy.listKeys(tenant)).map((k) => asJson(keyView(k))),
+    revokeKey: async (id) => asJson(keyView(await tenancy.revokeKey(id))),
+    rotateKey: async (id, input) => {
+      const issued = await tenancy.rotateKey(id, parseRotation(input));
+      return { ...keyView(issued.record), key: issued.key };
+    },
+    usage: async (query) => {
+      ledger ??= SqliteUsageLedger.open(config.store.path);
+      return (await ledger.usage(parseUsageQuery(query))).map((g) => asJson(usageView(g)));
+    },
+    close: async () => {
+      tenancy.close();
+      await store.close();
+      await ledger?.close();
+    },
+  };
+}
+
+export function httpBackend(baseUrl: string, token: string | undefined): AdminBackend {
+  if (token === undefined || token === '') throw new AdminCommandError('--url needs the admin token in TOLLGATE_ADMIN_TOKEN (the value of auth.admin_token).');
+  const root = `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/admin/v1`;
+  async function call(method: string, path: string, body?: JsonValue): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${root}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new AdminCommandError(`cannot reach the gateway at ${baseUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new AdminCommandError(`the gateway at ${baseUrl} answered HTTP ${response.status} with something other than JSON: is it a Tollgate?`);
+    }
+    if (!response.ok) {
+      const message = (parsed as { error?: { message?: unknown } }).error?.message;
+      throw new AdminCommandError(typeof message === 'string' ? message : `the gateway answered HTTP ${response.status}`);
+    }
+    return parsed;
+  }
+  const list = async (path: string): Promise<JsonValue[]> => ((await call('GET', path)) as { data: JsonValue[] }).data;
+  const one = async (method: string, path: string, body?: JsonValue): Promise<JsonValue> => (await call(method, path, body)) as JsonValue;
+  const segment = encodeURIComponent;
+  return {
+    createTenant: (input) => one('POST', '/tenants', input),
+    listTenants: () => list('/tenants'),
+    getTenant: (name) => one('GET', `/tenants/${segment(name)}`),
+    createKey: (input) => one('POST', '/keys', input),
+    listKeys: (tenant) => list(tenant === undefined ? '/keys' : `/keys?tenant=${segment(tenant)}`),
+    revokeKey: (id) => one('POST', `/keys/${segment(id)}/revoke`),
+    rotateKey: (id, input) => one('POST', `/keys/${segment(id)}/rotate`, input),
+    usage: (query) => list(`/usage?${new URLSearchParams(query).toString()}`),
+    close: () => Promise.resolve(),
+  };
+}
