@@ -42,6 +42,8 @@ export class PipelineCall implements Call {
   maxOutputTokens: number | undefined;
   /** Hooks that watch the output; empty for almost every call. */
   readonly hooks: StreamHook[] = [];
+  /** Response headers policies added (name, value, name, value, …); undefined for almost every call. */
+  extraHeaders: string[] | undefined;
   private request: IRRequest | undefined;
   /** Why the gateway ended the call from outside (shutdown); the attempt stage stops at once. */
   stoppedBy: GatewayError | undefined;

@@ -155,6 +155,8 @@ export interface AdmissionHandle {
 /** What a policy hands back when it admits a call. */
 export interface Admission {
   readonly edit?: RequestEdit;
+  /** Headers the call's response carries, success or failure (the caller's rate-limit state, …). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly handle?: AdmissionHandle;
   readonly hook?: StreamHook;
 }

@@ -71,16 +71,21 @@ function passthroughBody(call: PipelineCall, deployment: Deployment, streamed: b
 
 /** The headers of a relayed attempt's response, as flat name/value pairs: the form writeHead takes without copying (responseHeaders is the same as an object, for error responses). */
 function responseHeaderList(call: PipelineCall, deployment: Deployment, attempts: number): string[] {
-  return ['x-request-id', call.ctx.requestId, 'x-tollgate-provider', deployment.provider.name, 'x-tollgate-model', deployment.model, 'x-tollgate-attempts', String(attempts)];
+  const list = ['x-request-id', call.ctx.requestId, 'x-tollgate-provider', deployment.provider.name, 'x-tollgate-model', deployment.model, 'x-tollgate-attempts', String(attempts)];
+  if (call.extraHeaders !== undefined) list.push(...call.extraHeaders);
+  return list;
 }
 
 export function responseHeaders(call: PipelineCall, deployment: Deployment, attempts: number): Record<string, string> {
-  return {
+  const headers: Record<string, string> = {
     'x-request-id': call.ctx.requestId,
     'x-tollgate-provider': deployment.provider.name,
     'x-tollgate-model': deployment.model,
     'x-tollgate-attempts': String(attempts),
   };
+  const extra = call.extraHeaders;
+  if (extra !== undefined) for (let i = 0; i + 1 < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
+  return headers;
 }
 
 /** The upstream format a translated call is sent in: the first the deployment speaks that the gateway can encode. */

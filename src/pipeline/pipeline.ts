@@ -154,6 +154,7 @@ export class Pipeline {
     // The handle first: if applying the edit refuses the call, the handle is still settled.
     if (admission.handle) settlement.add(admission.handle);
     if (admission.hook) call.hooks.push(admission.hook);
+    if (admission.headers) for (const [name, value] of Object.entries(admission.headers)) (call.extraHeaders ??= []).push(name, value);
     if (admission.edit) call.apply(admission.edit, (model) => resolveRoute(this.deps.router, call.principal, model));
   }
 }

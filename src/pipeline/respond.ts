@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/index.js';
 import { errorJson } from '../errors/index.js';
 import type { PipelineCall } from './call.js';
+import { asShownTo } from './client-retries.js';
 
 export function sendJson(res: ServerResponse, status: number, body: string | Buffer, headers: Readonly<Record<string, string>> = {}): void {
   if (res.headersSent) {
@@ -18,7 +19,8 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
 
 /** An OpenAI-shaped error. If the response already started, the connection is ended instead. */
 export function sendError(res: ServerResponse, error: GatewayError, headers: Readonly<Record<string, string>> = {}): void {
-  sendJson(res, error.status, errorJson(error), { ...headers, ...error.headers });
+  const shown = asShownTo(res.req?.headers, error);
+  sendJson(res, shown.status, errorJson(shown), { ...headers, ...shown.headers });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { asShownTo } from '../pipeline/client-retries.js';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -102,7 +103,8 @@ function allowedMethods(byMethod: ReadonlyMap<string, Handler>): string[] {
  * arriving, and reads and discards that body (within the discard bounds)
  * before ending the response, which closes the connection.
  */
-function sendErrorThenDiscard(req: IncomingMessage, res: ServerResponse, error: GatewayError, requestId: string): void {
+function sendErrorThenDiscard(req: IncomingMessage, res: ServerResponse, refusal: GatewayError, requestId: string): void {
+  const error = asShownTo(req.headers, refusal);
   const body = errorJson(error);
   res.writeHead(error.status, {
     'x-request-id': requestId,

@@ -47,6 +47,38 @@ function limitHeaders(limit: RateLimit, counts: RollingCounts, now: number): Rec
   return headers;
 }
 
+/** The share of a limit used, this call included (0–100). */
+function usedPercent(window: Window, now: number): number {
+  const { limit, counts } = window;
+  const requests = limit.rpm === undefined ? 0 : (counts.sumFirst(now) / limit.rpm) * 100;
+  const tokens = limit.tpm === undefined ? 0 : (counts.sumSecond(now) / limit.tpm) * 100;
+  return Math.min(100, Math.max(requests, tokens));
+}
+
+/**
+ * What an admitted call's response tells its client of its limits: OpenAI's
+ * x-ratelimit-* for the limit closest to running out, and the same as Codex's
+ * primary rate limit (shown by `/status`, warned at 75, 90 and 95 %).
+ */
+function stateHeaders(windows: readonly Window[], now: number): Record<string, string> {
+  let tightest = windows[0]!;
+  let percent = usedPercent(tightest, now);
+  for (let i = 1; i < windows.length; i++) {
+    const used = usedPercent(windows[i]!, now);
+    if (used > percent) {
+      tightest = windows[i]!;
+      percent = used;
+    }
+  }
+  const resetAt = Math.ceil((now + Math.max(1_000, tightest.counts.msUntilOldestExpires(now))) / 1000);
+  return {
+    ...limitHeaders(tightest.limit, tightest.counts, now),
+    'x-codex-primary-used-percent': percent.toFixed(1),
+    'x-codex-primary-window-minutes': String(WINDOW_MS / 60_000),
+    'x-codex-primary-reset-at': String(resetAt),
+  };
+}
+
 class Charge implements AdmissionHandle {
   constructor(
     private readonly windows: readonly Window[],
@@ -105,12 +137,16 @@ export class RateLimiter implements RequestPolicy {
       windows.push(window);
     }
     for (const window of windows) window.counts.add(now, 1, estimate);
-    return { handle: new Charge(windows, estimate, this.now) };
+    return { handle: new Charge(windows, estimate, this.now), headers: stateHeaders(windows, now) };
   }
 
   private refusal(window: Window, now: number, what: string): RateLimitError {
     const retryAfter = Math.max(1, Math.ceil(window.counts.msUntilOldestExpires(now) / 1000));
-    return new RateLimitError(`${what}. Try again in ${retryAfter}s, or ask your gateway administrator for a higher limit.`, retryAfter, limitHeaders(window.limit, window.counts, now));
+    return new RateLimitError(`${what}. Try again in ${retryAfter}s, or ask your gateway administrator for a higher limit.`, retryAfter, {
+      ...limitHeaders(window.limit, window.counts, now),
+      // Codex prints "You've hit your usage limit. <this>, or try again at <time>."
+      'x-codex-promo-message': `${what} (ask your gateway administrator for a higher limit)`,
+    });
   }
 
   private windowFor(limit: RateLimit): Window {

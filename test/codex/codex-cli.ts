@@ -71,6 +71,8 @@ export interface CodexExecOptions {
   readonly timeoutMs?: number;
   /** Extra lines appended to config.toml. */
   readonly extraConfig?: readonly string[];
+  /** What Codex sends as its key (`env_key`): a virtual key of the gateway (default: a placeholder). */
+  readonly apiKey?: string;
 }
 
 /**
@@ -100,7 +102,7 @@ export async function codexExec(options: CodexExecOptions): Promise<CodexRun> {
     );
     const child = spawn(codex, ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '--color', 'never', options.prompt], {
       cwd: options.cwd,
-      env: { PATH: process.env['PATH'] ?? '', HOME: home, CODEX_HOME: home, TOLLGATE_API_KEY: 'tollgate-test-key', RUST_LOG: 'error' },
+      env: { PATH: process.env['PATH'] ?? '', HOME: home, CODEX_HOME: home, TOLLGATE_API_KEY: options.apiKey ?? 'tollgate-test-key', RUST_LOG: 'error' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

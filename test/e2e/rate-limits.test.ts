@@ -46,7 +46,19 @@ async function chat(key: string, content = 'hi'): Promise<{ status: number; head
 describe('rate limits', () => {
   it("a key's requests per minute: the next one is a 429 that Codex and the SDKs understand, and reaches no upstream", async () => {
     const { key, record } = await gateway.tenancy.createKey({ tenant: 'free', rpm: 3 });
-    for (let i = 0; i < 3; i++) expect((await chat(key)).status).toBe(200);
+    const remaining: Array<string | null> = [];
+    const used: Array<string | null> = [];
+    for (let i = 0; i < 3; i++) {
+      const served = await chat(key);
+      expect(served.status).toBe(200);
+      remaining.push(served.headers.get('x-ratelimit-remaining-requests'));
+      used.push(served.headers.get('x-codex-primary-used-percent'));
+      expect(served.headers.get('x-codex-primary-window-minutes')).toBe('1');
+      expect(Number(served.headers.get('x-codex-primary-reset-at'))).toBeGreaterThan(Date.now() / 1000);
+    }
+    // Every answer tells the client where it stands: OpenAI's headers, and Codex's primary limit.
+    expect(remaining).toEqual(['2', '1', '0']);
+    expect(used).toEqual(['33.3', '66.7', '100.0']);
     const before = upstream.requests.length;
     const refused = await chat(key);
     expect(refused.status).toBe(429);
@@ -61,6 +73,7 @@ describe('rate limits', () => {
     expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('3');
     expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
     expect(refused.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
+    expect(refused.headers.get('x-codex-promo-message')).toBe(`Rate limit reached for key ${record.id}: 3 requests per minute (ask your gateway administrator for a higher limit)`);
     expect(upstream.requests.length).toBe(before);
   });
 

@@ -183,3 +183,26 @@ describe('anonymous callers and the open gateway', () => {
     }
   });
 });
+
+describe('refusals Codex would retry in vain', () => {
+  it('go to Codex as a 400 with the same body (it shows it at once), to every other client with the real status', async () => {
+    const gateway = await startTestGateway(keyedConfig());
+    try {
+      const codexHeaders = { originator: 'codex_exec', 'x-codex-window-id': 'w:0' };
+      const forCodex = await chat(gateway, 'gpt-small', codexHeaders);
+      expect(forCodex.status).toBe(400);
+      expect(forCodex.code).toBe('missing_api_key');
+      expect(forCodex.headers.get('x-tollgate-status')).toBe('401');
+      const { key } = await gateway.tenancy.createKey({ tenant: 'team-a' });
+      const forbidden = await chat(gateway, 'oss-20b', { ...bearer(key), ...codexHeaders });
+      expect(forbidden.status).toBe(400);
+      expect(forbidden.code).toBe('model_not_allowed');
+      expect(forbidden.headers.get('x-tollgate-status')).toBe('403');
+      const sdk = await chat(gateway, 'gpt-small');
+      expect(sdk.status).toBe(401);
+      expect(sdk.headers.get('x-tollgate-status')).toBeNull();
+    } finally {
+      await gateway.close();
+    }
+  });
+});
