@@ -7,12 +7,27 @@
 import { formatBytes, formatDuration } from './units.js';
 import type { CircuitBreakerConfig, DeploymentConfig, GatewayConfig, ModelConfig, ProviderConfig, RetryConfig } from './types.js';
 
+function describeAccess(config: GatewayConfig): string {
+  const { auth, tenants } = config;
+  const parts: string[] = [];
+  if (tenants.length > 0) {
+    const limits = (t: GatewayConfig['tenants'][number]): string => [t.rpm === undefined ? '' : `${t.rpm} rpm`, t.tpm === undefined ? '' : `${t.tpm} tpm`].filter(Boolean).join(', ');
+    parts.push(`tenants ${tenants.map((t) => (limits(t) === '' ? t.name : `${t.name} (${limits(t)})`)).join(', ')}`);
+  }
+  if (auth.anonymousTenant !== undefined) parts.push(`requests without a key are tenant ${auth.anonymousTenant}`);
+  if (auth.trustedProxy !== undefined) parts.push('x-tollgate-tenant honoured from the trusted proxy');
+  parts.push(auth.adminToken === undefined ? 'admin API off' : 'admin API on (/admin/v1)');
+  const keyed = tenants.length > 0 || auth.adminToken !== undefined || auth.anonymousTenant !== undefined || auth.trustedProxy !== undefined;
+  return `${keyed ? 'virtual keys required' : 'open until the first key is created (every caller is tenant default)'}; ${parts.join('; ')}`;
+}
+
 export function describeRoutes(config: GatewayConfig): string {
   const { server, store, logging } = config;
   const lines: string[] = [
     `Configuration: ${config.source}`,
     `Server: http://${hostForUrl(server.host)}:${server.port} (body limit ${formatBytes(server.bodyLimitBytes)}, shutdown grace ${formatDuration(server.shutdownGraceMs)}, log level ${logging.level})`,
     `Store: ${store.kind} ${store.path}`,
+    `Access: ${describeAccess(config)}`,
     `Retries: ${describeRetry(config.resilience.retry)}`,
     `Circuit breaker: ${describeBreaker(config.resilience.circuitBreaker)}`,
     '',

@@ -72,7 +72,7 @@ export function keyView(key: KeyRecord, now = Date.now()): KeyView {
     metadata: key.metadata,
     created_at: seconds(key.createdAt)!,
     revoked_at: seconds(key.revokedAt),
-    previous_key_valid_until: key.previousValidUntil !== undefined && key.previousValidUntil > now ? seconds(key.previousValidUntil) : null,
+    previous_key_valid_until: key.revokedAt === undefined && key.previousValidUntil !== undefined && key.previousValidUntil > now ? seconds(key.previousValidUntil) : null,
     status,
   };
 }

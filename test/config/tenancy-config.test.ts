@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfigText } from '../../src/config/index.js';
+import { ConfigError, describeRoutes, parseConfigText } from '../../src/config/index.js';
 
 const BASE = 'providers: [{ name: local, kind: ollama }]\nmodels: [{ name: m, route: [local/m] }]\n';
 
@@ -29,6 +29,14 @@ tenants:
       { name: 'team-a', models: ['gpt-oss:*', 'gpt-5*'], rpm: 600, tpm: 2_000_000, metadata: {} },
       { name: 'local', models: undefined, rpm: undefined, tpm: undefined, metadata: { owner: 'ops' } },
     ]);
+  });
+
+  it('check-config says who may call', () => {
+    const open = parseConfigText(BASE, 't.yaml', {});
+    expect(describeRoutes(open)).toContain('Access: open until the first key is created (every caller is tenant default); admin API off');
+    const keyed = parseConfigText(`${BASE}auth: { admin_token: admin-token-0123456789abcdef }\ntenants:\n  - { name: a, rpm: 5 }\n  - { name: b }\n`, 't.yaml', {});
+    expect(describeRoutes(keyed)).toContain('Access: virtual keys required; tenants a (5 rpm), b; admin API on (/admin/v1)');
+    expect(describeRoutes(keyed)).not.toContain('admin-token-0123456789abcdef');
   });
 
   it('defaults to no auth and no tenants', () => {

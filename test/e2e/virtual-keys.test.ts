@@ -5,10 +5,15 @@
  * rotation with a grace period, the trusted proxy's tenant header, anonymous
  * callers, and the tenant on the ledger row and the metrics.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startMockUpstream, type MockUpstream } from '../../src/providers/mock/simulator.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
 
 const PROXY_SECRET = 'proxy-secret-0123456789';
@@ -203,6 +208,31 @@ describe('refusals Codex would retry in vain', () => {
       expect(sdk.headers.get('x-tollgate-status')).toBeNull();
     } finally {
       await gateway.close();
+    }
+  });
+});
+
+describe('tenants in the configuration and in the store', () => {
+  it('the configuration wins over a tenant created through the admin API, and the start says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-tenants-'));
+    const store = { kind: 'sqlite' as const, path: join(dir, 'store.sqlite') };
+    const first = await startTestGateway({ ...keyedConfig(), store, tenants: [] });
+    await first.tenancy.createTenant({ name: 'team-x', rpm: 5 });
+    await first.close();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        callback();
+      },
+    });
+    const second = await startTestGateway({ ...keyedConfig(), store, tenants: [{ name: 'team-x', models: undefined, rpm: 10, tpm: undefined, metadata: {} }] }, { log: createLogger({ level: 'info' }, sink) });
+    try {
+      expect(await second.tenancy.getTenant('team-x')).toMatchObject({ rpm: 10, source: 'config' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lines.some((line) => line.includes('"level":"warn"') && line.includes("tenant 'team-x' is declared in the configuration and was changed through the admin API"))).toBe(true);
+    } finally {
+      await second.close();
     }
   });
 });
