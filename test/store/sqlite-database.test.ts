@@ -16,45 +16,47 @@ afterEach(() => {
 });
 
 describe('openSqlite migrations', () => {
-  it('applies version 1 once and records it', () => {
+  it('applies every migration once and records it', () => {
     const path = join(dir, 'store.sqlite');
     const first = openSqlite(path);
     const versions = first.prepare<[], number>('SELECT version FROM schema_migrations').pluck().all();
-    expect(versions).toEqual([1]);
+    expect(versions).toEqual([1, 2]);
     const indexes = first.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage' ORDER BY name").pluck().all();
     expect(indexes).toEqual(['usage_day_tenant', 'usage_time']);
+    const tables = first.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('tenants', 'api_keys') ORDER BY name").pluck().all();
+    expect(tables).toEqual(['api_keys', 'tenants']);
     expect(migrate(first, MIGRATIONS)).toEqual([]);
     first.close();
     const again = openSqlite(path);
-    expect(again.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(1);
+    expect(again.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(2);
     again.close();
   });
 
   it('applies only the migrations a database lacks, in version order', () => {
     const db = openSqlite(':memory:');
     const extra = [
+      { version: 4, name: 'fourth', sql: 'CREATE TABLE fourth (id INTEGER)' },
       { version: 3, name: 'third', sql: 'CREATE TABLE third (id INTEGER)' },
-      { version: 2, name: 'second', sql: 'CREATE TABLE second (id INTEGER)' },
     ];
-    expect(migrate(db, [...MIGRATIONS, ...extra])).toEqual([2, 3]);
+    expect(migrate(db, [...MIGRATIONS, ...extra])).toEqual([3, 4]);
     expect(migrate(db, [...MIGRATIONS, ...extra])).toEqual([]);
     db.close();
   });
 
   it('rolls a failing migration back entirely', () => {
     const db = openSqlite(':memory:');
-    const broken = { version: 2, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE usage (id INTEGER);' };
+    const broken = { version: 3, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE usage (id INTEGER);' };
     expect(() => migrate(db, [...MIGRATIONS, broken])).toThrow(/already exists/);
     expect(db.prepare<[], number>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0);
-    expect(db.prepare<[], number>('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(1);
+    expect(db.prepare<[], number>('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(2);
     db.close();
   });
 
   it('refuses a database written by a newer release', () => {
     const path = join(dir, 'newer.sqlite');
-    const db = openSqlite(path, { migrations: [...MIGRATIONS, { version: 2, name: 'future', sql: 'CREATE TABLE future (id INTEGER)' }] });
+    const db = openSqlite(path, { migrations: [...MIGRATIONS, { version: 3, name: 'future', sql: 'CREATE TABLE future (id INTEGER)' }] });
     db.close();
-    expect(() => openSqlite(path)).toThrow('the database schema is at version 2, newer than this release knows (1)');
+    expect(() => openSqlite(path)).toThrow('the database schema is at version 3, newer than this release knows (2)');
   });
 
   it('reports the memory journal for an in-memory database', () => {
