@@ -39,18 +39,14 @@ export function formatKey(publicId: string, secret: string): string {
   return `${KEY_PREFIX}${publicId}_${secret}`;
 }
 
-function allIn(text: string, alphabet: string): boolean {
-  for (let i = 0; i < text.length; i++) if (!alphabet.includes(text[i]!)) return false;
-  return true;
-}
+/** The whole shape at once (one native match, on every authenticated request): prefix, id, `_`, secret. */
+const KEY_SHAPE = new RegExp(`^${KEY_PREFIX}([a-z0-9]{${PUBLIC_ID_LENGTH}})_([A-Za-z0-9]{${SECRET_LENGTH}})$`);
 
 /** The key's parts, or undefined when `text` is not shaped like a Tollgate key. */
 export function parseKey(text: string): ParsedKey | undefined {
-  if (text.length !== KEY_LENGTH || !text.startsWith(KEY_PREFIX) || text[KEY_PREFIX.length + PUBLIC_ID_LENGTH] !== '_') return undefined;
-  const publicId = text.slice(KEY_PREFIX.length, KEY_PREFIX.length + PUBLIC_ID_LENGTH);
-  const secret = text.slice(KEY_PREFIX.length + PUBLIC_ID_LENGTH + 1);
-  if (!allIn(publicId, ID_ALPHABET) || !allIn(secret, SECRET_ALPHABET)) return undefined;
-  return { publicId, secret };
+  if (text.length !== KEY_LENGTH) return undefined;
+  const match = KEY_SHAPE.exec(text);
+  return match === null ? undefined : { publicId: match[1]!, secret: match[2]! };
 }
 
 /** What is stored for a secret: its SHA-256, hex. */
