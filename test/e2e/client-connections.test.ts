@@ -7,11 +7,10 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/telemetry/logger.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { capturedLog } from '../helpers/log-capture.js';
 import { startOpenAIUpstream } from '../simulators/openai-upstream.js';
 import type { OpenAIUpstream } from '../simulators/openai-upstream.js';
 
@@ -21,16 +20,11 @@ const MAX_CONNECTIONS = 8;
 
 let upstream: OpenAIUpstream;
 let gateway: Gateway;
-const logLines: string[] = [];
+const captured = capturedLog('debug');
+const logLines = captured.lines;
 
 beforeAll(async () => {
   upstream = await startOpenAIUpstream();
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString().split('\n').filter(Boolean));
-      callback();
-    },
-  });
   gateway = await startTestGateway(
     config([provider({ name: 'up', kind: 'openai-compatible', baseUrl: upstream.url })], [model('m', ['up/m'])], {
       bodyLimitBytes: 1024 * 1024,
@@ -38,7 +32,7 @@ beforeAll(async () => {
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       maxConnections: MAX_CONNECTIONS,
     }),
-    { log: createLogger({ level: 'debug' }, sink) },
+    { log: captured.log },
   );
 });
 

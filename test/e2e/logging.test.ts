@@ -1,27 +1,20 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/telemetry/logger.js';
 import { GatewayError } from '../../src/errors/index.js';
 import type { RequestPolicy } from '../../src/pipeline/contracts.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { capturedLog } from '../helpers/log-capture.js';
 import { replyJson, startOpenAIUpstream } from '../simulators/openai-upstream.js';
 
 describe('structured logs', () => {
   it('are JSON lines with the request id, and never contain keys or upstream error bodies', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        callback();
-      },
-    });
+    const { log, lines } = capturedLog();
     const upstream = await startOpenAIUpstream((req, res) => {
       if ((req.body as { model: string }).model === 'denied') return replyJson(res, 401, { error: { message: 'bad key sk-upstream-secret-123' } });
       return replyJson(res, 500, { error: { message: 'boom with internals' } });
     });
     const gateway = await startTestGateway(
       config([provider({ name: 'up', kind: 'openai-compatible', baseUrl: upstream.url, apiKey: 'sk-upstream-secret-123' })], [model('m', ['up/denied']), model('n', ['up/other'])]),
-      { log: createLogger({ level: 'info' }, sink) },
+      { log },
     );
     try {
       for (const name of ['m', 'n']) {
@@ -52,13 +45,7 @@ describe('structured logs', () => {
 
 describe('log levels of refusals', () => {
   it('a policy refusing with a 5xx GatewayError is one warn line without a stack; an unforeseen throw is an error with its stack', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        callback();
-      },
-    });
+    const { log, lines } = capturedLog();
     const upstream = await startOpenAIUpstream((_req, res) => replyJson(res, 200, {}));
     const refusing: RequestPolicy = {
       name: 'refusing',
@@ -68,7 +55,7 @@ describe('log levels of refusals', () => {
       },
     };
     const gateway = await startTestGateway(config([provider({ name: 'up', kind: 'openai-compatible', baseUrl: upstream.url, apiKey: 'sk-x' })], [model('m', ['up/m']), model('n', ['up/n'])]), {
-      log: createLogger({ level: 'info' }, sink),
+      log,
       policies: [refusing],
     });
     try {

@@ -7,11 +7,10 @@
  * into a stream the test reads.
  */
 import type { ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/telemetry/logger.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { capturedLog } from '../helpers/log-capture.js';
 import { replyJson, replyRaw, startOpenAIUpstream, type OpenAIUpstream, type RecordedRequest } from '../simulators/openai-upstream.js';
 
 const API_KEY = 'sk-tollgate-test-KEY-0123456789abcdef';
@@ -103,19 +102,14 @@ function upstreamHandler(req: RecordedRequest, res: ServerResponse): void | Prom
 
 let upstream: OpenAIUpstream;
 let gateway: Gateway;
-const logLines: string[] = [];
+const captured = capturedLog('debug');
+const logLines = captured.lines;
 
 beforeAll(async () => {
   upstream = await startOpenAIUpstream(upstreamHandler);
   const port = new URL(upstream.url).port;
   const secretUrl = `http://svc:${URL_PASSWORD}@127.0.0.1:${port}`;
   const credentials = { apiKey: API_KEY, headers: { 'api-key': HEADER_SECRET } };
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString().split('\n').filter(Boolean));
-      callback();
-    },
-  });
   const modes = ['e400', 'e401', 'stream-error', 'key-in-text', 'html-echo'];
   gateway = await startTestGateway(
     config(
@@ -126,7 +120,7 @@ beforeAll(async () => {
       ],
       modes.flatMap((mode) => [model(`vl-${mode}`, [`vl/${mode}`]), model(`oa-${mode}`, [`oa/${mode}`]), model(`ol-${mode}`, [`ol/${mode}`])]),
     ),
-    { log: createLogger({ level: 'debug' }, sink) },
+    { log: captured.log },
   );
 });
 

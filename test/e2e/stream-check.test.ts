@@ -1,20 +1,13 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/telemetry/logger.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { capturedLog } from '../helpers/log-capture.js';
 import { replySse, startOpenAIUpstream } from '../simulators/openai-upstream.js';
 
 const event = (type: string, extra: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...extra })}\n\n`;
 
 describe('the runtime stream check (TOLLGATE_VALIDATE_STREAMS)', () => {
   it('logs the protocol violations of a Responses stream relayed to a client', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        callback();
-      },
-    });
+    const { log, lines } = capturedLog();
     // A pass-through upstream whose stream breaks the protocol: a delta for an item never added, and no terminal event.
     const upstream = await startOpenAIUpstream((_req, res) =>
       replySse(res, [
@@ -23,7 +16,7 @@ describe('the runtime stream check (TOLLGATE_VALIDATE_STREAMS)', () => {
       ]),
     );
     const gateway = await startTestGateway(config([provider({ name: 'oa', kind: 'openai', baseUrl: upstream.url, apiKey: 'sk-x' })], [model('m', ['oa/m'])]), {
-      log: createLogger({ level: 'info' }, sink),
+      log,
       validateStreams: true,
     });
     let text = '';

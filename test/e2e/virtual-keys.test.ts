@@ -8,13 +8,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startMockUpstream, type MockUpstream } from '../../src/providers/mock/simulator.js';
-import { createLogger } from '../../src/telemetry/logger.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { capturedLog } from '../helpers/log-capture.js';
 
 const PROXY_SECRET = 'proxy-secret-0123456789';
 
@@ -219,14 +218,8 @@ describe('tenants in the configuration and in the store', () => {
     const first = await startTestGateway({ ...keyedConfig(), store, tenants: [] });
     await first.tenancy.createTenant({ name: 'team-x', rpm: 5 });
     await first.close();
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        callback();
-      },
-    });
-    const second = await startTestGateway({ ...keyedConfig(), store, tenants: [{ name: 'team-x', models: undefined, rpm: 10, tpm: undefined, metadata: {} }] }, { log: createLogger({ level: 'info' }, sink) });
+    const { log, lines } = capturedLog();
+    const second = await startTestGateway({ ...keyedConfig(), store, tenants: [{ name: 'team-x', models: undefined, rpm: 10, tpm: undefined, metadata: {} }] }, { log });
     try {
       expect(await second.tenancy.getTenant('team-x')).toMatchObject({ rpm: 10, source: 'config' });
       await new Promise((resolve) => setTimeout(resolve, 20));
