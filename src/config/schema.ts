@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { DEFAULT_PRICING, pricingSchema } from './pricing-schema.js';
 /**
  * The input schema: snake_case YAML in, the resolved camelCase
@@ -60,6 +61,7 @@ import type {
   ProviderKind,
   ResilienceConfig,
   TenantConfig,
+  BudgetConfig,
 } from './types.js';
 
 // ---------------------------------------------------------------- server, logging, store
@@ -122,6 +124,36 @@ const auth = strictMapping({
   (a): GatewayConfig['auth'] => ({ adminToken: a.admin_token, anonymousTenant: a.anonymous_tenant, trustedProxy: a.trusted_proxy && { secret: a.trusted_proxy.secret } }),
 );
 
+const usd = numeric(z.number().finite().positive({ error: 'expected an amount in USD above 0' }));
+
+const budget = strictMapping(
+  {
+    period: z.enum(['day', 'month'], { error: "expected 'day' or 'month'" }),
+    limit_usd: usd,
+    soft: z
+      .array(numeric(z.number().gt(0).max(1)), { error: 'expected a list of shares of the limit, e.g. [0.5, 0.8]' })
+      .refine((shares) => shares.every((share, i) => i === 0 || share > shares[i - 1]!), { error: 'expected shares in ascending order, e.g. [0.5, 0.8]' })
+      .default([]),
+    timezone: z
+      .string()
+      .refine((zone) => IANAZone.isValidZone(zone), { error: 'expected an IANA time zone such as UTC or Europe/Berlin' })
+      .default('UTC'),
+    reset_at: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time of day, HH:MM (24-hour)' })
+      .default('00:00'),
+  },
+  { expected: 'a budget mapping (period, limit_usd, soft, timezone, reset_at)' },
+).transform(
+  (b): BudgetConfig => ({
+    period: b.period,
+    limitUsd: b.limit_usd,
+    soft: b.soft,
+    timeZone: b.timezone,
+    reset: { hour: Number(b.reset_at.slice(0, 2)), minute: Number(b.reset_at.slice(3)) },
+  }),
+);
+
 const tenant = strictMapping(
   {
     name: tenantName,
@@ -129,9 +161,13 @@ const tenant = strictMapping(
     rpm: integer(1).optional(),
     tpm: integer(1).optional(),
     metadata: jsonObject.optional(),
+    budgets: z
+      .array(budget)
+      .refine((list) => new Set(list.map((b) => b.period)).size === list.length, { error: 'expected at most one budget per period (day, month)' })
+      .default([]),
   },
-  { expected: 'a tenant mapping (name, models, rpm, tpm, metadata)' },
-).transform((t): TenantConfig => ({ name: t.name, models: t.models, rpm: t.rpm, tpm: t.tpm, metadata: t.metadata ?? {} }));
+  { expected: 'a tenant mapping (name, models, rpm, tpm, metadata, budgets)' },
+).transform((t): TenantConfig => ({ name: t.name, models: t.models, rpm: t.rpm, tpm: t.tpm, metadata: t.metadata ?? {}, budgets: t.budgets }));
 
 // ---------------------------------------------------------------- providers
 

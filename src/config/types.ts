@@ -237,6 +237,21 @@ export interface TenantConfig {
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Spending limits of the tenant (all its keys together); none when absent. */
+  readonly budgets?: readonly BudgetConfig[];
+}
+
+/** A spending limit over a calendar period (see docs/budgets.md). */
+export interface BudgetConfig {
+  readonly period: 'day' | 'month';
+  /** The hard limit in USD: a call that would pass it is refused. */
+  readonly limitUsd: number;
+  /** Shares of the limit (0–1, ascending) at which the operator is told. */
+  readonly soft: readonly number[];
+  /** IANA time zone the period follows (`UTC`, `Europe/Berlin`). */
+  readonly timeZone: string;
+  /** Time of day the period starts (for a month: on its first day). */
+  readonly reset: { readonly hour: number; readonly minute: number };
 }
 
 export interface GatewayConfig {

@@ -26,8 +26,8 @@ tenants:
     const config = parseConfigText(text, 't.yaml', { TOLLGATE_ADMIN_TOKEN: 'admin-token-0123456789abcdef', TOLLGATE_PROXY_SECRET: 'proxy-secret-0123456789' });
     expect(config.auth).toEqual({ adminToken: 'admin-token-0123456789abcdef', anonymousTenant: 'local', trustedProxy: { secret: 'proxy-secret-0123456789' } });
     expect(config.tenants).toEqual([
-      { name: 'team-a', models: ['gpt-oss:*', 'gpt-5*'], rpm: 600, tpm: 2_000_000, metadata: {} },
-      { name: 'local', models: undefined, rpm: undefined, tpm: undefined, metadata: { owner: 'ops' } },
+      { name: 'team-a', models: ['gpt-oss:*', 'gpt-5*'], rpm: 600, tpm: 2_000_000, metadata: {}, budgets: [] },
+      { name: 'local', models: undefined, rpm: undefined, tpm: undefined, metadata: { owner: 'ops' }, budgets: [] },
     ]);
   });
 
