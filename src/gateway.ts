@@ -1,4 +1,4 @@
-import { FALLBACK_CLIENT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS } from './config/constants.js';
+import { DEFAULT_BUDGET_OUTPUT_RESERVE, FALLBACK_CLIENT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS } from './config/constants.js';
 import { openFileLimit } from './util/open-files.js';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
@@ -35,7 +35,9 @@ import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import { sendError } from './pipeline/respond.js';
-import { estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
+import { estimatePromptTokens, estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
+import { BudgetBook, type BudgetRef } from './budgets/budget-book.js';
+import { BudgetPolicy } from './budgets/budget-policy.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
@@ -66,6 +68,8 @@ export interface Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: GatewayMetrics;
   readonly ledger: UsageLedger;
+  /** The budget guardrail, when any budget is configured (its statuses: limits, spend, reservations). */
+  readonly budgets: BudgetPolicy | undefined;
   /** Tenants and virtual keys (the admin API's and the CLI's operations). */
   readonly tenancy: Tenancy;
   /**
@@ -96,6 +100,35 @@ function providerCheck(provider: Provider): ReadinessCheck {
       if (provider.listModels) await provider.listModels(signal);
     },
   };
+}
+
+/**
+ * The budget guardrail, when any tenant has a budget: each budget's spend in
+ * its current period is read back from the ledger first, so a restart does
+ * not forget it.
+ */
+async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook): Promise<BudgetPolicy | undefined> {
+  const byTenant = new Map<string, BudgetRef[]>();
+  for (const tenant of config.tenants) {
+    const refs = (tenant.budgets ?? []).map((budget): BudgetRef => ({ id: `tenant:${tenant.name}:${budget.period}`, scope: 'tenant', owner: tenant.name, config: budget }));
+    if (refs.length > 0) byTenant.set(tenant.name, refs);
+  }
+  if (byTenant.size === 0) return undefined;
+  const book = new BudgetBook();
+  for (const refs of byTenant.values()) {
+    for (const ref of refs) book.seed(ref, await ledger.spentSince({ tenant: ref.owner }, book.state(ref).bounds.start));
+  }
+  const none: readonly BudgetRef[] = [];
+  return new BudgetPolicy(
+    {
+    book,
+    prices,
+    budgetsFor: (principal) => byTenant.get(principal.tenant) ?? none,
+    estimatePromptTokens,
+    defaultOutputReserve: DEFAULT_BUDGET_OUTPUT_RESERVE,
+    },
+    [...byTenant.values()].flat(),
+  );
 }
 
 /**
@@ -144,6 +177,9 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   started.ledger = ledger;
   metrics.ledgerBuffered = () => ledger.pending();
   const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
+  const prices = new PriceBook(config.pricing.models, config.pricing.useDefaults);
+  const budgets = await openBudgets(config, ledger, prices);
+  const budgetPolicies: RequestPolicy[] = budgets === undefined ? [] : [budgets];
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
@@ -175,12 +211,13 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     router,
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
-    policies: [...ledgerPolicies, new RateLimiter(), ...(options.policies ?? [])],
+    // Budgets after rate limits: a call a rate limit refuses reserves nothing.
+    policies: [...ledgerPolicies, new RateLimiter(), ...budgetPolicies, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
         metrics,
-        prices: new PriceBook(config.pricing.models, config.pricing.useDefaults),
+        prices,
         unpriced: new UnpricedWarnings((provider, model) =>
           log.warn({ provider, model }, `no price for model '${model}' on provider '${provider}': it is costed at 0 (add it under pricing.models)`),
         ),
@@ -258,5 +295,5 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, close };
+  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, close };
 }

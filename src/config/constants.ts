@@ -90,3 +90,9 @@ export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerConfig = {
 
 export const BALANCING_STRATEGIES = ['weighted', 'least_inflight'] as const satisfies readonly BalancingStrategy[];
 export const DEFAULT_BALANCING: BalancingStrategy = 'weighted';
+
+/**
+ * Output tokens a budget reserves for a request that names no ceiling (Codex
+ * never does): a long answer; the reservation is settled to the real cost.
+ */
+export const DEFAULT_BUDGET_OUTPUT_RESERVE = 4_096;

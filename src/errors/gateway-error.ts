@@ -383,3 +383,20 @@ export class RateLimitError extends GatewayError {
     });
   }
 }
+
+/**
+ * 429: a budget cannot hold the call's worst-case cost. Responses clients
+ * (Codex) get `type: usage_limit_reached` with `resets_at` and the message in
+ * `x-codex-promo-message`, which Codex shows once without retrying; Chat
+ * clients get `insufficient_quota`, as OpenAI answers an account out of credit.
+ */
+export class BudgetExceededError extends GatewayError {
+  constructor(message: string, promo: string, resetsAtMs: number, responsesClient: boolean) {
+    const retryAfter = Math.max(1, Math.ceil((resetsAtMs - Date.now()) / 1000));
+    // Codex reads `insufficient_quota` anywhere as "Quota exceeded" and drops the message: its clients get their own code.
+    super(429, responsesClient ? 'usage_limit_reached' : 'insufficient_quota', responsesClient ? 'budget_exceeded' : 'insufficient_quota', message, {
+      headers: { 'retry-after': String(retryAfter), 'x-codex-promo-message': promo },
+      fields: { resets_at: Math.ceil(resetsAtMs / 1000) },
+    });
+  }
+}

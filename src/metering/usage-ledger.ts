@@ -84,6 +84,8 @@ export interface UsageLedger {
   dailyTotals(dayUtc: string): Promise<TenantDayTotal[]>;
   /** Today's (UTC) cost per tenant, to warm-start the `llm_estimated_cost_usd` gauge after a restart. */
   todayCostByTenant(): Promise<Map<string, number>>;
+  /** USD spent since `sinceMs` (epoch ms) by a tenant, or by one key; queued records are flushed first. */
+  spentSince(owner: { readonly tenant: string } | { readonly keyId: string }, sinceMs: number): Promise<number>;
   /** Sums of the records the query selects, grouped as it asks, in group order; queued records are flushed first. */
   usage(query: UsageQuery): Promise<UsageGroup[]>;
   /** The newest `limit` records, newest first; queued records are flushed first. */

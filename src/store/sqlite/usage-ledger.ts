@@ -168,6 +168,13 @@ export class SqliteUsageLedger implements UsageLedger {
     return totals;
   }
 
+  async spentSince(owner: { readonly tenant: string } | { readonly keyId: string }, sinceMs: number): Promise<number> {
+    await this.flushForRead();
+    const [column, value] = 'tenant' in owner ? ['tenant', owner.tenant] : ['key_id', owner.keyId];
+    const total = this.connection.db.prepare<[string, number], number>(`SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE ${column} = ? AND time >= ?`).pluck().get(value, sinceMs);
+    return total ?? 0;
+  }
+
   async usage(query: UsageQuery): Promise<UsageGroup[]> {
     if (query.fromDay !== undefined) assertUtcDay(query.fromDay);
     if (query.toDay !== undefined) assertUtcDay(query.toDay);

@@ -1,0 +1,103 @@
+/**
+ * What each budget has spent and holds reserved in its current period, in
+ * this process. A call reserves its worst-case cost against every budget that
+ * applies, all or none, in one synchronous step (no await between the check
+ * and the record, so concurrent calls cannot all see the same room), and
+ * settles to its real cost when it is over: the reservation is released and
+ * the real cost added to the spend of the period it settles in.
+ *
+ * A new period starts with nothing spent. At start-up the spend of the
+ * current periods is read from the usage ledger (`seed`), so a restart does
+ * not forget what was spent.
+ */
+import type { BudgetConfig } from '../config/types.js';
+import { periodBounds, type PeriodBounds } from './period.js';
+
+/** One budget of one owner: a tenant's (or a key's) limit over a period. */
+export interface BudgetRef {
+  /** Unique and stable: `tenant:<name>:<period>`. */
+  readonly id: string;
+  readonly scope: 'tenant' | 'key';
+  /** The tenant's name or the key's id. */
+  readonly owner: string;
+  readonly config: BudgetConfig;
+}
+
+export interface BudgetState {
+  readonly bounds: PeriodBounds;
+  /** USD of the calls settled in this period. */
+  settled: number;
+  /** USD held by calls in flight. */
+  reserved: number;
+}
+
+export interface BudgetStatus {
+  readonly ref: BudgetRef;
+  readonly limitUsd: number;
+  readonly settledUsd: number;
+  readonly reservedUsd: number;
+  readonly remainingUsd: number;
+  /** Epoch ms when the period ends (and the budget is whole again). */
+  readonly resetsAt: number;
+}
+
+/** A call's hold on its budgets, released exactly once. */
+export interface Reservation {
+  readonly amountUsd: number;
+  readonly states: readonly BudgetState[];
+}
+
+export type ReserveResult = { readonly ok: true; readonly reservation: Reservation } | { readonly ok: false; readonly status: BudgetStatus };
+
+export class BudgetBook {
+  private readonly states = new Map<string, BudgetState>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The budget's state in the period containing `at`: a new period starts empty. */
+  state(ref: BudgetRef, at = this.now()): BudgetState {
+    const current = this.states.get(ref.id);
+    if (current !== undefined && at >= current.bounds.start && at < current.bounds.end) return current;
+    const fresh: BudgetState = { bounds: periodBounds(ref.config.period, ref.config.timeZone, at, ref.config.reset), settled: 0, reserved: 0 };
+    // Calls reserved in the old period still release their hold on it (their states are the old objects).
+    this.states.set(ref.id, fresh);
+    return fresh;
+  }
+
+  /** Sets the spend already recorded for the current period (from the ledger, at start-up). */
+  seed(ref: BudgetRef, settledUsd: number): void {
+    this.state(ref).settled = settledUsd;
+  }
+
+  status(ref: BudgetRef, at = this.now()): BudgetStatus {
+    const state = this.state(ref, at);
+    return {
+      ref,
+      limitUsd: ref.config.limitUsd,
+      settledUsd: state.settled,
+      reservedUsd: state.reserved,
+      remainingUsd: Math.max(0, ref.config.limitUsd - state.settled - state.reserved),
+      resetsAt: state.bounds.end,
+    };
+  }
+
+  /** Reserves `amountUsd` against every budget, or none when one of them cannot hold it (that one is returned). */
+  reserve(refs: readonly BudgetRef[], amountUsd: number): ReserveResult {
+    const at = this.now();
+    const states: BudgetState[] = [];
+    for (const ref of refs) {
+      const state = this.state(ref, at);
+      if (state.settled + state.reserved + amountUsd > ref.config.limitUsd) return { ok: false, status: this.status(ref, at) };
+      states.push(state);
+    }
+    for (const state of states) state.reserved += amountUsd;
+    return { ok: true, reservation: { amountUsd, states } };
+  }
+
+  /** Releases the reservation and books `actualUsd` in the budgets' current periods. */
+  settle(refs: readonly BudgetRef[], reservation: Reservation, actualUsd: number): void {
+    const at = this.now();
+    for (const state of reservation.states) state.reserved = Math.max(0, state.reserved - reservation.amountUsd);
+    for (const ref of refs) this.state(ref, at).settled += actualUsd;
+  }
+}
