@@ -7,7 +7,10 @@
  * when clients go away mid-stream. A refusal is a 429 each kind of client
  * understands.
  */
+import { mkdtempSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/types.js';
@@ -49,12 +52,13 @@ function answer(req: RecordedRequest, res: ServerResponse, delayMs: number): voi
   }, delayMs);
 }
 
-async function budgetGateway(limitUsd: number, delayMs = 50): Promise<Gateway> {
+async function budgetGateway(limitUsd: number, delayMs = 50, storePath?: string): Promise<Gateway> {
   const upstream = await startOpenAIUpstream((req, res) => answer(req, res, delayMs));
   cleanups.push(() => upstream.close());
   const base = config([provider({ name: 'up', kind: 'openai-compatible', baseUrl: upstream.url })], [model('priced', ['up/priced'])]);
   const cfg: GatewayConfig = {
     ...base,
+    ...(storePath === undefined ? {} : { store: { kind: 'sqlite' as const, path: storePath } }),
     pricing: { useDefaults: false, models: [PRICE] },
     tenants: [{ name: 'team', models: undefined, rpm: undefined, tpm: undefined, metadata: {}, budgets: [{ period: 'day', limitUsd, soft: [], timeZone: 'UTC', reset: { hour: 0, minute: 0 } }] }],
   };
@@ -172,5 +176,20 @@ describe('a budget refusal', () => {
     await second.text();
     // The first call's cost ($0.002005 of $1) plus the second's reservation.
     expect(Number(second.headers.get('x-codex-secondary-used-percent'))).toBeCloseTo(0.4, 1);
+  });
+});
+
+describe('a restart', () => {
+  it('does not forget what was spent in the current period: it is read back from the ledger', async () => {
+    const storePath = join(mkdtempSync(join(tmpdir(), 'tollgate-budget-')), 'store.sqlite');
+    const first = await budgetGateway(1, 0, storePath);
+    const { key } = await first.tenancy.createKey({ tenant: 'team' });
+    for (const shape of SHAPES) await (await send(first, key, shape)).text();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const spent = first.budgets!.statuses()[0]!.settledUsd;
+    expect(spent).toBeCloseTo(4 * CALL_COST, 9);
+    await first.close();
+    const second = await budgetGateway(1, 0, storePath);
+    expect(second.budgets!.statuses()[0]!.settledUsd).toBeCloseTo(spent, 9);
   });
 });
