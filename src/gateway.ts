@@ -35,7 +35,7 @@ import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import { sendError } from './pipeline/respond.js';
-import { estimatePromptTokens, estimateUsage, outputTokenCounter, preloadEncodings } from './metering/tokenizer.js';
+import { estimateUsage, outputTokenCounter, preloadEncodings, promptTokensUpperBound } from './metering/tokenizer.js';
 import { BudgetBook, type BudgetRef } from './budgets/budget-book.js';
 import { BudgetPolicy } from './budgets/budget-policy.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
@@ -124,7 +124,7 @@ async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: P
     book,
     prices,
     budgetsFor: (principal) => byTenant.get(principal.tenant) ?? none,
-    estimatePromptTokens,
+    promptTokens: promptTokensUpperBound,
     defaultOutputReserve: DEFAULT_BUDGET_OUTPUT_RESERVE,
     },
     [...byTenant.values()].flat(),

@@ -6,7 +6,7 @@
  * billed: a failed call usually nothing, an abandoned stream the estimated
  * usage so far — the same cost as its ledger row).
  *
- * Worst case = the prompt's tokens (tokenizer) × the route's highest input
+ * Worst case = a bound on the prompt's tokens × the route's highest input
  * price + the output ceiling × its highest output price; the ceiling is the
  * request's own (or a policy's), or `defaultOutputReserve` tokens when it
  * names none. A call whose route is free (local models) reserves nothing.
@@ -23,7 +23,8 @@ export interface BudgetPolicyDeps {
   readonly prices: PriceBook;
   /** The budgets that apply to a caller (its tenant's, its key's); empty for none. */
   readonly budgetsFor: (principal: Principal) => readonly BudgetRef[];
-  readonly estimatePromptTokens: (model: string, request: IRRequest) => number;
+  /** A bound on the prompt's tokens (promptTokensUpperBound: cheap; the real count is settled later). */
+  readonly promptTokens: (request: IRRequest, bodyText: string) => number;
   /** Output tokens reserved for a request that names no ceiling. */
   readonly defaultOutputReserve: number;
 }
@@ -94,7 +95,7 @@ export class BudgetPolicy implements RequestPolicy {
     const price = worstPrice(call, this.deps.prices);
     if (price.input === 0 && price.output === 0) return { headers: budgetHeaders(this.deps.book, refs) };
     const request = call.ir();
-    const promptTokens = this.deps.estimatePromptTokens(call.route.deployments[0]?.model ?? call.requestedModel, request);
+    const promptTokens = this.deps.promptTokens(request, call.client.text);
     const ceiling = call.maxOutputTokens ?? request.maxTokens ?? this.deps.defaultOutputReserve;
     const worst = (promptTokens * price.input + ceiling * price.output) / 1e6;
     const result = this.deps.book.reserve(refs, worst);

@@ -50,7 +50,42 @@ export function outputTokenCounter(model: string): (text: string) => number {
 /** Prompt tokens of `request` sent to `model`. */
 export function estimatePromptTokens(model: string, request: IRRequest): number {
   const choice = tokenizerFor(model);
-  const counter = new TokenCounter(encoderFor(choice.encoding));
+  return countPrompt(new TokenCounter(encoderFor(choice.encoding)), choice.factor, request);
+}
+
+/** Bytes of a request body per token, for promptTokensUpperBound. */
+const BYTES_PER_TOKEN_BOUND = 3;
+
+/**
+ * A quick bound on the prompt's tokens, for reservations on the request path
+ * (a tokenizer pass over a Codex request costs about a millisecond, this a few
+ * microseconds): one token per three bytes of the request body, which counts
+ * more than any tokenizer for English and code (about four characters a
+ * token), at least as much for text of three-byte characters (CJK: about one
+ * token each), and more again for the JSON around the text. Images count as
+ * the tokenizer's estimate counts them, not by the size of their data URLs.
+ */
+export function promptTokensUpperBound(request: IRRequest, bodyText: string): number {
+  let bytes = Buffer.byteLength(bodyText);
+  let images = 0;
+  for (const message of request.messages) {
+    if (message.role !== 'user' && message.role !== 'tool') continue;
+    if (typeof message.content === 'string') continue;
+    for (const part of message.content) {
+      if (part.type !== 'image') continue;
+      bytes -= part.url.length;
+      images += part.detail === 'low' ? IMAGE_TOKENS_LOW_DETAIL : IMAGE_TOKENS_HIGH_DETAIL;
+    }
+  }
+  return Math.ceil(Math.max(0, bytes) / BYTES_PER_TOKEN_BOUND) + images;
+}
+
+/** What counting a prompt needs of a counter. */
+interface TextCounter {
+  count(text: string): number;
+}
+
+function countPrompt(counter: TextCounter, factor: number, request: IRRequest): number {
   let text = REPLY_PRIMING_TOKENS;
   let images = 0;
   for (const message of request.messages) {
@@ -65,7 +100,7 @@ export function estimatePromptTokens(model: string, request: IRRequest): number 
   const format = request.responseFormat;
   if (format?.type === 'json_schema') text += counter.count(format.name) + counter.count(JSON.stringify(format.schema));
   // Image tokens are the model's own vision encoding, not text: no family factor.
-  return applyFactor(text, choice.factor) + images;
+  return applyFactor(text, factor) + images;
 }
 
 /**
@@ -96,7 +131,7 @@ interface MessageCount {
   images: number;
 }
 
-function countMessage(counter: TokenCounter, message: IRMessage): MessageCount {
+function countMessage(counter: TextCounter, message: IRMessage): MessageCount {
   switch (message.role) {
     case 'system':
       return { text: counter.count(message.content), images: 0 };
@@ -119,7 +154,7 @@ function countMessage(counter: TokenCounter, message: IRMessage): MessageCount {
   }
 }
 
-function countParts(counter: TokenCounter, parts: readonly IRContentPart[]): MessageCount {
+function countParts(counter: TextCounter, parts: readonly IRContentPart[]): MessageCount {
   let text = 0;
   let images = 0;
   for (const part of parts) {
