@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { IRRequest } from '../../src/ir/index.js';
+import type { JsonObject } from '../../src/protocols/json.js';
 import { estimatePromptTokens, promptTokensUpperBound } from '../../src/metering/tokenizer.js';
 import { responsesClientCodec } from '../../src/translators/openai-responses/index.js';
 
 function chatRequest(text: string): { request: IRRequest; body: string } {
   const body = { model: 'gpt-4o', messages: [{ role: 'user', content: text }] };
-  return { request: { model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text }] }] } as IRRequest, body: JSON.stringify(body) };
+  const request: IRRequest = { model: 'gpt-4o', stream: false, extra: {}, messages: [{ role: 'user', content: [{ type: 'text', text }] }] };
+  return { request, body: JSON.stringify(body) };
 }
 
 describe('the prompt bound of reservations', () => {
@@ -21,14 +23,14 @@ describe('the prompt bound of reservations', () => {
       const { request, body } = chatRequest(text);
       expect(promptTokensUpperBound(request, body), text.slice(0, 20)).toBeGreaterThanOrEqual(estimatePromptTokens('gpt-4o', request));
     }
-    const fixture = JSON.parse(readFileSync(new URL('../fixtures/responses/codex/exec-request.json', import.meta.url), 'utf8')) as { body: Record<string, unknown> };
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/responses/codex/exec-request.json', import.meta.url), 'utf8')) as { body: JsonObject };
     const codex = responsesClientCodec.parseRequest(fixture.body);
     expect(promptTokensUpperBound(codex, JSON.stringify(fixture.body))).toBeGreaterThanOrEqual(estimatePromptTokens('gpt-5', codex));
   });
 
   it('counts an image as the tokenizer estimate does, not by the size of its data URL', () => {
     const url = `data:image/png;base64,${'A'.repeat(3_000_000)}`;
-    const request = { model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image', url }] }] } as IRRequest;
+    const request: IRRequest = { model: 'gpt-4o', stream: false, extra: {}, messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image', url }] }] };
     const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url } }] }] });
     const bound = promptTokensUpperBound(request, body);
     expect(bound).toBeGreaterThanOrEqual(estimatePromptTokens('gpt-4o', request));
