@@ -37,6 +37,8 @@ export interface BudgetStatus {
   readonly settledUsd: number;
   readonly reservedUsd: number;
   readonly remainingUsd: number;
+  /** Epoch ms when the current period began. */
+  readonly periodStart: number;
   /** Epoch ms when the period ends (and the budget is whole again). */
   readonly resetsAt: number;
 }
@@ -77,6 +79,7 @@ export class BudgetBook {
       settledUsd: state.settled,
       reservedUsd: state.reserved,
       remainingUsd: Math.max(0, ref.config.limitUsd - state.settled - state.reserved),
+      periodStart: state.bounds.start,
       resetsAt: state.bounds.end,
     };
   }

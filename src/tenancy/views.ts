@@ -3,6 +3,7 @@
  * times in Unix seconds (as OpenAI's API gives them), never a secret or its
  * hash. A key itself appears once, in the answer that created or rotated it.
  */
+import type { BudgetStatus } from '../budgets/budget-book.js';
 import type { UsageGroup } from '../metering/usage-ledger.js';
 import type { KeyRecord, Metadata, TenantRecord } from './records.js';
 import { KEY_PREFIX } from './virtual-key.js';
@@ -105,5 +106,44 @@ export function usageView(group: UsageGroup): UsageView {
     cached_tokens: group.cachedTokens,
     reasoning_tokens: group.reasoningTokens,
     cost_usd: Math.round(group.costUsd * 1e6) / 1e6,
+  };
+}
+
+export interface BudgetView {
+  readonly object: 'budget';
+  readonly scope: 'tenant' | 'key';
+  /** The tenant's name or the key's id. */
+  readonly owner: string;
+  readonly period: 'day' | 'month';
+  readonly timezone: string;
+  readonly limit_usd: number;
+  /** Spent by calls settled in the current period. */
+  readonly spent_usd: number;
+  /** Held by calls in flight (their worst case). */
+  readonly reserved_usd: number;
+  readonly remaining_usd: number;
+  readonly used_ratio: number;
+  readonly period_start: number;
+  readonly resets_at: number;
+}
+
+/** To a millionth of a dollar: sums of floats would show noise digits. */
+const roundUsd = (usd: number): number => Math.round(usd * 1e6) / 1e6;
+
+export function budgetView(status: BudgetStatus): BudgetView {
+  const { ref } = status;
+  return {
+    object: 'budget',
+    scope: ref.scope,
+    owner: ref.owner,
+    period: ref.config.period,
+    timezone: ref.config.timeZone,
+    limit_usd: ref.config.limitUsd,
+    spent_usd: roundUsd(status.settledUsd),
+    reserved_usd: roundUsd(status.reservedUsd),
+    remaining_usd: roundUsd(status.remainingUsd),
+    used_ratio: Math.round(((status.settledUsd + status.reservedUsd) / status.limitUsd) * 1e4) / 1e4,
+    period_start: Math.floor(status.periodStart / 1000),
+    resets_at: Math.floor(status.resetsAt / 1000),
   };
 }

@@ -62,10 +62,12 @@ async function budgetGateway(limitUsd: number, delayMs = 50, storePath?: string)
     pricing: { useDefaults: false, models: [PRICE] },
     tenants: [{ name: 'team', models: undefined, rpm: undefined, tpm: undefined, metadata: {}, budgets: [{ period: 'day', limitUsd, soft: [], timeZone: 'UTC', reset: { hour: 0, minute: 0 } }] }],
   };
-  const gateway = await startTestGateway(cfg);
+  const gateway = await startTestGateway({ ...cfg, auth: { ...cfg.auth, adminToken: ADMIN_TOKEN } });
   cleanups.push(() => gateway.close());
   return gateway;
 }
+
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
 type Shape = { readonly format: 'chat' | 'responses'; readonly stream: boolean };
 const SHAPES: readonly Shape[] = [
@@ -191,5 +193,37 @@ describe('a restart', () => {
     await first.close();
     const second = await budgetGateway(1, 0, storePath);
     expect(second.budgets!.statuses()[0]!.settledUsd).toBeCloseTo(spent, 9);
+  });
+});
+
+describe('the admin view of budgets', () => {
+  it('shows each budget: limit, spent, reserved, remaining and when it resets', async () => {
+    const gateway = await budgetGateway(1);
+    const { key } = await gateway.tenancy.createKey({ tenant: 'team' });
+    await (await send(gateway, key, { format: 'chat', stream: false })).text();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const response = await fetch(`${gateway.url}/admin/v1/budgets?tenant=team`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+    const tomorrow = new Date();
+    tomorrow.setUTCHours(24, 0, 0, 0);
+    const body = (await response.json()) as { data: unknown[] };
+    expect(body.data).toEqual([
+      {
+        object: 'budget',
+        scope: 'tenant',
+        owner: 'team',
+        period: 'day',
+        timezone: 'UTC',
+        limit_usd: 1,
+        spent_usd: CALL_COST,
+        reserved_usd: 0,
+        remaining_usd: 1 - CALL_COST,
+        used_ratio: Math.round(CALL_COST * 1e4) / 1e4,
+        period_start: tomorrow.getTime() / 1000 - 86_400,
+        resets_at: tomorrow.getTime() / 1000,
+      },
+    ]);
+    const other = await fetch(`${gateway.url}/admin/v1/budgets?tenant=nobody`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(((await other.json()) as { data: unknown[] }).data).toEqual([]);
   });
 });

@@ -12,7 +12,8 @@ import type { RequestContext } from '../../pipeline/contracts.js';
 import { sendJson } from '../../pipeline/respond.js';
 import { AdminInputError, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../../tenancy/admin-input.js';
 import type { Tenancy } from '../../tenancy/tenancy.js';
-import { keyView, tenantView, usageView } from '../../tenancy/views.js';
+import { budgetView, keyView, tenantView, usageView } from '../../tenancy/views.js';
+import type { BudgetStatus } from '../../budgets/budget-book.js';
 import { presentedKey } from '../../tenancy/authenticator.js';
 import { readJsonObject } from '../body.js';
 import { ADMIN_OPENAPI } from './openapi.js';
@@ -49,6 +50,8 @@ export interface AdminApiDeps {
   readonly adminToken: string | undefined;
   readonly tenancy: Tenancy;
   readonly ledger: UsageLedger;
+  /** Each budget's state now; empty when no budget is configured. */
+  readonly budgets: () => readonly BudgetStatus[];
 }
 
 function tokenMatches(presented: string, expected: string): boolean {
@@ -105,6 +108,12 @@ export function createAdminHandler(deps: AdminApiDeps) {
         const issued = await tenancy.rotateKey(id!, grace);
         return [201, { ...keyView(issued.record), key: issued.key }];
       }
+    }
+    if (collection === 'budgets' && segments.length === 1 && method === 'GET') {
+      const { tenant, ...rest } = query(req.url ?? '');
+      if (Object.keys(rest).length > 0) throw new AdminInputError([`unknown query parameter ${Object.keys(rest).join(', ')} (expected tenant)`]);
+      const statuses = deps.budgets().filter((s) => tenant === undefined || (s.ref.scope === 'tenant' && s.ref.owner === tenant));
+      return [200, { object: 'list', data: statuses.map(budgetView) }];
     }
     if (collection === 'usage' && segments.length === 1 && method === 'GET') {
       const usageQuery = parseUsageQuery(query(req.url ?? ''));

@@ -39,6 +39,9 @@ export const ADMIN_OPENAPI = {
         responses: { '201': json(ref('IssuedKey')), ...errors },
       },
     },
+    '/budgets': {
+      get: { summary: 'Each budget: limit, spend and reservations of its current period, reset time', parameters: [queryParam('tenant', 'Only this tenant’s budgets')], responses: { '200': json(list('Budget')), ...errors } },
+    },
     '/usage': {
       get: {
         summary: 'Usage from the ledger, filtered and grouped',
@@ -91,6 +94,23 @@ export const ADMIN_OPENAPI = {
         },
       },
       IssuedKey: { allOf: [ref('Key'), { type: 'object', properties: { key: { type: 'string', description: 'tg_<id>_<secret>: shown only in this answer' } } }] },
+      Budget: {
+        type: 'object',
+        properties: {
+          object: { const: 'budget' },
+          scope: { enum: ['tenant', 'key'] },
+          owner: { type: 'string' },
+          period: { enum: ['day', 'month'] },
+          timezone: { type: 'string' },
+          limit_usd: { type: 'number' },
+          spent_usd: { type: 'number' },
+          reserved_usd: { type: 'number' },
+          remaining_usd: { type: 'number' },
+          used_ratio: { type: 'number' },
+          period_start: { type: 'integer' },
+          resets_at: { type: 'integer' },
+        },
+      },
       UsageGroup: {
         type: 'object',
         properties: {
