@@ -80,6 +80,8 @@ function keyPrincipal(entry: KeyEntry, tenant: TenantRecord): Principal {
 export class KeyAuthenticator implements Authenticator {
   /** One principal per cached entry: built once, not per request. */
   private readonly principals = new WeakMap<KeyEntry, Principal>();
+  /** The current secret of each cached entry, once a request proved it (see currentSecret). */
+  private readonly verified = new WeakMap<KeyEntry, Buffer>();
   /** When each key was last read again because a secret did not match its cached entry. */
   private readonly rechecks = new Map<string, number>();
   private readonly now: () => number;
@@ -135,7 +137,7 @@ export class KeyAuthenticator implements Authenticator {
     if (entry === undefined) throw new AuthenticationError('unknown');
     const { key, tenant } = entry;
     const now = this.now();
-    if (!secretMatches(parsed.secret, key.secretHash)) {
+    if (!this.currentSecret(entry, parsed.secret)) {
       const previous = key.previousSecretHash !== undefined && secretMatches(parsed.secret, key.previousSecretHash);
       if (!previous) throw new AuthenticationError('unknown');
       if (key.previousValidUntil === undefined || key.previousValidUntil <= now) throw new AuthenticationError('rotated');
@@ -150,6 +152,20 @@ export class KeyAuthenticator implements Authenticator {
       this.principals.set(entry, principal);
     }
     return principal;
+  }
+
+  /**
+   * Whether `secret` is the key's current secret. The first match is hashed
+   * (SHA-256, about a microsecond); the secret is then remembered for the
+   * cached entry and later requests compare against it in constant time.
+   */
+  private currentSecret(entry: KeyEntry, secret: string): boolean {
+    const presented = Buffer.from(secret);
+    const known = this.verified.get(entry);
+    if (known !== undefined && known.length === presented.length && timingSafeEqual(known, presented)) return true;
+    if (!secretMatches(secret, entry.key.secretHash)) return false;
+    this.verified.set(entry, presented);
+    return true;
   }
 
   private async proxied(name: string): Promise<Principal> {
