@@ -36,15 +36,21 @@ function bodyFile(body) {
   return file;
 }
 
+/** Extra request headers as wrk-post.lua reads them: one `name: value` per line. */
+export const headerLines = (headers = {}) =>
+  Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\n');
+
 /**
- * One wrk run. Returns `{ requests, duration_us, bytes, errors: {connect, read, write, status,
+ * One wrk run, with `headers` added to every request. Returns `{ requests, duration_us, bytes, errors: {connect, read, write, status,
  * timeout}, latency_us: {p50, p90, p99, mean, max, min} }`.
  */
-export function runWrk(wrk, { url, body, concurrency, durationS, timeoutS = 30 }) {
+export function runWrk(wrk, { url, body, headers, concurrency, durationS, timeoutS = 30 }) {
   const threads = Math.min(2, concurrency);
   const args = ['-t', String(threads), '-c', String(concurrency), '-d', `${durationS}s`, '--timeout', `${timeoutS}s`, '-s', SCRIPT, url];
   return new Promise((resolve, reject) => {
-    execFile(wrk, args, { env: { ...process.env, BENCH_BODY: bodyFile(body) }, timeout: (durationS + timeoutS + 10) * 1000 }, (error, stdout, stderr) => {
+    execFile(wrk, args, { env: { ...process.env, BENCH_BODY: bodyFile(body), BENCH_HEADERS: headerLines(headers) }, timeout: (durationS + timeoutS + 10) * 1000 }, (error, stdout, stderr) => {
       const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
       if (error || line === undefined) {
         reject(new Error(`wrk failed on ${url}: ${error?.message ?? 'no result line'}\n${stdout}\n${stderr}`));

@@ -10,15 +10,15 @@ const OPEN_STREAMS = new URL('./open-streams.mjs', import.meta.url).pathname;
 const SAMPLE_MS = 250;
 
 /**
- * Opens `count` streams to `url` (the proxy `proc`), holds them `holdMs`, and reports
+ * Opens `count` streams to `url` (the proxy `proc`), with `headers` on each, holds them `holdMs`, and reports
  * `{ count, open, failed, closedEarly, stillOpen, rssBeforeMb, rssPeakMb, rssAfterMb,
  * cpuPercent, holdS }`. Streams must outlast the hold (the upstream's reply is long).
  */
-export async function openStreamsCheck({ proc, url, body, count, holdMs, workDir }) {
+export async function openStreamsCheck({ proc, url, body, headers = {}, count, holdMs, workDir }) {
   const bodyFile = join(workDir, `memory-body-${proc.name}.json`);
   writeFileSync(bodyFile, JSON.stringify(body));
   const rssBefore = rssKb(proc.pid);
-  const child = spawn(process.execPath, [OPEN_STREAMS, '--url', url, '--body-file', bodyFile, '--count', String(count), '--hold-ms', String(holdMs)], {
+  const child = spawn(process.execPath, [OPEN_STREAMS, '--url', url, '--body-file', bodyFile, '--count', String(count), '--hold-ms', String(holdMs), ...Object.entries(headers).flatMap(([name, value]) => ['--header', `${name}: ${value}`])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

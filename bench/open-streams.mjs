@@ -2,7 +2,7 @@
 // sockets (the cheapest client there is), waits until each has its response head and a first
 // event, holds them open, then closes them all.
 //
-//   node bench/open-streams.mjs --url URL --body-file F --count 1000 --hold-ms 10000
+//   node bench/open-streams.mjs --url URL --body-file F --count 1000 --hold-ms 10000 [--header 'name: value' …]
 //
 // Prints `OPEN {...}` once every stream is open (or the open timeout passed) and `DONE {...}`
 // when it has closed them.
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1000' },
     'hold-ms': { type: 'string', default: '10000' },
     'open-timeout-ms': { type: 'string', default: '20000' },
+    header: { type: 'string', multiple: true, default: [] },
   },
 });
 const url = new URL(values.url);
@@ -24,7 +25,7 @@ const body = readFileSync(values['body-file']);
 const count = Number(values.count);
 const holdMs = Number(values['hold-ms']);
 const head = Buffer.from(
-  `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n`,
+  `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n${values.header.map((h) => `${h}\r\n`).join('')}connection: keep-alive\r\n\r\n`,
 );
 const request = Buffer.concat([head, body]);
 

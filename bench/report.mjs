@@ -1,18 +1,20 @@
 // Turns the runs into medians, ratios to the floor (and between Tollgate builds), the overhead
 // budget and a Markdown table.
 
-/** The targets of a default run. `--baseline` adds `baseline`, `--watch-all` adds `tollgate-watch`. */
+/** The targets of a default run. `--baseline` adds `baseline`, `--watch-all` `tollgate-watch`, `--auth` `tollgate-auth`. */
 export const TARGETS = ['direct', 'floor', 'tollgate'];
 /** Every target that is a Tollgate: same requests, same checks, same columns. */
-export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-watch'];
+export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-auth', 'tollgate-watch'];
 export const isTollgate = (target) => TOLLGATE_TARGETS.includes(target);
 /** `tollgate / baseline` CPU per request above this is flagged (the acceptance allows +5 %). */
 export const BASELINE_LIMIT = 1.05;
+/** `tollgate-auth / tollgate` CPU per request above this is flagged (the acceptance allows +5 % for one key). */
+export const AUTH_LIMIT = 1.05;
 const METRICS = ['rps', 'p50Us', 'p99Us', 'cpuUsPerReq', 'upstreamCpuUsPerReq'];
 
-/** The targets of a run, in table order: direct, floor, baseline, tollgate, tollgate-watch. */
-export function runTargets({ baseline = false, watch = false } = {}) {
-  return ['direct', 'floor', ...(baseline ? ['baseline'] : []), 'tollgate', ...(watch ? ['tollgate-watch'] : [])];
+/** The targets of a run, in table order: direct, floor, baseline, tollgate, tollgate-auth, tollgate-watch. */
+export function runTargets({ baseline = false, watch = false, auth = false } = {}) {
+  return ['direct', 'floor', ...(baseline ? ['baseline'] : []), 'tollgate', ...(auth ? ['tollgate-auth'] : []), ...(watch ? ['tollgate-watch'] : [])];
 }
 
 function median(values) {
@@ -44,12 +46,13 @@ function perRoundCpu(runs, a, b) {
 
 /**
  * Adds to each cell the latency added over direct, every Tollgate target's ratios to the
- * floor, and (when measured) `tollgate / baseline` and `tollgate-watch / tollgate` CPU per
- * request: as ratios of the medians, and round by round.
+ * floor, and (when measured) `tollgate / baseline`, `tollgate-watch / tollgate` and
+ * `tollgate-auth / tollgate` CPU per request: as ratios of the medians, and round by round.
  */
 export function derive(cell) {
   const { direct, floor, tollgate, baseline } = cell.summary;
   const watch = cell.summary['tollgate-watch'];
+  const auth = cell.summary['tollgate-auth'];
   for (const [target, s] of Object.entries(cell.summary)) {
     if (!s || target === 'direct') continue;
     if (direct?.p50Us !== undefined && s.p50Us !== undefined) s.addedP50Us = s.p50Us - direct.p50Us;
@@ -83,14 +86,39 @@ export function derive(cell) {
       rpsWatch: tollgate.rps > 0 ? watch.rps / tollgate.rps : undefined,
     });
   }
+  if (auth && tollgate && tollgate.cpuUsPerReq > 0) {
+    const ratio = auth.cpuUsPerReq / tollgate.cpuUsPerReq;
+    Object.assign(cell.ratios, {
+      cpuAuth: ratio,
+      cpuAuthRounds: perRoundCpu(cell.runs, 'tollgate-auth', 'tollgate'),
+      authExtraCpuUs: auth.cpuUsPerReq - tollgate.cpuUsPerReq,
+      rpsAuth: tollgate.rps > 0 ? auth.rps / tollgate.rps : undefined,
+      overAuthLimit: ratio > AUTH_LIMIT,
+    });
+  }
   return cell;
 }
 
 const geomean = (values) => (values.length === 0 ? undefined : Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length));
 
+/** Per scenario: each concurrency's ratio and extra µs, their geometric mean and median. */
+function perScenario(cells, ratioOf, extraOf) {
+  const byScenario = {};
+  for (const c of cells) {
+    byScenario[c.scenario] ??= { cells: [] };
+    byScenario[c.scenario].cells.push({ concurrency: c.concurrency, ratio: ratioOf(c), extraCpuUs: extraOf(c) });
+  }
+  for (const entry of Object.values(byScenario)) {
+    entry.geomean = geomean(entry.cells.map((x) => x.ratio));
+    entry.extraCpuUsMedian = median(entry.cells.map((x) => x.extraCpuUs));
+  }
+  return byScenario;
+}
+
 /**
  * The comparison between Tollgate builds over the whole run: the cells over the +5 % limit,
- * the worst and the geometric mean of `tollgate / baseline`, and the watch cost per scenario.
+ * the worst and the geometric mean of `tollgate / baseline` and of `tollgate-auth / tollgate`,
+ * and the watch and auth costs per scenario.
  */
 export function compareTargets(cells) {
   const out = {};
@@ -107,16 +135,29 @@ export function compareTargets(cells) {
   }
   const watched = cells.filter((c) => c.ratios?.cpuWatch !== undefined);
   if (watched.length > 0) {
-    const byScenario = {};
-    for (const c of watched) {
-      byScenario[c.scenario] ??= { cells: [] };
-      byScenario[c.scenario].cells.push({ concurrency: c.concurrency, ratio: c.ratios.cpuWatch, extraCpuUs: c.ratios.watchExtraCpuUs });
-    }
-    for (const entry of Object.values(byScenario)) {
-      entry.geomean = geomean(entry.cells.map((x) => x.ratio));
-      entry.extraCpuUsMedian = median(entry.cells.map((x) => x.extraCpuUs));
-    }
+    const byScenario = perScenario(
+      watched,
+      (c) => c.ratios.cpuWatch,
+      (c) => c.ratios.watchExtraCpuUs,
+    );
     out.watch = { byScenario, geomean: geomean(watched.map((c) => c.ratios.cpuWatch)) };
+  }
+  const authed = cells.filter((c) => c.ratios?.cpuAuth !== undefined);
+  if (authed.length > 0) {
+    const worstCell = authed.reduce((a, b) => (b.ratios.cpuAuth > a.ratios.cpuAuth ? b : a));
+    out.auth = {
+      limit: AUTH_LIMIT,
+      cells: authed.length,
+      overLimit: authed.filter((c) => c.ratios.overAuthLimit).map((c) => ({ where: where(c), ratio: c.ratios.cpuAuth, rounds: c.ratios.cpuAuthRounds })),
+      worst: { where: where(worstCell), ratio: worstCell.ratios.cpuAuth },
+      geomean: geomean(authed.map((c) => c.ratios.cpuAuth)),
+      extraCpuUsMedian: median(authed.map((c) => c.ratios.authExtraCpuUs)),
+      byScenario: perScenario(
+        authed,
+        (c) => c.ratios.cpuAuth,
+        (c) => c.ratios.authExtraCpuUs,
+      ),
+    };
   }
   return out;
 }
@@ -192,28 +233,33 @@ export function evaluateBudget(cells, memory) {
   return budgets;
 }
 
+const signed = (us) => (us === undefined || Number.isNaN(us) ? '—' : `${us >= 0 ? '+' : '−'}${Math.abs(us).toFixed(0)}`);
 const pct = (ratio) => (ratio === undefined ? '—' : `${ratio >= 1 ? '+' : '−'}${Math.abs((ratio - 1) * 100).toFixed(1)} %`);
 /** Per-round ratios: their median, then lowest–highest. */
 const range = (values) =>
   values === undefined || values.length === 0 ? '—' : `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
 
-/** The Tollgate builds side by side: CPU per request of each, `tollgate / baseline`, `tollgate-watch / tollgate`. */
+/** The Tollgate builds side by side: CPU per request of each, `tollgate / baseline`, `tollgate-auth / tollgate`, `tollgate-watch / tollgate`. */
 function renderComparison(result, targets) {
   const { cells } = result;
   const hasBaseline = targets.includes('baseline');
   const hasWatch = targets.includes('tollgate-watch');
-  if (!hasBaseline && !hasWatch) return [];
+  const hasAuth = targets.includes('tollgate-auth');
+  if (!hasBaseline && !hasWatch && !hasAuth) return [];
   const out = ['', '## Tollgate builds compared (CPU µs per request, medians)', ''];
   if (hasBaseline) out.push(`\`baseline\` is ${result.baseline?.ref ?? 'the baseline'} (${result.baseline?.short ?? '?'}); \`tollgate\` is ${result.revision}. A \`tollgate / baseline\` ratio above ${BASELINE_LIMIT} (+${Math.round((BASELINE_LIMIT - 1) * 100)} %) is flagged ⚠.`);
-  if (hasWatch) out.push(...(hasBaseline ? [''] : []), `\`tollgate-watch\` is the same build as \`tollgate\` with one policy whose stream hook watches every call and always continues (\`bench/tollgate-watch.mjs\`).`);
+  if (hasAuth) out.push(...(hasBaseline ? [''] : []), `\`tollgate-auth\` is the same build as \`tollgate\`, started the same way with the same configuration plus one tenant, and every request carries that tenant's one virtual key (\`Authorization: Bearer tg_…\`); \`tollgate\` has no tenants (authentication off). A \`tollgate-auth / tollgate\` ratio above ${AUTH_LIMIT} (+${Math.round((AUTH_LIMIT - 1) * 100)} %) is flagged ⚠.`);
+  if (hasWatch) out.push(...(hasBaseline || hasAuth ? [''] : []), `\`tollgate-watch\` is the same build as \`tollgate\` with one policy whose stream hook watches every call and always continues (\`bench/tollgate-watch.mjs\`).`);
   out.push('', '"rounds": the same ratio taken round by round (in each round the two targets run seconds apart): median (lowest–highest). When the range is wide, the machine was noisy: rerun the cell with more repeats (`--cells <scenario>@<conc> --repeats 9`).', '');
   const columns = [
     ['scenario', '---'],
     ['conc', '---:'],
     ...(hasBaseline ? [['baseline', '---:']] : []),
     ['tollgate', '---:'],
+    ...(hasAuth ? [['tollgate-auth', '---:']] : []),
     ...(hasWatch ? [['tollgate-watch', '---:']] : []),
     ...(hasBaseline ? [['tollgate / baseline', '---:'], ['rounds', '---:']] : []),
+    ...(hasAuth ? [['auth / tollgate', '---:'], ['auth +µs/req', '---:'], ['rounds', '---:']] : []),
     ...(hasWatch ? [['watch / tollgate', '---:'], ['watch +µs/req', '---:'], ['rounds', '---:']] : []),
   ];
   const head = columns.map(([name]) => name);
@@ -225,9 +271,11 @@ function renderComparison(result, targets) {
     const row = [cell.scenario, String(cell.concurrency)];
     if (hasBaseline) row.push(cpu('baseline'));
     row.push(cpu('tollgate'));
+    if (hasAuth) row.push(cpu('tollgate-auth'));
     if (hasWatch) row.push(cpu('tollgate-watch'));
     if (hasBaseline) row.push(r.cpuVsBaseline === undefined ? '—' : r.overBaselineLimit ? `**${fmt(r.cpuVsBaseline, 3)} ⚠**` : fmt(r.cpuVsBaseline, 3), range(r.cpuVsBaselineRounds));
-    if (hasWatch) row.push(fmt(r.cpuWatch, 2), r.watchExtraCpuUs === undefined ? '—' : `${r.watchExtraCpuUs >= 0 ? '+' : ''}${r.watchExtraCpuUs.toFixed(0)}`, range(r.cpuWatchRounds));
+    if (hasAuth) row.push(r.cpuAuth === undefined ? '—' : r.overAuthLimit ? `**${fmt(r.cpuAuth, 3)} ⚠**` : fmt(r.cpuAuth, 3), signed(r.authExtraCpuUs), range(r.cpuAuthRounds));
+    if (hasWatch) row.push(fmt(r.cpuWatch, 2), signed(r.watchExtraCpuUs), range(r.cpuWatchRounds));
     out.push(`| ${row.join(' | ')} |`);
   }
   const cmp = result.comparison ?? compareTargets(cells);
@@ -239,10 +287,23 @@ function renderComparison(result, targets) {
         (b.overLimit.length === 0 ? `no cell over ${BASELINE_LIMIT}.` : `over ${BASELINE_LIMIT}: ${b.overLimit.map((o) => `${o.where} (${fmt(o.ratio, 3)}; rounds ${range(o.rounds)})`).join(', ')}.`),
     );
   }
+  if (cmp.auth) {
+    const a = cmp.auth;
+    out.push(
+      '',
+      `**Auth cost** (tollgate-auth / tollgate, CPU per request): geometric mean over ${a.cells} cells ${fmt(a.geomean, 3)} (${pct(a.geomean)}), median ${signed(a.extraCpuUsMedian)} µs per request; worst ${fmt(a.worst.ratio, 3)} at ${a.worst.where}; ` +
+        (a.overLimit.length === 0 ? `no cell over ${AUTH_LIMIT}.` : `over ${AUTH_LIMIT}: ${a.overLimit.map((o) => `${o.where} (${fmt(o.ratio, 3)}; rounds ${range(o.rounds)})`).join(', ')}.`),
+      '',
+    );
+    for (const [scenario, entry] of Object.entries(a.byScenario)) {
+      const perConcurrency = entry.cells.map((x) => `c${x.concurrency} ${fmt(x.ratio, 3)}× (${signed(x.extraCpuUs)} µs)`).join(', ');
+      out.push(`- \`${scenario}\`: ${perConcurrency}`);
+    }
+  }
   if (cmp.watch) {
     out.push('', `**Watch cost** (tollgate-watch / tollgate, CPU per request; geometric mean over all cells ${fmt(cmp.watch.geomean, 2)}):`, '');
     for (const [scenario, entry] of Object.entries(cmp.watch.byScenario)) {
-      const perConcurrency = entry.cells.map((x) => `c${x.concurrency} ${fmt(x.ratio, 2)}× (${x.extraCpuUs >= 0 ? '+' : ''}${x.extraCpuUs.toFixed(0)} µs)`).join(', ');
+      const perConcurrency = entry.cells.map((x) => `c${x.concurrency} ${fmt(x.ratio, 2)}× (${signed(x.extraCpuUs)} µs)`).join(', ');
       out.push(`- \`${scenario}\`: ${perConcurrency}`);
     }
   }
@@ -254,6 +315,7 @@ export function renderMarkdown(result) {
   const targets = result.targets ?? TARGETS;
   const extra = [
     ...(targets.includes('baseline') ? [`baseline ${result.baseline?.ref ?? ''} (${result.baseline?.short ?? '?'})`] : []),
+    ...(targets.includes('tollgate-auth') ? ['tollgate-auth (one virtual key)'] : []),
     ...(targets.includes('tollgate-watch') ? ['tollgate-watch (every call watched)'] : []),
   ];
   const out = [];

@@ -9,6 +9,8 @@
 //                                  that git ref in a temporary worktree) and Tollgate with a
 //                                  policy that watches every stream (target `tollgate-watch`),
 //                                  interleaved with the others in the same run
+//   npm run bench -- --auth        also measure the same build with one tenant and every request
+//                                  carrying its virtual key (target `tollgate-auth`): the auth cost
 //   npm run bench -- --cells chat-json@16,chat-sse-50@1 --repeats 9
 //                                  only these cells (to rerun the disputed ones)
 //
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     cells: { type: 'string' },
     baseline: { type: 'string' },
     'watch-all': { type: 'boolean', default: false },
+    auth: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -61,9 +64,12 @@ const options = {
   holdMs: quick ? 2000 : 10_000,
   baseline: args.baseline,
   watchAll: args['watch-all'],
+  auth: args.auth,
 };
-/** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-watch]. */
-const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'] });
+/** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-auth][, tollgate-watch]. */
+const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'], auth: args.auth });
+/** The one tenant of the `tollgate-auth` target; its key is created with the CLI before the target starts. */
+const AUTH_TENANT = 'bench';
 const PROXIES = TARGETS.filter((t) => t !== 'direct');
 const TRICKLE = 'e30-p1000'; // 30 events a second apart: outlasts any hold.
 
@@ -138,6 +144,7 @@ async function start(name, argv, options) {
 function tollgateArgv(target, configPath, baseline) {
   switch (target) {
     case 'tollgate':
+    case 'tollgate-auth':
       return [join(ROOT, 'bin', 'tollgate.js'), 'start', '--config', configPath];
     case 'baseline':
       return [baseline.bin, 'start', '--config', configPath];
@@ -151,6 +158,17 @@ function tollgateArgv(target, configPath, baseline) {
 /** Where a target's CPU profile goes: Tollgate's in profiles/ (as always), the others' in profiles/<target>/. */
 const profileDirOf = (target) => (target === 'tollgate' ? join(RESULTS, 'profiles') : join(RESULTS, 'profiles', target));
 
+/**
+ * A virtual key for `tenant`, created as a user creates one: `tollgate keys create` on the
+ * configuration's store, before the gateway opens it.
+ */
+function createKey(configPath, tenant, env) {
+  const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'tollgate.js'), 'keys', 'create', '--tenant', tenant, '--json', '--config', configPath], { env, encoding: 'utf8' });
+  const { key } = JSON.parse(out);
+  if (typeof key !== 'string' || !key.startsWith('tg_')) throw new Error(`tollgate keys create printed no key: ${out.slice(0, 300)}`);
+  return key;
+}
+
 async function startTargets(workDir, models, baseline) {
   const upstream = await start('upstream', [join(BENCH, 'upstream.mjs')], { stdout: 'listen' });
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
@@ -163,31 +181,47 @@ async function startTargets(workDir, models, baseline) {
   for (const target of TARGETS.filter(isTollgate)) {
     const port = await freePort();
     const configPath = join(workDir, `${target}.yaml`);
-    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models }));
+    const auth = target === 'tollgate-auth';
+    const tenants = auth ? [{ name: AUTH_TENANT }] : undefined;
+    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants }));
+    // Every request to the target carries the key (validation, warm-up, load, memory check).
+    const headers = auth ? { authorization: `Bearer ${createKey(configPath, AUTH_TENANT, env)}` } : {};
     const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirOf(target)] : [];
     // Logs go to /dev/null: formatted and written as for a user, read by nobody.
     const proc = await start(target, [...nodeFlags, ...tollgateArgv(target, configPath, baseline)], { env });
     proc.port = port;
+    proc.headers = headers;
     await waitHealthy(proc, `http://127.0.0.1:${port}/healthz`);
     procs[target] = proc;
   }
   return procs;
 }
 
+/** A scenario's request to a target: URL, body, and the target's own headers (the `tollgate-auth` key). */
 function targetRequest(procs, target, scenario) {
   const direct = !isTollgate(target);
-  const port = procs[target === 'direct' ? 'upstream' : target].port;
-  return { url: `http://127.0.0.1:${port}${direct ? scenario.directPath : scenario.path}`, body: direct ? scenario.directBody : scenario.body };
+  const proc = procs[target === 'direct' ? 'upstream' : target];
+  return {
+    url: `http://127.0.0.1:${proc.port}${direct ? scenario.directPath : scenario.path}`,
+    body: direct ? scenario.directBody : scenario.body,
+    headers: proc.headers ?? {},
+  };
 }
 
 /** One request per scenario and target, checked in full before anything is timed. */
 async function validate(procs, scenarios) {
   for (const scenario of scenarios) {
     for (const target of TARGETS) {
-      const { url, body } = targetRequest(procs, target, scenario);
+      const { url, body, headers } = targetRequest(procs, target, scenario);
       const what = `${scenario.id} via ${target}`;
       try {
-        const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (target === 'tollgate-auth') {
+          // Authentication must really be on: without the key the same request is refused.
+          const refused = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          await refused.body.dump();
+          if (refused.statusCode !== 401) throw new Error(`answered ${refused.statusCode} without a key, expected 401: authentication is not on`);
+        }
+        const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
         const text = await res.body.text();
         if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${text.slice(0, 300)}`);
         const problem = scenario.check(text);
@@ -213,11 +247,11 @@ async function measure(procs, target, scenario, concurrency, durationS) {
   const proxy = target === 'direct' ? undefined : procs[target];
   const what = `${scenario.id} @ c${concurrency} via ${target}`;
   for (const proc of [proxy, procs.upstream]) if (proc) await assertAlive(proc, what);
-  const { url, body } = targetRequest(procs, target, scenario);
+  const { url, body, headers } = targetRequest(procs, target, scenario);
   if (proxy) resetPeakRss(proxy.pid);
   const cpu0 = proxy ? cpuNs(proxy.pid) : 0;
   const up0 = cpuNs(procs.upstream.pid);
-  const w = await runWrk(procs.wrk, { url, body, concurrency, durationS });
+  const w = await runWrk(procs.wrk, { url, body, headers, concurrency, durationS });
   // Streams cut off by the end of the run wind down; every target pays this alike.
   await sleep(50);
   for (const proc of [proxy, procs.upstream]) if (proc) await assertAlive(proc, what);
@@ -271,8 +305,9 @@ async function runMatrix(procs, plan) {
     const t = cell.summary.tollgate;
     const vsBaseline = cell.ratios.cpuVsBaseline === undefined ? '' : `, ${cell.ratios.cpuVsBaseline.toFixed(3)}× baseline${cell.ratios.overBaselineLimit ? ' (over +5 %)' : ''}`;
     const watch = cell.ratios.cpuWatch === undefined ? '' : `; watched ${cell.ratios.cpuWatch.toFixed(2)}×`;
+    const auth = cell.ratios.cpuAuth === undefined ? '' : `; with a key ${cell.ratios.cpuAuth.toFixed(3)}×${cell.ratios.overAuthLimit ? ' (over +5 %)' : ''}`;
     log(
-      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${watch}`,
+      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${auth}${watch}`,
     );
     results.push(cell);
   }
@@ -285,7 +320,7 @@ async function memoryChecks(procs, workDir) {
     ...(quick ? [] : [{ target: 'floor', name: 'floor (Chat stream)', path: '/v1/chat/completions', body: chatBody(TRICKLE, true) }]),
     chatStream('tollgate'),
     ...(quick ? [] : [{ target: 'tollgate', name: 'tollgate (Responses from Chat)', path: '/v1/responses', body: responsesBody(`trickle-${TRICKLE}`) }]),
-    // The other builds: the pass-through streams only (what a watching policy changes).
+    // The other Tollgate targets: the pass-through streams only (what a watching policy or a key changes).
     ...(quick ? [] : TARGETS.filter((t) => isTollgate(t) && t !== 'tollgate').map(chatStream)),
   ];
   const out = [];
@@ -295,6 +330,7 @@ async function memoryChecks(procs, workDir) {
       proc: check.proc,
       url: `http://127.0.0.1:${check.proc.port}${check.path}`,
       body: check.body,
+      headers: check.proc.headers ?? {},
       count: options.streams,
       holdMs: options.holdMs,
       workDir,

@@ -7,8 +7,10 @@ import { stringify } from 'yaml';
  * that speaks the Responses API natively: pass-through), `ollama` (native NDJSON: translated),
  * `trickle` (the same Chat server, sized for the memory check's thousand open streams).
  * Model names are `<provider>-<upstream model>`, one exact entry each, as users configure them.
+ * `tenants` (e.g. `[{ name: 'bench' }]`, the `tollgate-auth` target's) turns authentication on;
+ * without it the gateway is open.
  */
-export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models }) {
+export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants }) {
   const providers = [
     { name: 'chat', kind: 'openai-compatible', base_url: `${upstreamUrl}/v1` },
     { name: 'resp', kind: 'openai', base_url: `${upstreamUrl}/v1`, api_key: 'sk-bench-not-a-real-key' },
@@ -23,6 +25,7 @@ export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models 
     server: { host: '127.0.0.1', port },
     logging: { level: logLevel },
     store: { path: storePath },
+    ...(tenants === undefined ? {} : { tenants }),
     providers: providers.filter((p) => models.has(p.name)),
     models: entries,
   });

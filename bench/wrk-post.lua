@@ -1,10 +1,17 @@
--- wrk script for the benchmark: POSTs the JSON body in the file named by BENCH_BODY and, when
--- the run ends, prints one machine-readable line with the counts and latency percentiles (µs).
+-- wrk script for the benchmark: POSTs the JSON body in the file named by BENCH_BODY, with the
+-- extra request headers in BENCH_HEADERS (one `name: value` per line, e.g. the Authorization of
+-- the `tollgate-auth` target), and, when the run ends, prints one machine-readable line with the
+-- counts and latency percentiles (µs).
 local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.method = "POST"
 wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  assert(name, "BENCH_HEADERS: not a `name: value` line")
+  wrk.headers[name] = value
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors
