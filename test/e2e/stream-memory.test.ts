@@ -218,15 +218,17 @@ interface Figures {
 
 /**
  * One long stream, with the gateway's RSS sampled every 20 ms and /healthz
- * polled from another process. Warm-up first: two short streams (the code
- * compiled; the tokenizer loaded by one without usage, which the gateway
- * counts itself).
+ * polled from another process. Warm-up first: a short stream without usage
+ * (the code compiled, the tokenizer used), then a long one.
  */
 async function measured(path: string, body: Record<string, unknown>, bytes = STREAM_BYTES): Promise<Run & Figures & { rise: number }> {
   upstreamBytes = 1 << 20;
   sendUsage = false;
   await request(path, body);
   sendUsage = true;
+  // A long warm-up stream too: the process's heap and allocator reach the size a long stream keeps them at (a cold
+  // process shows a one-off rise of 30-60 MB on its first long stream: relayed reads waiting for the first full GC).
+  upstreamBytes = 48 << 20;
   await request(path, body);
   upstreamBytes = bytes;
   const before = memoryOf(child.pid!).rss;
