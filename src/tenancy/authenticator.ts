@@ -15,7 +15,7 @@ import type { Authenticator, Principal, RateLimit, RequestHeaders } from '../pip
 import { DEFAULT_PRINCIPAL } from '../pipeline/principal.js';
 import type { KeyDirectory, KeyEntry } from './key-directory.js';
 import type { TenantRecord } from './records.js';
-import { parseKey, secretMatches, type ParsedKey } from './virtual-key.js';
+import { parseKey, sameSecret, secretMatches, type ParsedKey } from './virtual-key.js';
 
 export const TENANT_HEADER = 'x-tollgate-tenant';
 /** A cached key whose secret did not match is read again from the store after this long. */
@@ -48,13 +48,6 @@ export function presentedKey(headers: RequestHeaders): string | undefined {
   }
   const apiKey = header(headers, 'x-api-key')?.trim();
   return apiKey === '' ? undefined : apiKey;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  // Lengths leak, contents do not: the secret's length is no secret (it is documented).
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function tenantLimit(tenant: TenantRecord): RateLimit | undefined {

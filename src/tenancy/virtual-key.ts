@@ -65,3 +65,14 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 export function lastFour(key: string): string {
   return key.slice(-4);
 }
+
+/**
+ * Whether a presented secret (a proxy secret, the admin token) equals the
+ * configured one, in time that depends only on the configured one's length.
+ */
+export function sameSecret(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  const same = timingSafeEqual(a.length === b.length ? a : b, b);
+  return a.length === b.length && same;
+}

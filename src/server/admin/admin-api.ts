@@ -4,7 +4,6 @@
  * constant time). With no token configured the API does not exist (404 that
  * says how to turn it on). Every error is OpenAI-shaped.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, InvalidRequestError } from '../../errors/index.js';
 import type { UsageLedger } from '../../metering/usage-ledger.js';
@@ -15,6 +14,7 @@ import type { Tenancy } from '../../tenancy/tenancy.js';
 import { budgetView, keyView, tenantView, usageView } from '../../tenancy/views.js';
 import type { BudgetStatus } from '../../budgets/budget-book.js';
 import { presentedKey } from '../../tenancy/authenticator.js';
+import { sameSecret } from '../../tenancy/virtual-key.js';
 import { readJsonObject } from '../body.js';
 import { ADMIN_OPENAPI } from './openapi.js';
 
@@ -52,14 +52,6 @@ export interface AdminApiDeps {
   readonly ledger: UsageLedger;
   /** Each budget's state now; empty when no budget is configured. */
   readonly budgets: () => readonly BudgetStatus[];
-}
-
-function tokenMatches(presented: string, expected: string): boolean {
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  // Compared over the expected length whatever was sent, so the time says nothing about the token.
-  const same = timingSafeEqual(a.length === b.length ? a : b, b);
-  return a.length === b.length && same;
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -126,7 +118,7 @@ export function createAdminHandler(deps: AdminApiDeps) {
     if (deps.adminToken === undefined) throw new AdminOffError();
     const presented = presentedKey(req.headers);
     if (presented === undefined) throw new AdminAuthError(true);
-    if (!tokenMatches(presented, deps.adminToken)) throw new AdminAuthError(false);
+    if (!sameSecret(presented, deps.adminToken)) throw new AdminAuthError(false);
     const url = req.url ?? '/';
     const path = url.split('?', 1)[0]!;
     const segments = path
