@@ -110,7 +110,7 @@ function providerCheck(provider: Provider): ReadinessCheck {
 async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook): Promise<BudgetPolicy | undefined> {
   const byTenant = new Map<string, BudgetRef[]>();
   for (const tenant of config.tenants) {
-    const refs = (tenant.budgets ?? []).map((budget): BudgetRef => ({ id: `tenant:${tenant.name}:${budget.period}`, scope: 'tenant', owner: tenant.name, config: budget }));
+    const refs = (tenant.budgets ?? []).map((budget): BudgetRef => ({ id: `tenant:${tenant.name}:${budget.period}`, scope: 'tenant', owner: tenant.name, tenant: tenant.name, config: budget }));
     if (refs.length > 0) byTenant.set(tenant.name, refs);
   }
   if (byTenant.size === 0) return undefined;

@@ -10,17 +10,17 @@
  * current periods is read from the usage ledger (`seed`), so a restart does
  * not forget what was spent.
  */
-import type { BudgetConfig } from '../config/types.js';
+import type { BudgetRef } from '../pipeline/contracts.js';
 import { periodBounds, type PeriodBounds } from './period.js';
 
-/** One budget of one owner: a tenant's (or a key's) limit over a period. */
-export interface BudgetRef {
-  /** Unique and stable: `tenant:<name>:<period>`. */
-  readonly id: string;
-  readonly scope: 'tenant' | 'key';
-  /** The tenant's name or the key's id. */
-  readonly owner: string;
-  readonly config: BudgetConfig;
+export type { BudgetRef };
+
+/** Told of every change of a budget's spend: alerts at thresholds, the used-ratio gauge. */
+export interface BudgetListener {
+  /** After a call settled against the budget (`status` is the budget's state after it). */
+  settled(status: BudgetStatus): void;
+  /** After a call was refused because this budget could not hold it. */
+  refused(status: BudgetStatus): void;
 }
 
 export interface BudgetState {
@@ -54,7 +54,10 @@ export type ReserveResult = { readonly ok: true; readonly reservation: Reservati
 export class BudgetBook {
   private readonly states = new Map<string, BudgetState>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly listener?: BudgetListener,
+  ) {}
 
   /** The budget's state in the period containing `at`: a new period starts empty. */
   state(ref: BudgetRef, at = this.now()): BudgetState {
@@ -90,7 +93,11 @@ export class BudgetBook {
     const states: BudgetState[] = [];
     for (const ref of refs) {
       const state = this.state(ref, at);
-      if (state.settled + state.reserved + amountUsd > ref.config.limitUsd) return { ok: false, status: this.status(ref, at) };
+      if (state.settled + state.reserved + amountUsd > ref.config.limitUsd) {
+        const status = this.status(ref, at);
+        this.listener?.refused(status);
+        return { ok: false, status };
+      }
       states.push(state);
     }
     for (const state of states) state.reserved += amountUsd;
@@ -102,5 +109,6 @@ export class BudgetBook {
     const at = this.now();
     for (const state of reservation.states) state.reserved = Math.max(0, state.reserved - reservation.amountUsd);
     for (const ref of refs) this.state(ref, at).settled += actualUsd;
+    if (this.listener !== undefined) for (const ref of refs) this.listener.settled(this.status(ref, at));
   }
 }

@@ -1,5 +1,6 @@
-import { IANAZone } from 'luxon';
 import { DEFAULT_PRICING, pricingSchema } from './pricing-schema.js';
+import { budgetListSchema, guardrailsSchema } from './budget-schema.js';
+import { notificationsSchema } from './notifications-schema.js';
 /**
  * The input schema: snake_case YAML in, the resolved camelCase
  * `GatewayConfig` (without `source`) out, with every default applied.
@@ -61,7 +62,6 @@ import type {
   ProviderKind,
   ResilienceConfig,
   TenantConfig,
-  BudgetConfig,
 } from './types.js';
 
 // ---------------------------------------------------------------- server, logging, store
@@ -124,36 +124,6 @@ const auth = strictMapping({
   (a): GatewayConfig['auth'] => ({ adminToken: a.admin_token, anonymousTenant: a.anonymous_tenant, trustedProxy: a.trusted_proxy && { secret: a.trusted_proxy.secret } }),
 );
 
-const usd = numeric(z.number().finite().positive({ error: 'expected an amount in USD above 0' }));
-
-const budget = strictMapping(
-  {
-    period: z.enum(['day', 'month'], { error: "expected 'day' or 'month'" }),
-    limit_usd: usd,
-    soft: z
-      .array(numeric(z.number().gt(0).max(1)), { error: 'expected a list of shares of the limit, e.g. [0.5, 0.8]' })
-      .refine((shares) => shares.every((share, i) => i === 0 || share > shares[i - 1]!), { error: 'expected shares in ascending order, e.g. [0.5, 0.8]' })
-      .default([]),
-    timezone: z
-      .string()
-      .refine((zone) => IANAZone.isValidZone(zone), { error: 'expected an IANA time zone such as UTC or Europe/Berlin' })
-      .default('UTC'),
-    reset_at: z
-      .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time of day, HH:MM (24-hour)' })
-      .default('00:00'),
-  },
-  { expected: 'a budget mapping (period, limit_usd, soft, timezone, reset_at)' },
-).transform(
-  (b): BudgetConfig => ({
-    period: b.period,
-    limitUsd: b.limit_usd,
-    soft: b.soft,
-    timeZone: b.timezone,
-    reset: { hour: Number(b.reset_at.slice(0, 2)), minute: Number(b.reset_at.slice(3)) },
-  }),
-);
-
 const tenant = strictMapping(
   {
     name: tenantName,
@@ -161,13 +131,13 @@ const tenant = strictMapping(
     rpm: integer(1).optional(),
     tpm: integer(1).optional(),
     metadata: jsonObject.optional(),
-    budgets: z
-      .array(budget)
-      .refine((list) => new Set(list.map((b) => b.period)).size === list.length, { error: 'expected at most one budget per period (day, month)' })
-      .default([]),
+    budgets: budgetListSchema.default([]),
+    guardrails: guardrailsSchema.optional(),
   },
-  { expected: 'a tenant mapping (name, models, rpm, tpm, metadata, budgets)' },
-).transform((t): TenantConfig => ({ name: t.name, models: t.models, rpm: t.rpm, tpm: t.tpm, metadata: t.metadata ?? {}, budgets: t.budgets }));
+  { expected: 'a tenant mapping (name, models, rpm, tpm, metadata, budgets, guardrails)' },
+).transform(
+  (t): TenantConfig => ({ name: t.name, models: t.models, rpm: t.rpm, tpm: t.tpm, metadata: t.metadata ?? {}, budgets: t.budgets, ...(t.guardrails === undefined ? {} : { guardrails: t.guardrails }) }),
+);
 
 // ---------------------------------------------------------------- providers
 
@@ -403,6 +373,7 @@ export const modelSchema = strictMapping(
     balancing: z.enum(BALANCING_STRATEGIES).default(DEFAULT_BALANCING),
     context_window: integer(1).optional(),
     description: z.string().optional(),
+    guardrails: guardrailsSchema.optional(),
   },
   { expected: 'a model mapping' },
 ).transform(
@@ -413,6 +384,7 @@ export const modelSchema = strictMapping(
     balancing: raw.balancing,
     ...(raw.context_window === undefined ? {} : { contextWindow: raw.context_window }),
     ...(raw.description === undefined ? {} : { description: raw.description }),
+    ...(raw.guardrails === undefined ? {} : { guardrails: raw.guardrails }),
   }),
 );
 
@@ -427,6 +399,7 @@ export const configSchema = strictMapping(
     store: store.prefault({}),
     auth: auth.prefault({}),
     tenants: z.array(tenant).default([]),
+    notifications: notificationsSchema.prefault({}),
     resilience: resilienceInput.optional(),
     pricing: pricingSchema.optional(),
     providers: z.array(providerEntry).min(1, { error: 'expected at least one provider' }),
@@ -450,5 +423,5 @@ export const configSchema = strictMapping(
   if (anonymous !== undefined && !raw.tenants.some((t) => t.name === anonymous)) {
     ctx.addIssue({ code: 'custom', path: ['auth', 'anonymous_tenant'], message: `tenant '${anonymous}' is not declared under tenants: declare it there (with the models and limits anonymous callers get)` });
   }
-  return { server: raw.server, auth: raw.auth, tenants: raw.tenants, logging: raw.logging, store: raw.store, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
+  return { server: raw.server, auth: raw.auth, tenants: raw.tenants, notifications: raw.notifications, logging: raw.logging, store: raw.store, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
 });

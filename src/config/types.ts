@@ -120,6 +120,8 @@ export interface ModelConfig {
    */
   readonly contextWindow?: number;
   readonly description?: string;
+  /** Cost guardrails of every call to this model (see GuardrailsConfig). */
+  readonly guardrails?: GuardrailsConfig;
 }
 
 export interface ServerConfig {
@@ -239,6 +241,49 @@ export interface TenantConfig {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Spending limits of the tenant (all its keys together); none when absent. */
   readonly budgets?: readonly BudgetConfig[];
+  readonly guardrails?: GuardrailsConfig;
+}
+
+/**
+ * The cost guardrails beyond the budget's block (see docs/budgets.md). Set on
+ * a tenant, a key or a model; where several apply, the strictest wins (the
+ * lowest ceilings, the highest clamp floor, every downgrade rule: the key's
+ * first, then the tenant's, then the model's).
+ */
+export interface GuardrailsConfig {
+  /** When the output ceiling does not fit the remaining budget, lower it to what fits, if at least this many tokens. */
+  readonly clamp?: { readonly minOutputTokens: number };
+  /** Ordered rules: the first that matches the requested model and the remaining budget applies. */
+  readonly downgrade?: readonly DowngradeRule[];
+  /** The cut-off: a request's output ends (gracefully, as a `length` finish) at this many tokens. */
+  readonly maxOutputTokens?: number;
+  /** A prompt of more tokens than this is refused with 400 before any upstream call. */
+  readonly maxPromptTokens?: number;
+  /** HTTP status of a budget refusal to Chat Completions clients: 429 `insufficient_quota` (default) or 402. */
+  readonly chatRefusalStatus?: 402 | 429;
+}
+
+export interface DowngradeRule {
+  /** Applies while the remaining share (0–1) of the budget is below this. */
+  readonly whenRemainingBelow: number;
+  /** Which budget's remaining share: `month`, `day`, or the tightest of the caller's (default). */
+  readonly budget?: 'day' | 'month';
+  /** The model name asked for (`*` matches any run). */
+  readonly from: string;
+  /** The model served instead (must be routable and allowed to the caller). */
+  readonly to: string;
+}
+
+/** Where budget alerts and daily summaries go (see docs/budgets.md). */
+export interface NotificationsConfig {
+  /** A Slack-compatible incoming webhook. */
+  readonly slack?: { readonly webhookUrl: string };
+  /** A generic webhook: each notification POSTed as JSON. */
+  readonly webhook?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+  /** E-mail over SMTP (`smtp://user:pass@host:587`, `smtps://…`). */
+  readonly email?: { readonly smtpUrl: string; readonly from: string; readonly to: readonly string[] };
+  /** A billing summary per tenant, once a day at this time. */
+  readonly dailySummary?: { readonly at: { readonly hour: number; readonly minute: number }; readonly timeZone: string };
 }
 
 /** A spending limit over a calendar period (see docs/budgets.md). */
@@ -258,6 +303,8 @@ export interface GatewayConfig {
   readonly server: ServerConfig;
   readonly auth: AuthConfig;
   readonly tenants: readonly TenantConfig[];
+  /** Channels for budget alerts and daily summaries; empty: none are sent. */
+  readonly notifications: NotificationsConfig;
   /** USD per million tokens per provider/model; unpriced models cost 0 and are counted. */
   readonly pricing: PricingConfig;
   readonly logging: LoggingConfig;

@@ -19,6 +19,7 @@
  * HTTP layer.
  */
 import type { Logger } from 'pino';
+import type { BudgetConfig, GuardrailsConfig } from '../config/types.js';
 import type { IRChunk, IRRequest, IRUsage, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { Deployment, ResolvedRoute } from '../routing/router.js';
@@ -30,6 +31,18 @@ export interface RateLimit {
   readonly id: string;
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
+}
+
+/** One budget of one owner: a tenant's (or a key's) spending limit over a period. */
+export interface BudgetRef {
+  /** Unique and stable: `tenant:<name>:<period>` or `key:<id>:<period>`. */
+  readonly id: string;
+  readonly scope: 'tenant' | 'key';
+  /** The tenant's name or the key's id. */
+  readonly owner: string;
+  /** The tenant the budget belongs to (for a key's budget, the key's tenant). */
+  readonly tenant: string;
+  readonly config: BudgetConfig;
 }
 
 /** Model-name patterns; see Principal.modelScopes. */
@@ -50,6 +63,10 @@ export interface Principal {
   readonly modelScopes: readonly ModelScope[];
   /** The rate limits that apply to the caller (its key's, its tenant's); empty for none. */
   readonly rateLimits: readonly RateLimit[];
+  /** The budgets that apply to the caller (its key's, then its tenant's); empty for none. Built once per key, not per request. */
+  readonly budgets: readonly BudgetRef[];
+  /** The cost guardrails of the caller's key and tenant (key first); the strictest setting wins. Empty for none. */
+  readonly guardrails: readonly GuardrailsConfig[];
 }
 
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;

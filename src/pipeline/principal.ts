@@ -1,7 +1,7 @@
 import type { Authenticator, ModelScope, Principal } from './contracts.js';
 
 /** The caller when no authentication is configured: every model, tenant `default`. */
-export const DEFAULT_PRINCIPAL: Principal = Object.freeze({ tenant: 'default', keyId: undefined, modelScopes: [], rateLimits: [] });
+export const DEFAULT_PRINCIPAL: Principal = Object.freeze({ tenant: 'default', keyId: undefined, modelScopes: [], rateLimits: [], budgets: [], guardrails: [] });
 
 /** Lets every caller in as the default principal (the zero-configuration gateway). */
 export const openAuthenticator: Authenticator = {

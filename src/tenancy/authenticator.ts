@@ -57,7 +57,7 @@ function tenantLimit(tenant: TenantRecord): RateLimit | undefined {
 /** The principal of a tenant with no key (trusted proxy, anonymous callers). */
 export function tenantPrincipal(tenant: TenantRecord): Principal {
   const limit = tenantLimit(tenant);
-  return Object.freeze({ tenant: tenant.name, keyId: undefined, modelScopes: tenant.models ? [tenant.models] : [], rateLimits: limit ? [limit] : [] });
+  return Object.freeze({ tenant: tenant.name, keyId: undefined, modelScopes: tenant.models ? [tenant.models] : [], rateLimits: limit ? [limit] : [], budgets: [], guardrails: [] });
 }
 
 function keyPrincipal(entry: KeyEntry, tenant: TenantRecord): Principal {
@@ -67,7 +67,7 @@ function keyPrincipal(entry: KeyEntry, tenant: TenantRecord): Principal {
   if (key.rpm !== undefined || key.tpm !== undefined) limits.push({ scope: 'key', id: key.id, rpm: key.rpm, tpm: key.tpm });
   const ofTenant = tenantLimit(tenant);
   if (ofTenant) limits.push(ofTenant);
-  return Object.freeze({ tenant: tenant.name, keyId: key.id, modelScopes: scopes, rateLimits: limits });
+  return Object.freeze({ tenant: tenant.name, keyId: key.id, modelScopes: scopes, rateLimits: limits, budgets: [], guardrails: [] });
 }
 
 export class KeyAuthenticator implements Authenticator {

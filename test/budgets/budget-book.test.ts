@@ -5,6 +5,7 @@ const ref = (id: string, limitUsd: number, period: 'day' | 'month' = 'day', time
   id,
   scope: 'tenant',
   owner: id,
+  tenant: id,
   config: { period, limitUsd, soft: [], timeZone, reset: { hour: 0, minute: 0 } },
 });
 

@@ -68,6 +68,7 @@ const EXPECTED: GatewayConfig = {
   server: { host: '0.0.0.0', port: 9000, bodyLimitBytes: 512 * 1024, shutdownGraceMs: 90_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 'auto', upstreamReplyLimitBytes: 16 * 1024 * 1024, streamOutputLimitBytes: 2 * 1024 * 1024 },
   auth: { adminToken: undefined, anonymousTenant: undefined, trustedProxy: undefined },
   tenants: [],
+  notifications: {},
   logging: { level: 'debug' },
   store: { kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite', maxBufferedRows: 5_000, whenFull: 'serve_unmetered' },
   resilience: RESILIENCE,

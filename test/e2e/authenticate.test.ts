@@ -25,7 +25,7 @@ const teamAuthenticator: Authenticator = {
     const value = headers['authorization'];
     const match = typeof value === 'string' ? /^Bearer team-(\w+)$/.exec(value) : null;
     if (!match) throw new MissingKeyError();
-    return { tenant: match[1]!, keyId: `key-${match[1]!}`, modelScopes: [['team-*', 'shared']], rateLimits: [] };
+    return { tenant: match[1]!, keyId: `key-${match[1]!}`, modelScopes: [['team-*', 'shared']], rateLimits: [], budgets: [], guardrails: [] };
   },
 };
 

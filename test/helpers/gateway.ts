@@ -55,6 +55,7 @@ export function config(providers: ProviderConfig[], models: ModelConfig[], serve
     server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 1_000, shutdownDelayMs: 0, streamKeepaliveMs: 20_000, headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 768, upstreamReplyLimitBytes: 64 * 1024 * 1024, ...server },
     auth: { adminToken: undefined, anonymousTenant: undefined, trustedProxy: undefined },
     tenants: [],
+    notifications: {},
     logging: { level: 'silent' },
     store: { kind: 'sqlite', path: ':memory:' },
     resilience: TEST_RESILIENCE,
