@@ -1,4 +1,4 @@
-import { DEFAULT_BUDGET_OUTPUT_RESERVE, FALLBACK_CLIENT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS } from './config/constants.js';
+import { ASSUMED_MAX_OUTPUT_TOKENS, DEFAULT_BUDGET_OUTPUT_RESERVE, DEFAULT_UNPRICED_WITH_BUDGET, FALLBACK_CLIENT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS } from './config/constants.js';
 import { openFileLimit } from './util/open-files.js';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
@@ -35,8 +35,10 @@ import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import { sendError } from './pipeline/respond.js';
-import { estimateUsage, outputTokenCounter, preloadEncodings, promptTokensUpperBound } from './metering/tokenizer.js';
-import { BudgetBook, type BudgetRef } from './budgets/budget-book.js';
+import { estimatePromptTokens, estimateUsage, outputTokenCounter, preloadEncodings, promptTokensBoundOf } from './metering/tokenizer.js';
+import { BudgetBook } from './budgets/budget-book.js';
+import { GuardrailMetrics } from './budgets/guardrail-metrics.js';
+import { resolveRoute } from './pipeline/resolve.js';
 import { BudgetPolicy } from './budgets/budget-policy.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
@@ -68,8 +70,8 @@ export interface Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: GatewayMetrics;
   readonly ledger: UsageLedger;
-  /** The budget guardrail, when any budget is configured (its statuses: limits, spend, reservations). */
-  readonly budgets: BudgetPolicy | undefined;
+  /** The budgets and cost guardrails (its book: each budget's limit, spend, holds). */
+  readonly budgets: BudgetPolicy;
   /** Tenants and virtual keys (the admin API's and the CLI's operations). */
   readonly tenancy: Tenancy;
   /**
@@ -103,32 +105,24 @@ function providerCheck(provider: Provider): ReadinessCheck {
 }
 
 /**
- * The budget guardrail, when any tenant has a budget: each budget's spend in
- * its current period is read back from the ledger first, so a restart does
- * not forget it.
+ * The budgets and cost guardrails (always installed: budgets can be set at
+ * run time; a caller with neither costs one check). A budget's spend in its
+ * current period is read from the ledger the first time it is seen.
  */
-async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook): Promise<BudgetPolicy | undefined> {
-  const byTenant = new Map<string, BudgetRef[]>();
-  for (const tenant of config.tenants) {
-    const refs = (tenant.budgets ?? []).map((budget): BudgetRef => ({ id: `tenant:${tenant.name}:${budget.period}`, scope: 'tenant', owner: tenant.name, tenant: tenant.name, config: budget }));
-    if (refs.length > 0) byTenant.set(tenant.name, refs);
-  }
-  if (byTenant.size === 0) return undefined;
-  const book = new BudgetBook();
-  for (const refs of byTenant.values()) {
-    for (const ref of refs) book.seed(ref, await ledger.spentSince({ tenant: ref.owner }, book.state(ref).bounds.start));
-  }
-  const none: readonly BudgetRef[] = [];
-  return new BudgetPolicy(
-    {
-    book,
+function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, router: Router, metrics: GatewayMetrics, log: Logger): BudgetPolicy {
+  return new BudgetPolicy({
+    book: new BudgetBook(),
     prices,
-    budgetsFor: (principal) => byTenant.get(principal.tenant) ?? none,
-    promptTokens: promptTokensUpperBound,
-    defaultOutputReserve: DEFAULT_BUDGET_OUTPUT_RESERVE,
-    },
-    [...byTenant.values()].flat(),
-  );
+    unpriced: config.pricing.unpriced ?? DEFAULT_UNPRICED_WITH_BUDGET,
+    metrics: new GuardrailMetrics(metrics.registry),
+    log,
+    promptTokensBound: promptTokensBoundOf,
+    countPromptTokens: estimatePromptTokens,
+    reroute: (principal, model) => resolveRoute(router, principal, model),
+    spentSince: (ref, since) => ledger.spentSince(ref.scope === 'tenant' ? { tenant: ref.owner } : { keyId: ref.owner }, since),
+    watchStepTokens: DEFAULT_BUDGET_OUTPUT_RESERVE,
+    assumedMaxOutputTokens: ASSUMED_MAX_OUTPUT_TOKENS,
+  });
 }
 
 /**
@@ -178,12 +172,11 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   metrics.ledgerBuffered = () => ledger.pending();
   const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
   const prices = new PriceBook(config.pricing.models, config.pricing.useDefaults);
-  const budgets = await openBudgets(config, ledger, prices);
-  const budgetPolicies: RequestPolicy[] = budgets === undefined ? [] : [budgets];
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
   const router = new Router(config.models, providers);
+  const budgets = openBudgets(config, ledger, prices, router, metrics, log);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = SqliteTenancyStore.open(config.store.path);
   started.tenancyStore = tenancyStore;
@@ -212,7 +205,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
     // Budgets after rate limits: a call a rate limit refuses reserves nothing.
-    policies: [...ledgerPolicies, new RateLimiter(), ...budgetPolicies, ...(options.policies ?? [])],
+    policies: [...ledgerPolicies, new RateLimiter(), budgets, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -258,7 +251,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     routes,
     log,
     limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
-    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgets: () => budgets?.statuses() ?? [] })]],
+    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgets: () => budgets.book.statuses() })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,

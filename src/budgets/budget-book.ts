@@ -2,13 +2,15 @@
  * What each budget has spent and holds reserved in its current period, in
  * this process. A call reserves its worst-case cost against every budget that
  * applies, all or none, in one synchronous step (no await between the check
- * and the record, so concurrent calls cannot all see the same room), and
- * settles to its real cost when it is over: the reservation is released and
- * the real cost added to the spend of the period it settles in.
+ * and the record, so concurrent calls cannot all see the same room), may
+ * extend its hold while its output grows (again all or none), and settles to
+ * its real cost when it is over: the hold is released and the real cost added
+ * to the spend of the period it settles in.
  *
- * A new period starts with nothing spent. At start-up the spend of the
- * current periods is read from the usage ledger (`seed`), so a restart does
- * not forget what was spent.
+ * A new period starts with nothing spent. A budget seen for the first time
+ * (at start, or added at run time) is seeded from the usage ledger before its
+ * first reservation (`missingSeeds` / `seed`), so neither a restart nor a
+ * budget set on a key that already spent forgets what was spent this period.
  */
 import type { BudgetRef } from '../pipeline/contracts.js';
 import { periodBounds, type PeriodBounds } from './period.js';
@@ -24,7 +26,11 @@ export interface BudgetListener {
 }
 
 export interface BudgetState {
+  /** The budget's latest definition (its limit may change while the period runs). */
+  ref: BudgetRef;
   readonly bounds: PeriodBounds;
+  /** The calendar the bounds follow: a budget whose time zone or reset time changes starts a new state (and is seeded again). */
+  readonly calendar: string;
   /** USD of the calls settled in this period. */
   settled: number;
   /** USD held by calls in flight. */
@@ -45,14 +51,30 @@ export interface BudgetStatus {
 
 /** A call's hold on its budgets, released exactly once. */
 export interface Reservation {
-  readonly amountUsd: number;
+  /** What the call holds now: its first reservation plus every extension. */
+  amountUsd: number;
   readonly states: readonly BudgetState[];
 }
 
 export type ReserveResult = { readonly ok: true; readonly reservation: Reservation } | { readonly ok: false; readonly status: BudgetStatus };
 
+const calendars = new WeakMap<BudgetRef['config'], string>();
+
+/** The calendar a budget follows, as a string to compare (computed once per config object: this is on every call's path). */
+function calendarOf(ref: BudgetRef): string {
+  let calendar = calendars.get(ref.config);
+  if (calendar === undefined) {
+    const { period, timeZone, reset } = ref.config;
+    calendar = `${period} ${timeZone} ${reset.hour}:${reset.minute}`;
+    calendars.set(ref.config, calendar);
+  }
+  return calendar;
+}
+
 export class BudgetBook {
   private readonly states = new Map<string, BudgetState>();
+  /** The budgets whose spend was read from the ledger, by id, with the calendar it was read for. */
+  private readonly seeded = new Map<string, string>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -62,16 +84,33 @@ export class BudgetBook {
   /** The budget's state in the period containing `at`: a new period starts empty. */
   state(ref: BudgetRef, at = this.now()): BudgetState {
     const current = this.states.get(ref.id);
-    if (current !== undefined && at >= current.bounds.start && at < current.bounds.end) return current;
-    const fresh: BudgetState = { bounds: periodBounds(ref.config.period, ref.config.timeZone, at, ref.config.reset), settled: 0, reserved: 0 };
+    if (current !== undefined && current.ref !== ref) current.ref = ref;
+    if (current !== undefined && at >= current.bounds.start && at < current.bounds.end && current.calendar === calendarOf(ref)) return current;
+    const fresh: BudgetState = {
+      ref, bounds: periodBounds(ref.config.period, ref.config.timeZone, at, ref.config.reset), calendar: calendarOf(ref), settled: 0, reserved: 0 };
     // Calls reserved in the old period still release their hold on it (their states are the old objects).
     this.states.set(ref.id, fresh);
     return fresh;
   }
 
-  /** Sets the spend already recorded for the current period (from the ledger, at start-up). */
+  /** The budgets among `refs` whose spend this period was never read from the ledger (usually none). */
+  missingSeeds(refs: readonly BudgetRef[]): BudgetRef[] | undefined {
+    let missing: BudgetRef[] | undefined;
+    for (const ref of refs) {
+      const seededFor = this.seeded.get(ref.id);
+      if (seededFor === undefined || seededFor !== calendarOf(ref)) (missing ??= []).push(ref);
+    }
+    return missing;
+  }
+
+  /** Adds the spend already recorded in the current period (from the ledger) to what this process booked. */
   seed(ref: BudgetRef, settledUsd: number): void {
-    this.state(ref).settled = settledUsd;
+    const calendar = calendarOf(ref);
+    if (this.seeded.get(ref.id) === calendar) return;
+    const state = this.state(ref);
+    // A budget reseeded after a change of calendar had a state of the old calendar: the new one starts from the ledger.
+    state.settled = settledUsd;
+    this.seeded.set(ref.id, calendar);
   }
 
   status(ref: BudgetRef, at = this.now()): BudgetStatus {
@@ -85,6 +124,17 @@ export class BudgetBook {
       periodStart: state.bounds.start,
       resetsAt: state.bounds.end,
     };
+  }
+
+  /** The status of every budget the book has seen (calls reserved against it, or it was asked about). */
+  statuses(at = this.now()): BudgetStatus[] {
+    return [...this.states.values()].map((state) => this.status(state.ref, at));
+  }
+
+  /** USD left of the budget now: its limit less what is settled and held. */
+  remaining(ref: BudgetRef, at = this.now()): number {
+    const state = this.state(ref, at);
+    return ref.config.limitUsd - state.settled - state.reserved;
   }
 
   /** Reserves `amountUsd` against every budget, or none when one of them cannot hold it (that one is returned). */
@@ -102,6 +152,26 @@ export class BudgetBook {
     }
     for (const state of states) state.reserved += amountUsd;
     return { ok: true, reservation: { amountUsd, states } };
+  }
+
+  /**
+   * Grows a call's hold by `extraUsd` on every budget it holds, or on none
+   * when one cannot (that one's status is returned). The budgets are those of
+   * the period the call was reserved in.
+   */
+  extend(refs: readonly BudgetRef[], reservation: Reservation, extraUsd: number): BudgetStatus | undefined {
+    for (let i = 0; i < reservation.states.length; i++) {
+      const state = reservation.states[i]!;
+      const ref = refs[i]!;
+      if (state.settled + state.reserved + extraUsd > ref.config.limitUsd) {
+        const status = this.status(ref);
+        this.listener?.refused(status);
+        return status;
+      }
+    }
+    for (const state of reservation.states) state.reserved += extraUsd;
+    reservation.amountUsd += extraUsd;
+    return undefined;
   }
 
   /** Releases the reservation and books `actualUsd` in the budgets' current periods. */

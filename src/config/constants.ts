@@ -92,7 +92,18 @@ export const BALANCING_STRATEGIES = ['weighted', 'least_inflight'] as const sati
 export const DEFAULT_BALANCING: BalancingStrategy = 'weighted';
 
 /**
- * Output tokens a budget reserves for a request that names no ceiling (Codex
- * never does): a long answer; the reservation is settled to the real cost.
+ * Output tokens a streamed call without a ceiling (Codex never sends one)
+ * reserves at a time when its budget cannot hold the most the model could
+ * produce: the hold grows by this much as the output passes it.
  */
 export const DEFAULT_BUDGET_OUTPUT_RESERVE = 4_096;
+
+/**
+ * The most output a route without a configured context window is taken to
+ * produce in one response, for the worst case a call without a ceiling
+ * reserves (OpenAI's largest output limit today, 128k tokens).
+ */
+export const ASSUMED_MAX_OUTPUT_TOKENS = 128_000;
+
+/** What a call to a model without a price does for a caller with a budget (see PricingConfig.unpriced). */
+export const DEFAULT_UNPRICED_WITH_BUDGET = 'refuse';

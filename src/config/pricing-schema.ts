@@ -4,6 +4,7 @@
  *
  *   pricing:
  *     use_defaults: true          # the shipped OpenAI prices (default true)
+ *     unpriced: refuse            # callers with a budget may not use unpriced models (default)
  *     models:
  *       - { provider: openai, model: gpt-4.1-mini, input: 0.40, cached_input: 0.10, output: 1.60 }
  *       - { provider: local, model: "*", input: 0.05, output: 0.20, shadow: true }
@@ -32,6 +33,12 @@ export interface PricingConfig {
   readonly useDefaults: boolean;
   /** Configured prices; they win over the shipped ones. */
   readonly models: readonly PriceEntry[];
+  /**
+   * What a call to a model without a price does for a caller with a budget:
+   * `refuse` (default: a cost the gateway cannot know cannot be held against a
+   * budget) or `free` (counted at 0, as for callers without a budget).
+   */
+  readonly unpriced?: 'refuse' | 'free';
 }
 
 export const DEFAULT_PRICING: PricingConfig = { useDefaults: true, models: [] };
@@ -76,6 +83,7 @@ export const pricingSchema = z
   .strictObject({
     use_defaults: z.boolean().default(true),
     models: z.array(priceEntry).default([]),
+    unpriced: z.enum(['refuse', 'free'], { error: "expected 'refuse' (callers with a budget may not use a model without a price) or 'free' (it costs 0)" }).optional(),
   })
   .superRefine((raw, ctx) => {
     const seen = new Map<string, number>();
@@ -86,7 +94,7 @@ export const pricingSchema = z
       else ctx.addIssue({ code: 'custom', path: ['models', index, 'model'], message: `duplicate price for ${entry.provider}/${entry.model} (first given at models[${first}])` });
     });
   })
-  .transform((raw): PricingConfig => ({ useDefaults: raw.use_defaults, models: raw.models }));
+  .transform((raw): PricingConfig => ({ useDefaults: raw.use_defaults, models: raw.models, ...(raw.unpriced === undefined ? {} : { unpriced: raw.unpriced }) }));
 
 /** The `pricing` block as written in YAML. */
 export type PricingInput = z.input<typeof pricingSchema>;

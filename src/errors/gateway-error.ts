@@ -391,12 +391,54 @@ export class RateLimitError extends GatewayError {
  * clients get `insufficient_quota`, as OpenAI answers an account out of credit.
  */
 export class BudgetExceededError extends GatewayError {
-  constructor(message: string, promo: string, resetsAtMs: number, responsesClient: boolean) {
+  /**
+   * `chatStatus`: the status Chat Completions clients get (429 `insufficient_quota`, or 402 where configured);
+   * Responses clients always get 429 `usage_limit_reached`, which Codex shows once without retrying.
+   */
+  constructor(message: string, promo: string, resetsAtMs: number, responsesClient: boolean, chatStatus: 402 | 429 = 429) {
     const retryAfter = Math.max(1, Math.ceil((resetsAtMs - Date.now()) / 1000));
     // Codex reads `insufficient_quota` anywhere as "Quota exceeded" and drops the message: its clients get their own code.
-    super(429, responsesClient ? 'usage_limit_reached' : 'insufficient_quota', responsesClient ? 'budget_exceeded' : 'insufficient_quota', message, {
+    super(responsesClient ? 429 : chatStatus, responsesClient ? 'usage_limit_reached' : 'insufficient_quota', responsesClient ? 'budget_exceeded' : 'insufficient_quota', message, {
       headers: { 'retry-after': String(retryAfter), 'x-codex-promo-message': promo },
       fields: { resets_at: Math.ceil(resetsAtMs / 1000) },
     });
+  }
+}
+
+/**
+ * A budget ran out while a stream was under way (the call could not extend its
+ * hold): the stream ends with this terminal error — `response.failed` with
+ * `insufficient_quota` for Responses clients, which Codex shows as "Quota
+ * exceeded" without retrying.
+ */
+export class BudgetExhaustedInStreamError extends GatewayError {
+  constructor(message: string) {
+    super(429, 'insufficient_quota', 'insufficient_quota', message);
+  }
+}
+
+/** A prompt over a guardrail's per-request ceiling. */
+export class PromptOverLimitError extends GatewayError {
+  constructor(promptTokens: number, limit: number, whose: string) {
+    super(
+      400,
+      'invalid_request_error',
+      'prompt_over_limit',
+      `The prompt has ${promptTokens} tokens, more than the ${limit} tokens per request allowed ${whose}. Send a shorter prompt (fewer files or less history), or ask your gateway administrator to raise max_prompt_tokens.`,
+      { param: 'input' },
+    );
+  }
+}
+
+/** A caller with a budget named a model that has no price: the gateway cannot hold its cost against the budget. */
+export class UnpricedModelError extends GatewayError {
+  constructor(model: string, provider: string, upstreamModel: string) {
+    super(
+      400,
+      'invalid_request_error',
+      'model_not_priced',
+      `The model '${model}' (${provider}/${upstreamModel}) has no price, so its cost cannot be held against your budget. Ask your gateway administrator to add it under pricing.models (a price of 0 marks it free), or use another model.`,
+      { param: 'model' },
+    );
   }
 }

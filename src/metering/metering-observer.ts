@@ -72,6 +72,7 @@ export function createMeteringObserver(deps: MeteringDeps): CallObserver {
           tenant,
           keyId: call.principal.keyId,
           routeModel: call.route.name,
+          requestedModel: call.requestedModel,
           deployment: deployment ? { provider, upstreamModel: deployment.model } : undefined,
           startedAt: call.ctx.startedAtEpochMs,
           durationMs: outcome.durationMs,

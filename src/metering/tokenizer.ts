@@ -80,6 +80,16 @@ export function promptTokensUpperBound(request: IRRequest, bodyText: string): nu
   return Math.ceil(Math.max(0, bytes) / BYTES_PER_TOKEN_BOUND) + images;
 }
 
+/**
+ * promptTokensUpperBound, building the request's IR only when the body may
+ * hold an image (the bound needs the images; every other byte is counted from
+ * the text): pass-through calls never build the IR for it.
+ */
+export function promptTokensBoundOf(request: () => IRRequest, bodyText: string): number {
+  if (bodyText.includes('image')) return promptTokensUpperBound(request(), bodyText);
+  return Math.ceil(Buffer.byteLength(bodyText) / BYTES_PER_TOKEN_BOUND);
+}
+
 /** What counting a prompt needs of a counter. */
 interface TextCounter {
   count(text: string): number;

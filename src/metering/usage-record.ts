@@ -15,8 +15,10 @@ export interface UsageRecord {
   readonly tenant: string;
   /** The virtual key's id (never the key itself); null without keys. */
   readonly keyId: string | null;
-  /** The configured route (model name) the client asked for. */
+  /** The configured route (model name) that served the call. */
   readonly routeModel: string;
+  /** The model name the client sent (differs from the route when a downgrade served another model, or through an alias). */
+  readonly requestedModel: string;
   /** The provider that served the call, or was last tried; null when none was reached. */
   readonly provider: string | null;
   readonly upstreamModel: string | null;
@@ -45,6 +47,8 @@ export interface UsageRecordInput {
   readonly tenant: string;
   readonly keyId?: string | undefined;
   readonly routeModel: string;
+  /** The model name the client sent; the route model when absent. */
+  readonly requestedModel?: string;
   readonly deployment?: { readonly provider: string; readonly upstreamModel: string } | undefined;
   /** Arrival of the request, epoch milliseconds. */
   readonly startedAt: number;
@@ -95,6 +99,7 @@ export function buildUsageRecord(input: UsageRecordInput): UsageRecord {
     tenant: input.tenant,
     keyId: input.keyId ?? null,
     routeModel: input.routeModel,
+    requestedModel: input.requestedModel ?? input.routeModel,
     provider: input.deployment?.provider ?? null,
     upstreamModel: input.deployment?.upstreamModel ?? null,
     promptTokens: tokens(usage?.promptTokens),

@@ -100,6 +100,12 @@ export class PipelineCall implements Call {
     return this.request;
   }
 
+  outputCeiling(): number | undefined {
+    const own = this.codec.outputCeiling(this.body);
+    if (this.maxOutputTokens === undefined) return own;
+    return own === undefined ? this.maxOutputTokens : Math.min(own, this.maxOutputTokens);
+  }
+
   /** Whether the IR was built (metering and translation share it; pass-through never needs it). */
   get hasIr(): boolean {
     return this.request !== undefined;

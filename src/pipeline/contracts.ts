@@ -20,6 +20,7 @@
  */
 import type { Logger } from 'pino';
 import type { BudgetConfig, GuardrailsConfig } from '../config/types.js';
+import type { GatewayError } from '../errors/index.js';
 import type { IRChunk, IRRequest, IRUsage, WireFormat } from '../ir/index.js';
 import type { JsonObject } from '../protocols/json.js';
 import type { Deployment, ResolvedRoute } from '../routing/router.js';
@@ -133,6 +134,8 @@ export interface Call {
   readonly route: ResolvedRoute;
   /** The output-token ceiling set by policies, when one did. */
   readonly maxOutputTokens: number | undefined;
+  /** The output-token ceiling the call goes out with (the client's, lowered by policies); undefined for none. Reads the body, not the IR. */
+  outputCeiling(): number | undefined;
   /**
    * The request in the internal model, built on first use and then shared
    * by policies, translation and metering. Throws the client's 400 when the
@@ -146,8 +149,14 @@ export interface Call {
 /** A delta of output, as a stream hook sees it. */
 export type OutputDelta = Extract<IRChunk, { type: 'text' | 'reasoning' | 'tool_call' }>;
 
-/** What a stream hook decides after a delta: go on, or end the response now as if the model had hit its ceiling. */
-export type StreamVerdict = 'continue' | { readonly end: 'length' };
+/**
+ * What a stream hook decides after a delta: go on; end the response now as if
+ * the model had hit its ceiling; or end a stream with an error (a budget used
+ * up mid-stream: the terminal error event, `response.failed` for Responses).
+ * A non-streamed response is never failed by a hook (its output is produced
+ * and billed already): `fail` ends it like `length`.
+ */
+export type StreamVerdict = 'continue' | { readonly end: 'length' } | { readonly fail: GatewayError };
 
 /**
  * Watches one call's output as it passes, on every relay (streamed or not,

@@ -1,4 +1,4 @@
-import type { BalancingStrategy, DeploymentConfig, ModelConfig } from '../config/types.js';
+import type { BalancingStrategy, DeploymentConfig, GuardrailsConfig, ModelConfig } from '../config/types.js';
 import { ModelNotFoundError } from '../errors/index.js';
 import type { WireFormat } from '../ir/index.js';
 import type { Provider } from '../providers/types.js';
@@ -25,6 +25,8 @@ export interface ResolvedRoute {
   readonly deployments: readonly Deployment[];
   readonly contextWindow: number | undefined;
   readonly balancing: BalancingStrategy;
+  /** The model entry's cost guardrails (see GuardrailsConfig); undefined for none. */
+  readonly guardrails: GuardrailsConfig | undefined;
 }
 
 interface WildcardRoute {
@@ -70,6 +72,7 @@ export class Router {
         deployments: model.route.map((d) => this.deployment(d, d.model, model)),
         contextWindow: model.contextWindow,
         balancing: model.balancing,
+        guardrails: model.guardrails,
       };
       for (const name of [model.name, ...model.aliases]) {
         this.exact.set(name, route);
@@ -117,6 +120,7 @@ export class Router {
         deployments: wildcard.config.route.map((d) => this.deployment(d, d.model.replace('*', part), wildcard.config)),
         contextWindow: wildcard.config.contextWindow,
         balancing: wildcard.config.balancing,
+        guardrails: wildcard.config.guardrails,
       };
     }
     throw new ModelNotFoundError(requested, this.advertisedNames());

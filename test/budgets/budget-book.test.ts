@@ -55,4 +55,53 @@ describe('BudgetBook', () => {
     now = Date.parse('2026-12-05T23:00:00Z');
     expect(book.reserve([berlin], 0.01).ok).toBe(true);
   });
+
+  it('extends a hold on every budget or none; the release frees the whole hold', () => {
+    const book = new BudgetBook(() => Date.parse('2026-12-05T12:00:00Z'));
+    const tenant = ref('tenant', 10);
+    const key = ref('key', 1);
+    const held = book.reserve([key, tenant], 0.5);
+    if (!held.ok) throw new Error('expected a reservation');
+    expect(book.extend([key, tenant], held.reservation, 0.3)).toBeUndefined();
+    expect(book.status(key).reservedUsd).toBeCloseTo(0.8);
+    expect(book.status(tenant).reservedUsd).toBeCloseTo(0.8);
+    // The key cannot hold another 0.3: neither budget grows.
+    expect(book.extend([key, tenant], held.reservation, 0.3)?.ref).toBe(key);
+    expect(book.status(tenant).reservedUsd).toBeCloseTo(0.8);
+    book.settle([key, tenant], held.reservation, 0.75);
+    expect(book.status(key)).toMatchObject({ reservedUsd: 0, settledUsd: 0.75 });
+    expect(book.status(tenant)).toMatchObject({ reservedUsd: 0, settledUsd: 0.75 });
+  });
+
+  it('tells its listener of every settle and refusal', () => {
+    const settled: number[] = [];
+    const refused: string[] = [];
+    const book = new BudgetBook(() => Date.parse('2026-12-05T12:00:00Z'), { settled: (s) => settled.push(s.settledUsd), refused: (s) => refused.push(s.ref.id) });
+    const budget = ref('tenant', 1);
+    const held = book.reserve([budget], 0.6);
+    if (!held.ok) throw new Error('expected a reservation');
+    expect(book.reserve([budget], 0.6).ok).toBe(false);
+    book.settle([budget], held.reservation, 0.5);
+    expect(settled).toEqual([0.5]);
+    expect(refused).toEqual(['tenant']);
+  });
+
+  it('needs a seed for a budget it has not read, and again when its calendar changes', () => {
+    const book = new BudgetBook(() => Date.parse('2026-12-05T12:00:00Z'));
+    const utc = ref('tenant', 10);
+    expect(book.missingSeeds([utc])).toEqual([utc]);
+    book.seed(utc, 2);
+    expect(book.missingSeeds([utc])).toBeUndefined();
+    expect(book.status(utc).settledUsd).toBe(2);
+    // A new limit is the same calendar: no new seed, the spend stays.
+    const raised = { ...utc, config: { ...utc.config, limitUsd: 20 } };
+    expect(book.missingSeeds([raised])).toBeUndefined();
+    expect(book.status(raised)).toMatchObject({ limitUsd: 20, settledUsd: 2 });
+    // Another time zone is another calendar: its spend is read again.
+    const berlin = { ...utc, config: { ...utc.config, timeZone: 'Europe/Berlin' } };
+    expect(book.missingSeeds([berlin])).toEqual([berlin]);
+    book.seed(berlin, 3);
+    expect(book.status(berlin).settledUsd).toBe(3);
+    expect(book.statuses().map((s) => s.ref)).toEqual([berlin]);
+  });
 });

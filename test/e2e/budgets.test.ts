@@ -112,7 +112,7 @@ describe('a budget under 200 simultaneous calls', () => {
     // About 50 worst cases fit; none more.
     expect(served).toBeGreaterThan(40);
     expect(served).toBeLessThanOrEqual(50);
-    const [status] = gateway.budgets!.statuses();
+    const [status] = gateway.budgets.book.statuses();
     expect(status!.reservedUsd).toBeCloseTo(0, 12);
     expect(status!.settledUsd).toBeCloseTo(served * CALL_COST, 9);
     expect(status!.settledUsd).toBeLessThanOrEqual(limitUsd);
@@ -136,7 +136,7 @@ describe('a budget under 200 simultaneous calls', () => {
     );
     const rows = await settledRows(gateway, 40);
     expect(rows).toHaveLength(40);
-    const [status] = gateway.budgets!.statuses();
+    const [status] = gateway.budgets.book.statuses();
     expect(status!.reservedUsd).toBeCloseTo(0, 12);
     expect(status!.settledUsd).toBeCloseTo(rows.reduce((sum, row) => sum + row.costUsd, 0), 9);
   });
@@ -188,11 +188,11 @@ describe('a restart', () => {
     const { key } = await first.tenancy.createKey({ tenant: 'team' });
     for (const shape of SHAPES) await (await send(first, key, shape)).text();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const spent = first.budgets!.statuses()[0]!.settledUsd;
+    const spent = first.budgets.book.statuses()[0]!.settledUsd;
     expect(spent).toBeCloseTo(4 * CALL_COST, 9);
     await first.close();
     const second = await budgetGateway(1, 0, storePath);
-    expect(second.budgets!.statuses()[0]!.settledUsd).toBeCloseTo(spent, 9);
+    expect(second.budgets.book.statuses()[0]!.settledUsd).toBeCloseTo(spent, 9);
   });
 });
 

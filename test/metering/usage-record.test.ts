@@ -25,6 +25,7 @@ describe('buildUsageRecord', () => {
       tenant: 'acme',
       keyId: 'key_7',
       routeModel: 'gpt-oss:20b',
+      requestedModel: 'gpt-oss:20b',
       provider: 'local',
       upstreamModel: 'gpt-oss:20b',
       promptTokens: 1200,

@@ -17,6 +17,7 @@ function record(overrides: Partial<UsageRecord> = {}): UsageRecord {
     tenant: 'acme',
     keyId: null,
     routeModel: 'gpt-oss:20b',
+    requestedModel: 'gpt-oss:20b',
     provider: 'local',
     upstreamModel: 'gpt-oss:20b',
     promptTokens: 100,

@@ -1,3 +1,4 @@
+import type { GatewayError } from '../../errors/index.js';
 import type { IRChunk } from '../../ir/index.js';
 import type { OutputDelta, StreamHook } from '../contracts.js';
 
@@ -11,6 +12,8 @@ export class OutputWatch {
   private tokens = 0;
   /** Set once a hook asked to end: nothing more is counted. */
   ended: 'length' | undefined;
+  /** Set when the hook that ended the response asked for an error (streams end with it; see StreamVerdict). */
+  failure: GatewayError | undefined;
 
   constructor(
     private readonly hooks: readonly StreamHook[],
@@ -32,7 +35,8 @@ export class OutputWatch {
     for (const hook of this.hooks) {
       const verdict = hook.onOutput(delta, outputTokens);
       if (verdict !== 'continue') {
-        this.ended = verdict.end;
+        this.ended = 'length';
+        if ('fail' in verdict) this.failure = verdict.fail;
         return true;
       }
     }

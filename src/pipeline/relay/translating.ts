@@ -124,6 +124,12 @@ export class TranslatingStreamRelay extends Relay {
       this.pending += this.encoder.push(chunk);
       if (chunk.type !== 'start' && !this.isCommitted) this.commit('text/event-stream; charset=utf-8');
       if (this.watch?.see(chunk) === true) {
+        if (this.watch.failure !== undefined) {
+          // What was produced reaches the client, then the terminal error.
+          this.flush();
+          this.fail(this.watch.failure);
+          return false;
+        }
         this.endStreamEarly(this.pending + earlyEnding(this.encoder, this.estimatedUsage()));
         this.pending = '';
         return false;

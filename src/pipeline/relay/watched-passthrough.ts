@@ -120,6 +120,10 @@ export class WatchedPassthroughStreamRelay extends Relay {
     }
     if (end) {
       this.flush();
+      if (this.watch.failure !== undefined) {
+        this.fail(this.watch.failure);
+        return false;
+      }
       this.endStreamEarly(this.watcher.earlyEnd('length', this.estimatedUsage()));
       return false;
     }

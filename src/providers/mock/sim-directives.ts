@@ -26,6 +26,8 @@ export interface MockDirectives {
   words?: number;
   /** Add reasoning before the answer. */
   think: boolean;
+  /** Ignore the request's output ceiling, as some servers do (tests the gateway's own cut-off). */
+  ignoreMaxTokens?: boolean;
 }
 
 export interface ParsedDirectives {
@@ -77,6 +79,7 @@ function parseOne(text: string, start: number, into: MockDirectives): number {
     const flag = text.slice(start, close);
     if (flag === 'hang') into.hang = true;
     else if (flag === 'think') into.think = true;
+    else if (flag === 'ignore_max_tokens') into.ignoreMaxTokens = true;
     else throw new DirectiveError(`unknown directive [mock:${flag}]`);
     return close;
   }

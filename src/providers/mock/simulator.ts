@@ -42,6 +42,7 @@
  *   [mock:tool=NAME {"a":1}] one tool call on the first turn (arguments optional, a JSON object)
  *   [mock:words=N]          reply with exactly N words (deterministic sizes for benchmarks)
  *   [mock:think]            add reasoning when the script has none
+ *   [mock:ignore_max_tokens] produce the whole reply whatever output ceiling the request sets
  * Content deltas are text, reasoning and tool-call argument deltas.
  *
  * Without streaming, the reply waits for latency plus the time the deltas
@@ -318,7 +319,7 @@ class MockModelServer {
     const reply =
       directives.status === undefined
         ? request.render(
-            planReply({ facts, directives, userText, script: this.#script(request.model), maxOutputTokens: request.maxOutputTokens }),
+            planReply({ facts, directives, userText, script: this.#script(request.model), maxOutputTokens: directives.ignoreMaxTokens === true ? undefined : request.maxOutputTokens }),
           )
         : undefined;
     if (reply && !stream && tokensPerSecond > 0) latency += (countDeltas(reply.plan) * 1000) / tokensPerSecond;

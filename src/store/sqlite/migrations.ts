@@ -73,4 +73,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_keys_tenant ON api_keys (tenant);
     `,
   },
+  {
+    version: 5,
+    name: 'requested model of each call',
+    sql: `
+      -- The model name the client sent; route_model is the route that served it (they differ after a downgrade).
+      -- NULL in rows written before: read as route_model.
+      ALTER TABLE usage ADD COLUMN requested_model TEXT;
+    `,
+  },
 ];

@@ -24,6 +24,7 @@ export const COLUMNS = [
   'http_status',
   'latency_ms',
   'ttft_ms',
+  'requested_model',
 ] as const;
 
 export type InsertParams = [
@@ -45,6 +46,7 @@ export type InsertParams = [
   httpStatus: number,
   latencyMs: number,
   ttftMs: number | null,
+  requestedModel: string,
 ];
 
 export interface UsageRow {
@@ -66,6 +68,8 @@ export interface UsageRow {
   readonly http_status: number;
   readonly latency_ms: number;
   readonly ttft_ms: number | null;
+  /** NULL in rows written before the column existed: the route model. */
+  readonly requested_model: string | null;
 }
 
 export function toParams(record: UsageRecord, day: string): InsertParams {
@@ -88,6 +92,7 @@ export function toParams(record: UsageRecord, day: string): InsertParams {
     record.httpStatus,
     record.latencyMs,
     record.ttftMs,
+    record.requestedModel,
   ];
 }
 
@@ -117,5 +122,6 @@ export function fromRow(row: UsageRow): UsageRecord {
     httpStatus: row.http_status,
     latencyMs: row.latency_ms,
     ttftMs: row.ttft_ms,
+    requestedModel: row.requested_model ?? row.route_model,
   };
 }
