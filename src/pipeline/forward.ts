@@ -66,7 +66,22 @@ function passthroughBody(call: PipelineCall, deployment: Deployment, streamed: b
     ...(forceStream ? { stream: true } : {}),
     ...(usageRequest === undefined ? {} : { [usageRequest.field]: usageRequest.value }),
   };
+  useCeilingField(body, call, deployment);
   return { body: JSON.stringify(body), injectedUsage };
+}
+
+/**
+ * A Chat ceiling the gateway set on a body that had none is written as
+ * `max_completion_tokens`; an upstream that reads `max_tokens` (the
+ * provider's `max_tokens_field`, by default for OpenAI-compatible servers)
+ * gets it there instead, or would not see it. A client's own field stands.
+ */
+function useCeilingField(body: JsonObject, call: PipelineCall, deployment: Deployment): void {
+  if (call.clientFormat !== 'openai-chat' || call.maxOutputTokens === undefined) return;
+  if (Object.hasOwn(call.client.body, 'max_tokens') || Object.hasOwn(call.client.body, 'max_completion_tokens')) return;
+  if ((deployment.provider.requestOptions.maxTokensField ?? 'max_tokens') !== 'max_tokens' || !Object.hasOwn(body, 'max_completion_tokens')) return;
+  body['max_tokens'] = body['max_completion_tokens']!;
+  delete body['max_completion_tokens'];
 }
 
 /** The headers of a relayed attempt's response, as flat name/value pairs: the form writeHead takes without copying (responseHeaders is the same as an object, for error responses). */

@@ -57,9 +57,9 @@ async function gateway(models: ModelConfig[], upstreamUrl: string, policies: Req
 const post = (url: string, path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 describe('an output-token ceiling set by a policy', () => {
-  it('pass-through Chat: written to max_completion_tokens when the client set none, lowering max_tokens when it did', async () => {
+  it('pass-through Chat: written to the field the upstream reads when the client set none, lowering max_tokens when it did', async () => {
     const upstream = await chatUpstream();
-    const gw = await gateway([route('m', 'up', 'up-model')], upstream.url, [editing({ maxOutputTokens: 50 })]);
+    const gw = await gateway([route('m', 'up', 'up-model')], upstream.url, [editing({ maxOutputTokens: 50 })], 'openai');
     await (await post(gw.url, '/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'hi' }] })).json();
     await (await post(gw.url, '/v1/chat/completions', { model: 'm', max_tokens: 500, messages: [{ role: 'user', content: 'hi' }] })).json();
     await (await post(gw.url, '/v1/chat/completions', { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).json();
@@ -70,6 +70,19 @@ describe('an output-token ceiling set by a policy', () => {
     // The client's lower ceiling stands, and its body is sent as it was.
     expect(bodies[2]).toMatchObject({ max_tokens: 10 });
     expect(upstream.requests[2]!.text).toContain('"max_tokens":10');
+  });
+
+  it('pass-through Chat to an OpenAI-compatible server: a ceiling the client did not set goes in max_tokens (the field such servers read)', async () => {
+    const upstream = await chatUpstream();
+    const gw = await gateway([route('m', 'up', 'up-model')], upstream.url, [editing({ maxOutputTokens: 50 })]);
+    await (await post(gw.url, '/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'hi' }] })).json();
+    await (await post(gw.url, '/v1/chat/completions', { model: 'm', max_completion_tokens: 500, messages: [{ role: 'user', content: 'hi' }] })).json();
+    const bodies = upstream.requests.map((r) => r.body as Record<string, unknown>);
+    expect(bodies[0]).toMatchObject({ model: 'up-model', max_tokens: 50 });
+    expect(bodies[0]).not.toHaveProperty('max_completion_tokens');
+    // The client's own field stands.
+    expect(bodies[1]).toMatchObject({ max_completion_tokens: 50 });
+    expect(bodies[1]).not.toHaveProperty('max_tokens');
   });
 
   it('translated (Responses client, Chat upstream): the IR carries the ceiling into the provider’s field', async () => {
