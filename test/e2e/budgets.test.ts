@@ -190,9 +190,15 @@ describe('a restart', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const spent = first.budgets.book.statuses()[0]!.settledUsd;
     expect(spent).toBeCloseTo(4 * CALL_COST, 9);
+    const ref = first.budgets.book.statuses()[0]!.ref;
     await first.close();
     const second = await budgetGateway(1, 0, storePath);
-    expect(second.budgets.book.statuses()[0]!.settledUsd).toBeCloseTo(spent, 9);
+    // Read from the ledger the first time the budget is seen (here: asked about).
+    expect((await second.budgets.status(ref)).settledUsd).toBeCloseTo(spent, 9);
+    // A call after the restart reserves against what was spent before it.
+    await (await send(second, key, { format: 'chat', stream: false })).text();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await second.budgets.status(ref)).settledUsd).toBeCloseTo(spent + CALL_COST, 9);
   });
 });
 

@@ -20,6 +20,7 @@ import type { Gateway } from '../../src/gateway.js';
 import { startMockUpstream, type MockUpstream } from '../../src/providers/mock/simulator.js';
 import { validateResponsesSse } from '../../src/translators/openai-responses/index.js';
 import { config, provider, startTestGateway } from '../helpers/gateway.js';
+import { replySse, startOpenAIUpstream, type OpenAIUpstream } from '../simulators/openai-upstream.js';
 
 const CUT = 8;
 /** 300 words at 200 a second from an upstream that ignores the ceiling it is sent. */
@@ -41,6 +42,8 @@ const tenant = (name: string, budgets: BudgetConfig[], guardrails?: GuardrailsCo
 });
 
 let upstream: MockUpstream;
+/** A Chat upstream that records what it is sent (answers "ok"). */
+let recorder: OpenAIUpstream;
 let gateway: Gateway;
 const keys = new Map<string, string>();
 
@@ -49,9 +52,15 @@ const OUTPUT_PRICE = 10_000;
 
 beforeAll(async () => {
   upstream = await startMockUpstream({ latencyMs: 0, tokensPerSecond: 0, scripts: {} });
+  // A watched call goes upstream streamed (the gateway reads the output as it comes): answer as a Chat server does.
+  recorder = await startOpenAIUpstream((_req, res) => {
+    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'r', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    void replySse(res, [chunk({ role: 'assistant', content: 'ok' }, null), chunk({}, 'stop'), 'data: [DONE]\n\n']);
+  });
   const base = config(
-    [provider({ name: 'up', kind: 'openai', baseUrl: upstream.url, apiKey: 'sk-test' })],
-    [route('pt', 'm'), route('tr-to-chat', 'm', 'chat'), route('tr-to-responses', 'm', 'responses'), route('cheap', 'cheap'), route('free', 'unpriced-model')],
+    [provider({ name: 'up', kind: 'openai', baseUrl: upstream.url, apiKey: 'sk-test' }), provider({ name: 'rec', kind: 'openai-compatible', baseUrl: recorder.url })],
+    [{ ...route('rec', 'r'), route: [{ provider: 'rec', model: 'r', weight: 1, priority: 1 }] }, route('pt', 'm'), route('tr-to-chat', 'm', 'chat'), route('tr-to-responses', 'm', 'responses'), route('cheap', 'cheap'), route('free', 'unpriced-model')],
   );
   const cfg: GatewayConfig = {
     ...base,
@@ -80,6 +89,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await upstream?.close();
+  await recorder?.close();
 });
 
 function sdk(tenantName: string): OpenAI {
@@ -155,18 +165,15 @@ describe.each([
     expect(response.incomplete_details?.reason).toBe('max_output_tokens');
   });
 
-  it('an upstream that honours the ceiling ends by itself: the ceiling was sent', async () => {
-    const aborted = upstream.stats.aborted;
-    const completion = await sdk('cut').chat.completions.create({ model: chatModel, messages: [{ role: 'user', content: 'tell me everything [mock:words=300]' }] });
-    expect(completion.choices[0]?.finish_reason).toBe('length');
-    expect(words(completion.choices[0]?.message.content ?? '')).toBeLessThanOrEqual(CUT);
-    // The upstream stopped on its own: nothing was aborted.
-    expect(upstream.stats.aborted).toBe(aborted);
-  });
+});
 
-  it("a client's lower ceiling stands", async () => {
-    const completion = await sdk('cut').chat.completions.create({ model: chatModel, max_tokens: 3, messages: [{ role: 'user', content: 'tell me everything [mock:words=300]' }] });
-    expect(words(completion.choices[0]?.message.content ?? '')).toBeLessThanOrEqual(3);
+describe('the cut-off ceiling goes upstream', () => {
+  it('as the request\'s own ceiling, in the field the upstream reads; a client\'s lower ceiling stands', async () => {
+    await sdk('cut').chat.completions.create({ model: 'rec', messages: [{ role: 'user', content: 'hi' }] });
+    await sdk('cut').chat.completions.create({ model: 'rec', max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] });
+    await sdk('cut').chat.completions.create({ model: 'rec', max_tokens: 300, messages: [{ role: 'user', content: 'hi' }] });
+    const sent = recorder.requests.slice(-3).map((r) => r.body as { max_tokens?: number });
+    expect(sent.map((b) => b.max_tokens)).toEqual([CUT, 3, CUT]);
   });
 });
 
@@ -199,18 +206,19 @@ describe('the clamp', () => {
 
 describe('the downgrade', () => {
   it('serves the substitute once the remaining share is under the threshold: headers, metric and ledger', async () => {
-    const first = await post('down', 'chat/completions', { model: 'pt', messages: [{ role: 'user', content: 'hi [mock:words=40]' }] });
+    const first = await post('down', 'chat/completions', { model: 'pt', max_tokens: 100, messages: [{ role: 'user', content: 'hi [mock:words=40]' }] });
     expect(first.status).toBe(200);
     expect(first.headers.get('x-tollgate-model')).toBe('m');
     expect(first.headers.get('x-tollgate-downgraded-from')).toBeNull();
     await first.text();
-    // Spend more than half of the $100: 6,000 output tokens at $0.01 = $60.
-    const big = await post('down', 'chat/completions', { model: 'pt', messages: [{ role: 'user', content: 'hi [mock:words=4500]' }] });
+    // Spend more than half of the $100: 4,500 words (the mock bills 6,000 tokens) at $0.01 a token = $60.
+    // (Calls name their ceiling: without one a non-streamed call reserves the most the model can produce, which $100 cannot hold at these prices.)
+    const big = await post('down', 'chat/completions', { model: 'pt', max_tokens: 7_000, messages: [{ role: 'user', content: 'hi [mock:words=4500]' }] });
     expect(big.status).toBe(200);
     await big.text();
     const status = gateway.budgets.book.statuses().find((s) => s.ref.owner === 'down')!;
     expect(status.settledUsd).toBeGreaterThan(50);
-    const downgraded = await post('down', 'chat/completions', { model: 'pt', messages: [{ role: 'user', content: 'hi [mock:words=5]' }] });
+    const downgraded = await post('down', 'chat/completions', { model: 'pt', max_tokens: 100, messages: [{ role: 'user', content: 'hi [mock:words=5]' }] });
     expect(downgraded.status).toBe(200);
     expect(downgraded.headers.get('x-tollgate-model')).toBe('cheap');
     expect(downgraded.headers.get('x-tollgate-downgraded-from')).toBe('pt');
