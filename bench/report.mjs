@@ -4,17 +4,28 @@
 /** The targets of a default run. `--baseline` adds `baseline`, `--watch-all` `tollgate-watch`, `--auth` `tollgate-auth`. */
 export const TARGETS = ['direct', 'floor', 'tollgate'];
 /** Every target that is a Tollgate: same requests, same checks, same columns. */
-export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-auth', 'tollgate-watch'];
+export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-auth', 'tollgate-budgets', 'tollgate-watch'];
 export const isTollgate = (target) => TOLLGATE_TARGETS.includes(target);
 /** `tollgate / baseline` CPU per request above this is flagged (the acceptance allows +5 %). */
 export const BASELINE_LIMIT = 1.05;
 /** `tollgate-auth / tollgate` CPU per request above this is flagged (the acceptance allows +5 % for one key). */
 export const AUTH_LIMIT = 1.05;
+/** `tollgate-budgets / tollgate-auth` CPU per request above this is flagged (the acceptance allows +10 % for budgets on). */
+export const BUDGETS_LIMIT = 1.1;
 const METRICS = ['rps', 'p50Us', 'p99Us', 'cpuUsPerReq', 'upstreamCpuUsPerReq'];
 
 /** The targets of a run, in table order: direct, floor, baseline, tollgate, tollgate-auth, tollgate-watch. */
-export function runTargets({ baseline = false, watch = false, auth = false } = {}) {
-  return ['direct', 'floor', ...(baseline ? ['baseline'] : []), 'tollgate', ...(auth ? ['tollgate-auth'] : []), ...(watch ? ['tollgate-watch'] : [])];
+export function runTargets({ baseline = false, watch = false, auth = false, budgets = false } = {}) {
+  return [
+    'direct',
+    'floor',
+    ...(baseline ? ['baseline'] : []),
+    'tollgate',
+    // Budgets are measured against the same key without a budget: `--budgets` brings `tollgate-auth` along.
+    ...(auth || budgets ? ['tollgate-auth'] : []),
+    ...(budgets ? ['tollgate-budgets'] : []),
+    ...(watch ? ['tollgate-watch'] : []),
+  ];
 }
 
 function median(values) {
@@ -53,6 +64,7 @@ export function derive(cell) {
   const { direct, floor, tollgate, baseline } = cell.summary;
   const watch = cell.summary['tollgate-watch'];
   const auth = cell.summary['tollgate-auth'];
+  const budgets = cell.summary['tollgate-budgets'];
   for (const [target, s] of Object.entries(cell.summary)) {
     if (!s || target === 'direct') continue;
     if (direct?.p50Us !== undefined && s.p50Us !== undefined) s.addedP50Us = s.p50Us - direct.p50Us;
@@ -94,6 +106,15 @@ export function derive(cell) {
       authExtraCpuUs: auth.cpuUsPerReq - tollgate.cpuUsPerReq,
       rpsAuth: tollgate.rps > 0 ? auth.rps / tollgate.rps : undefined,
       overAuthLimit: ratio > AUTH_LIMIT,
+    });
+  }
+  if (budgets && auth && auth.cpuUsPerReq > 0) {
+    const ratio = budgets.cpuUsPerReq / auth.cpuUsPerReq;
+    Object.assign(cell.ratios, {
+      cpuBudgets: ratio,
+      cpuBudgetsRounds: perRoundCpu(cell.runs, 'tollgate-budgets', 'tollgate-auth'),
+      budgetsExtraCpuUs: budgets.cpuUsPerReq - auth.cpuUsPerReq,
+      overBudgetsLimit: ratio > BUDGETS_LIMIT,
     });
   }
   return cell;
@@ -156,6 +177,23 @@ export function compareTargets(cells) {
         authed,
         (c) => c.ratios.cpuAuth,
         (c) => c.ratios.authExtraCpuUs,
+      ),
+    };
+  }
+  const budgeted = cells.filter((c) => c.ratios?.cpuBudgets !== undefined);
+  if (budgeted.length > 0) {
+    const worstCell = budgeted.reduce((a, b) => (b.ratios.cpuBudgets > a.ratios.cpuBudgets ? b : a));
+    out.budgets = {
+      limit: BUDGETS_LIMIT,
+      cells: budgeted.length,
+      overLimit: budgeted.filter((c) => c.ratios.overBudgetsLimit).map((c) => ({ where: where(c), ratio: c.ratios.cpuBudgets, rounds: c.ratios.cpuBudgetsRounds })),
+      worst: { where: where(worstCell), ratio: worstCell.ratios.cpuBudgets },
+      geomean: geomean(budgeted.map((c) => c.ratios.cpuBudgets)),
+      extraCpuUsMedian: median(budgeted.map((c) => c.ratios.budgetsExtraCpuUs)),
+      byScenario: perScenario(
+        budgeted,
+        (c) => c.ratios.cpuBudgets,
+        (c) => c.ratios.budgetsExtraCpuUs,
       ),
     };
   }
@@ -245,6 +283,7 @@ function renderComparison(result, targets) {
   const hasBaseline = targets.includes('baseline');
   const hasWatch = targets.includes('tollgate-watch');
   const hasAuth = targets.includes('tollgate-auth');
+  const hasBudgets = targets.includes('tollgate-budgets');
   if (!hasBaseline && !hasWatch && !hasAuth) return [];
   const out = ['', '## Tollgate builds compared (CPU µs per request, medians)', ''];
   if (hasBaseline) out.push(`\`baseline\` is ${result.baseline?.ref ?? 'the baseline'} (${result.baseline?.short ?? '?'}); \`tollgate\` is ${result.revision}. A \`tollgate / baseline\` ratio above ${BASELINE_LIMIT} (+${Math.round((BASELINE_LIMIT - 1) * 100)} %) is flagged ⚠.`);
@@ -257,9 +296,11 @@ function renderComparison(result, targets) {
     ...(hasBaseline ? [['baseline', '---:']] : []),
     ['tollgate', '---:'],
     ...(hasAuth ? [['tollgate-auth', '---:']] : []),
+    ...(hasBudgets ? [['tollgate-budgets', '---:']] : []),
     ...(hasWatch ? [['tollgate-watch', '---:']] : []),
     ...(hasBaseline ? [['tollgate / baseline', '---:'], ['rounds', '---:']] : []),
     ...(hasAuth ? [['auth / tollgate', '---:'], ['auth +µs/req', '---:'], ['rounds', '---:']] : []),
+    ...(hasBudgets ? [['budgets / auth', '---:'], ['budgets +µs/req', '---:'], ['rounds', '---:']] : []),
     ...(hasWatch ? [['watch / tollgate', '---:'], ['watch +µs/req', '---:'], ['rounds', '---:']] : []),
   ];
   const head = columns.map(([name]) => name);
@@ -272,9 +313,11 @@ function renderComparison(result, targets) {
     if (hasBaseline) row.push(cpu('baseline'));
     row.push(cpu('tollgate'));
     if (hasAuth) row.push(cpu('tollgate-auth'));
+    if (hasBudgets) row.push(cpu('tollgate-budgets'));
     if (hasWatch) row.push(cpu('tollgate-watch'));
     if (hasBaseline) row.push(r.cpuVsBaseline === undefined ? '—' : r.overBaselineLimit ? `**${fmt(r.cpuVsBaseline, 3)} ⚠**` : fmt(r.cpuVsBaseline, 3), range(r.cpuVsBaselineRounds));
     if (hasAuth) row.push(r.cpuAuth === undefined ? '—' : r.overAuthLimit ? `**${fmt(r.cpuAuth, 3)} ⚠**` : fmt(r.cpuAuth, 3), signed(r.authExtraCpuUs), range(r.cpuAuthRounds));
+    if (hasBudgets) row.push(r.cpuBudgets === undefined ? '—' : r.overBudgetsLimit ? `**${fmt(r.cpuBudgets, 3)} ⚠**` : fmt(r.cpuBudgets, 3), signed(r.budgetsExtraCpuUs), range(r.cpuBudgetsRounds));
     if (hasWatch) row.push(fmt(r.cpuWatch, 2), signed(r.watchExtraCpuUs), range(r.cpuWatchRounds));
     out.push(`| ${row.join(' | ')} |`);
   }
@@ -300,6 +343,19 @@ function renderComparison(result, targets) {
       out.push(`- \`${scenario}\`: ${perConcurrency}`);
     }
   }
+  if (cmp.budgets) {
+    const b = cmp.budgets;
+    out.push(
+      '',
+      `**Budget cost** (tollgate-budgets / tollgate-auth, CPU per request): geometric mean over ${b.cells} cells ${fmt(b.geomean, 3)} (${pct(b.geomean)}), median ${signed(b.extraCpuUsMedian)} µs per request; worst ${fmt(b.worst.ratio, 3)} at ${b.worst.where}; ` +
+        (b.overLimit.length === 0 ? `no cell over ${BUDGETS_LIMIT}.` : `over ${BUDGETS_LIMIT}: ${b.overLimit.map((o) => `${o.where} (${fmt(o.ratio, 3)}; rounds ${range(o.rounds)})`).join(', ')}.`),
+      '',
+    );
+    for (const [scenario, entry] of Object.entries(b.byScenario)) {
+      const perConcurrency = entry.cells.map((x) => `c${x.concurrency} ${fmt(x.ratio, 3)}× (${signed(x.extraCpuUs)} µs)`).join(', ');
+      out.push(`- \`${scenario}\`: ${perConcurrency}`);
+    }
+  }
   if (cmp.watch) {
     out.push('', `**Watch cost** (tollgate-watch / tollgate, CPU per request; geometric mean over all cells ${fmt(cmp.watch.geomean, 2)}):`, '');
     for (const [scenario, entry] of Object.entries(cmp.watch.byScenario)) {
@@ -316,6 +372,7 @@ export function renderMarkdown(result) {
   const extra = [
     ...(targets.includes('baseline') ? [`baseline ${result.baseline?.ref ?? ''} (${result.baseline?.short ?? '?'})`] : []),
     ...(targets.includes('tollgate-auth') ? ['tollgate-auth (one virtual key)'] : []),
+    ...(targets.includes('tollgate-budgets') ? ['tollgate-budgets (the key with a budget)'] : []),
     ...(targets.includes('tollgate-watch') ? ['tollgate-watch (every call watched)'] : []),
   ];
   const out = [];

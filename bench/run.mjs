@@ -11,6 +11,9 @@
 //                                  interleaved with the others in the same run
 //   npm run bench -- --auth        also measure the same build with one tenant and every request
 //                                  carrying its virtual key (target `tollgate-auth`): the auth cost
+//   npm run bench -- --budgets     also measure `tollgate-auth` with a monthly budget on its tenant, far from
+//                                  its limit (target `tollgate-budgets`; brings `tollgate-auth` along): the
+//                                  cost of budgets, as `tollgate-budgets / tollgate-auth`
 //   npm run bench -- --cells chat-json@16,chat-sse-50@1 --repeats 9
 //                                  only these cells (to rerun the disputed ones)
 //
@@ -50,6 +53,7 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     'watch-all': { type: 'boolean', default: false },
     auth: { type: 'boolean', default: false },
+    budgets: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -65,11 +69,14 @@ const options = {
   baseline: args.baseline,
   watchAll: args['watch-all'],
   auth: args.auth,
+  budgets: args.budgets,
 };
 /** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-auth][, tollgate-watch]. */
-const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'], auth: args.auth });
+const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'], auth: args.auth, budgets: args.budgets });
 /** The one tenant of the `tollgate-auth` target; its key is created with the CLI before the target starts. */
 const AUTH_TENANT = 'bench';
+/** Every model priced (USD per million tokens) for the keyed targets of a `--budgets` run. */
+const BENCH_PRICING = { models: [{ provider: '*', model: '*', input: 1, output: 2 }] };
 const PROXIES = TARGETS.filter((t) => t !== 'direct');
 const TRICKLE = 'e30-p1000'; // 30 events a second apart: outlasts any hold.
 
@@ -145,6 +152,7 @@ function tollgateArgv(target, configPath, baseline) {
   switch (target) {
     case 'tollgate':
     case 'tollgate-auth':
+    case 'tollgate-budgets':
       return [join(ROOT, 'bin', 'tollgate.js'), 'start', '--config', configPath];
     case 'baseline':
       return [baseline.bin, 'start', '--config', configPath];
@@ -181,9 +189,12 @@ async function startTargets(workDir, models, baseline) {
   for (const target of TARGETS.filter(isTollgate)) {
     const port = await freePort();
     const configPath = join(workDir, `${target}.yaml`);
-    const auth = target === 'tollgate-auth';
-    const tenants = auth ? [{ name: AUTH_TENANT }] : undefined;
-    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants }));
+    const auth = target === 'tollgate-auth' || target === 'tollgate-budgets';
+    // A budget far from its limit: every call reserves and settles, none is refused.
+    const tenants = auth ? [{ name: AUTH_TENANT, ...(target === 'tollgate-budgets' ? { budgets: [{ period: 'month', limit_usd: 1_000_000_000 }] } : {}) }] : undefined;
+    // Budgets need prices (an unpriced model is refused to a caller with a budget): both keyed targets get the same ones.
+    const pricing = auth && options.budgets ? BENCH_PRICING : undefined;
+    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants, pricing }));
     // Every request to the target carries the key (validation, warm-up, load, memory check).
     const headers = auth ? { authorization: `Bearer ${createKey(configPath, AUTH_TENANT, env)}` } : {};
     const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirOf(target)] : [];
@@ -215,7 +226,7 @@ async function validate(procs, scenarios) {
       const { url, body, headers } = targetRequest(procs, target, scenario);
       const what = `${scenario.id} via ${target}`;
       try {
-        if (target === 'tollgate-auth') {
+        if (target === 'tollgate-auth' || target === 'tollgate-budgets') {
           // Authentication must really be on: without the key the same request is refused.
           const refused = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
           await refused.body.dump();
@@ -229,6 +240,8 @@ async function validate(procs, scenarios) {
         if (isTollgate(target) && res.headers['x-tollgate-provider'] !== scenario.provider) {
           throw new Error(`served by provider '${res.headers['x-tollgate-provider']}', expected '${scenario.provider}'`);
         }
+        // The budget must really be on: an admitted call with a budget tells Codex where it stands.
+        if (target === 'tollgate-budgets' && res.headers['x-codex-secondary-used-percent'] === undefined) throw new Error('no x-codex-secondary-used-percent header: the budget is not on');
       } catch (error) {
         harnessErrors.push(`${what}: ${error.message}`);
       }
@@ -306,8 +319,9 @@ async function runMatrix(procs, plan) {
     const vsBaseline = cell.ratios.cpuVsBaseline === undefined ? '' : `, ${cell.ratios.cpuVsBaseline.toFixed(3)}× baseline${cell.ratios.overBaselineLimit ? ' (over +5 %)' : ''}`;
     const watch = cell.ratios.cpuWatch === undefined ? '' : `; watched ${cell.ratios.cpuWatch.toFixed(2)}×`;
     const auth = cell.ratios.cpuAuth === undefined ? '' : `; with a key ${cell.ratios.cpuAuth.toFixed(3)}×${cell.ratios.overAuthLimit ? ' (over +5 %)' : ''}`;
+    const budgets = cell.ratios.cpuBudgets === undefined ? '' : `; with a budget ${cell.ratios.cpuBudgets.toFixed(3)}× the key alone${cell.ratios.overBudgetsLimit ? ' (over +10 %)' : ''}`;
     log(
-      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${auth}${watch}`,
+      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${auth}${budgets}${watch}`,
     );
     results.push(cell);
   }

@@ -8,9 +8,9 @@ import { stringify } from 'yaml';
  * `trickle` (the same Chat server, sized for the memory check's thousand open streams).
  * Model names are `<provider>-<upstream model>`, one exact entry each, as users configure them.
  * `tenants` (e.g. `[{ name: 'bench' }]`, the `tollgate-auth` target's) turns authentication on;
- * without it the gateway is open.
+ * without it the gateway is open. `pricing` (the `pricing:` block) prices the models for budgets.
  */
-export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants }) {
+export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants, pricing }) {
   const providers = [
     { name: 'chat', kind: 'openai-compatible', base_url: `${upstreamUrl}/v1` },
     { name: 'resp', kind: 'openai', base_url: `${upstreamUrl}/v1`, api_key: 'sk-bench-not-a-real-key' },
@@ -26,6 +26,7 @@ export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models,
     logging: { level: logLevel },
     store: { path: storePath },
     ...(tenants === undefined ? {} : { tenants }),
+    ...(pricing === undefined ? {} : { pricing }),
     providers: providers.filter((p) => models.has(p.name)),
     models: entries,
   });
