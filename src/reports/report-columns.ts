@@ -70,7 +70,8 @@ export function modelColumns(): Array<Column<ModelUsage>> {
 
 /** The cells of a grid, each column padded to its widest cell (headers included). */
 export function grid<T>(columns: ReadonlyArray<Column<T>>, rows: readonly T[]): { readonly header: string[]; readonly rows: string[][]; readonly widths: number[] } {
-  const cells = rows.map((row) => columns.map((c) => c.cell(row)));
+  // A line break or tab in a name (a model's, sent by a client) would break the grid.
+  const cells = rows.map((row) => columns.map((c) => c.cell(row).replace(/\p{Cc}+/gu, ' ')));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
   const pad = (text: string, i: number): string => (columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!));
   return { header: columns.map((c, i) => pad(c.header, i)), rows: cells.map((r) => r.map(pad)), widths };
