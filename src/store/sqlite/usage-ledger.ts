@@ -186,7 +186,7 @@ export class SqliteUsageLedger implements UsageLedger {
   async billingLines(query: BillingQuery): Promise<BillingLine[]> {
     if (!Number.isFinite(query.start) || !Number.isFinite(query.end) || query.end < query.start) throw new RangeError(`expected a time range start <= end, got [${query.start}, ${query.end})`);
     await this.flushForRead();
-    return billingLines(this.connection.db, query);
+    return await billingLines(() => this.connection.db, query);
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {
