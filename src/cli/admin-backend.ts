@@ -6,6 +6,9 @@
  * answer with the admin API's JSON objects.
  */
 import type { GatewayConfig } from '../config/types.js';
+import type { BillingReport } from '../reports/billing-report.js';
+import { readBillingReport } from '../reports/read-report.js';
+import type { ReportRequest } from '../reports/report-request.js';
 import { SqliteTenancyStore } from '../store/sqlite/tenancy-store.js';
 import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.js';
 import { parseNewKey, parseNewTenant, parseRotation, parseUsageQuery } from '../tenancy/admin-input.js';
@@ -23,6 +26,8 @@ export interface AdminBackend {
   revokeKey(id: string): Promise<JsonValue>;
   rotateKey(id: string, input: JsonValue): Promise<JsonValue>;
   usage(query: Record<string, string>): Promise<JsonValue[]>;
+  /** A billing report; `request` has been checked. */
+  report(request: ReportRequest): Promise<BillingReport>;
   close(): Promise<void>;
 }
 
@@ -57,6 +62,10 @@ export async function storeBackend(config: GatewayConfig): Promise<AdminBackend>
     usage: async (query) => {
       ledger ??= SqliteUsageLedger.open(config.store.path);
       return (await ledger.usage(parseUsageQuery(query))).map((g) => asJson(usageView(g)));
+    },
+    report: async (request) => {
+      ledger ??= SqliteUsageLedger.open(config.store.path);
+      return await readBillingReport(ledger, request, Date.now());
     },
     close: async () => {
       tenancy.close();
@@ -106,6 +115,12 @@ export function httpBackend(baseUrl: string, token: string | undefined): AdminBa
     revokeKey: (id) => one('POST', `/keys/${segment(id)}/revoke`),
     rotateKey: (id, input) => one('POST', `/keys/${segment(id)}/rotate`, input),
     usage: (query) => list(`/usage?${new URLSearchParams(query).toString()}`),
+    report: async (request) => {
+      const query = { period: request.period, date: request.date, tenant: request.tenant, timezone: request.timeZone, format: 'json' };
+      const report = await call('GET', `/reports?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString()}`);
+      if (typeof report !== 'object' || report === null || !('object' in report) || report.object !== 'billing_report') throw new AdminCommandError(`the gateway at ${baseUrl} answered something other than a billing report: is it this version of Tollgate?`);
+      return report as BillingReport;
+    },
     close: () => Promise.resolve(),
   };
 }

@@ -7,6 +7,7 @@ import { parseDuration } from '../config/units.js';
 import { GatewayError } from '../errors/index.js';
 import { AdminInputError } from '../tenancy/admin-input.js';
 import { AdminCommandError, type AdminBackend, type JsonValue } from './admin-backend.js';
+import { runReportCommand, type ReportFlags } from './report-command.js';
 
 export const ADMIN_USAGE = `Tenants, keys and usage (against the configured store, or a running gateway with --url URL
 and TOLLGATE_ADMIN_TOKEN):
@@ -15,10 +16,12 @@ and TOLLGATE_ADMIN_TOKEN):
   tollgate keys create --tenant T [--name N] [--models P,…] [--rpm N] [--tpm N] [--expires 30d]
   tollgate keys list [--tenant T] | revoke ID | rotate ID [--grace 1h]
   tollgate usage [--tenant T] [--key ID] [--model M] [--from DAY] [--to DAY] [--group-by day,tenant,key,model]
-  Each takes --config FILE (the store) or --url URL, and --json for the API's JSON.
+  tollgate report [--period day|month] [--date D] [--tenant T] [--timezone Z] [--format table|csv|json|markdown]
+  Each takes --config FILE (the store) or --url URL, and --json for the API's JSON
+  (report: --format json). See tollgate report --help.
 `;
 
-export interface AdminFlags {
+export interface AdminFlags extends ReportFlags {
   readonly tenant?: string | undefined;
   readonly name?: string | undefined;
   readonly models?: string | undefined;
@@ -160,6 +163,7 @@ export async function runAdminCommand(backend: AdminBackend, command: string, ar
       }
     }
   }
+  if (command === 'report') return await runReportCommand(backend, args, flags);
   if (command === 'usage') {
     const groupBy = flags['group-by'] ?? 'day';
     const rows = await backend.usage(Object.fromEntries(Object.entries({ tenant: flags.tenant, key: flags.key, model: flags.model, from: flags.from, to: flags.to, group_by: groupBy }).filter((e): e is [string, string] => e[1] !== undefined)));

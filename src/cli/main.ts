@@ -6,6 +6,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { httpBackend, storeBackend, type AdminBackend } from './admin-backend.js';
 import { ADMIN_USAGE, adminFailure, runAdminCommand, type AdminFlags } from './admin-commands.js';
 import { codexConfigBlock } from './codex-config.js';
+import { REPORT_USAGE } from './report-command.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Tollgate ${VERSION} — one OpenAI-compatible endpoint in front of many models
@@ -14,7 +15,7 @@ Usage:
   tollgate start [--config FILE] [--port N] [--host H] [--demo]
   tollgate check-config [--config FILE] [--demo]
   tollgate codex-config [--config FILE] [--model NAME] [--demo]
-  tollgate tenants|keys|usage …   (see below)
+  tollgate tenants|keys|usage|report …   (see below)
   tollgate --version | --help
 
 Without --config, TOLLGATE_CONFIG names the file; without either, the embedded
@@ -52,6 +53,11 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'group-by': { type: 'string' },
+  // Billing reports.
+  period: { type: 'string' },
+  date: { type: 'string' },
+  timezone: { type: 'string' },
+  format: { type: 'string' },
 } as const;
 
 function parsePort(text: string | undefined): number | undefined {
@@ -78,12 +84,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? (values.help ? 'help' : undefined);
+  if (command === 'report' && values.help) {
+    io.out(REPORT_USAGE);
+    return 0;
+  }
   if (command === undefined || command === 'help' || values.help) {
     io.out(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
 
-  if (command === 'tenants' || command === 'keys' || command === 'usage') return await admin(command, positionals.slice(1), values, io);
+  if (command === 'tenants' || command === 'keys' || command === 'usage' || command === 'report') return await admin(command, positionals.slice(1), values, io);
 
   try {
     const config = loadConfig({ path: values.config, env: io.env, demo: values.demo === true });

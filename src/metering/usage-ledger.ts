@@ -47,6 +47,57 @@ export interface UsageGroup {
   readonly costUsd: number;
 }
 
+/** What a billing report reads: the records with `start <= time < end` (epoch ms), of every tenant or one. */
+export interface BillingQuery {
+  readonly start: number;
+  readonly end: number;
+  readonly tenant?: string | undefined;
+}
+
+/** Sums over records, by how each ended and how its tokens were counted. */
+export interface BillingSums {
+  readonly requests: number;
+  readonly ok: number;
+  /** Failed for the gateway or the upstream (`error`). */
+  readonly errors: number;
+  /** Refused as the client's own mistake (`client_error`). */
+  readonly clientErrors: number;
+  /** The client went away before the answer was over (`cancelled`). */
+  readonly clientClosed: number;
+  /** Ended by the gateway's shutdown. */
+  readonly shutdown: number;
+  /** Prompt tokens, cached ones included. */
+  readonly inputTokens: number;
+  readonly cachedInputTokens: number;
+  /** Completion tokens, reasoning included. */
+  readonly outputTokens: number;
+  readonly reasoningTokens: number;
+  readonly costUsd: number;
+  /** The part of the above whose tokens the gateway counted itself (the upstream reported none). */
+  readonly estimated: EstimatedSums;
+}
+
+export interface EstimatedSums {
+  readonly requests: number;
+  readonly inputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly outputTokens: number;
+  readonly reasoningTokens: number;
+  readonly costUsd: number;
+}
+
+/** One line of a billing report: the sums of one tenant × key × route model × deployment that served. */
+export interface BillingLine extends BillingSums {
+  readonly tenant: string;
+  /** Null for calls without a virtual key (anonymous). */
+  readonly keyId: string | null;
+  /** The model name clients sent. */
+  readonly routeModel: string;
+  /** Who served (or was last tried); null when no provider was reached. */
+  readonly provider: string | null;
+  readonly upstreamModel: string | null;
+}
+
 export interface LedgerStats {
   /** Records waiting to be written. */
   readonly buffered: number;
@@ -88,6 +139,12 @@ export interface UsageLedger {
   spentSince(owner: { readonly tenant: string } | { readonly keyId: string }, sinceMs: number): Promise<number>;
   /** Sums of the records the query selects, grouped as it asks, in group order; queued records are flushed first. */
   usage(query: UsageQuery): Promise<UsageGroup[]>;
+  /**
+   * Billing sums of the records in `[start, end)`, one line per tenant, key,
+   * route model, provider and upstream model, sorted by those; queued records
+   * are flushed first.
+   */
+  billingLines(query: BillingQuery): Promise<BillingLine[]>;
   /** The newest `limit` records, newest first; queued records are flushed first. */
   recent(limit: number): Promise<UsageRecord[]>;
   /** Resolves when the store answers a query and rows can be written (readiness); rejects saying why otherwise. */

@@ -1,6 +1,6 @@
 /**
- * The admin API under /admin/v1: tenants, keys and usage reports, JSON in
- * and out, behind its own bearer token (`auth.admin_token`, compared in
+ * The admin API under /admin/v1: tenants, keys, usage and billing reports, JSON in
+ * and out (reports also as CSV or Markdown), behind its own bearer token (`auth.admin_token`, compared in
  * constant time). With no token configured the API does not exist (404 that
  * says how to turn it on). Every error is OpenAI-shaped.
  */
@@ -17,6 +17,7 @@ import { presentedKey } from '../../tenancy/authenticator.js';
 import { sameSecret } from '../../tenancy/virtual-key.js';
 import { readJsonObject } from '../body.js';
 import { ADMIN_OPENAPI } from './openapi.js';
+import { TextAnswer, reportAnswer } from './reports-route.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 /** Admin bodies are small: a tenant or a key. */
@@ -71,6 +72,11 @@ function decodeSegment(segment: string): string {
   }
 }
 
+function sendText(res: ServerResponse, status: number, answer: TextAnswer, headers: Readonly<Record<string, string>>): void {
+  res.writeHead(status, { ...headers, ...answer.headers, 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+}
+
 export function createAdminHandler(deps: AdminApiDeps) {
   const { tenancy } = deps;
 
@@ -111,6 +117,7 @@ export function createAdminHandler(deps: AdminApiDeps) {
       const usageQuery = parseUsageQuery(query(req.url ?? ''));
       return [200, { object: 'list', group_by: usageQuery.groupBy, data: (await deps.ledger.usage(usageQuery)).map(usageView) }];
     }
+    if (collection === 'reports' && segments.length === 1 && method === 'GET') return [200, await reportAnswer(deps.ledger, query(req.url ?? ''), Date.now())];
     throw new AdminNotFoundError(method, `${ADMIN_PREFIX}/${segments.join('/')}`);
   }
 
@@ -128,7 +135,9 @@ export function createAdminHandler(deps: AdminApiDeps) {
       .map(decodeSegment);
     try {
       const [status, result] = await route(req.method ?? 'GET', segments, req);
-      sendJson(res, status, JSON.stringify(result), { 'x-request-id': ctx.requestId, 'cache-control': 'no-store' });
+      const headers = { 'x-request-id': ctx.requestId, 'cache-control': 'no-store' };
+      if (result instanceof TextAnswer) sendText(res, status, result, headers);
+      else sendJson(res, status, JSON.stringify(result), headers);
     } catch (error) {
       if (error instanceof AdminInputError) throw new InvalidRequestError(`Invalid admin request: ${error.message}.`, { code: 'invalid_admin_request' });
       throw error;

@@ -12,7 +12,7 @@ const perMinute = { type: 'integer', minimum: 1 };
 
 export const ADMIN_OPENAPI = {
   openapi: '3.1.0',
-  info: { title: 'Tollgate admin API', version: '1', description: 'Tenants, virtual keys and usage. Authenticate with `Authorization: Bearer <auth.admin_token>`.' },
+  info: { title: 'Tollgate admin API', version: '1', description: 'Tenants, virtual keys, usage and billing reports. Authenticate with `Authorization: Bearer <auth.admin_token>`.' },
   servers: [{ url: '/admin/v1' }],
   security: [{ adminToken: [] }],
   paths: {
@@ -54,6 +54,25 @@ export const ADMIN_OPENAPI = {
           queryParam('group_by', 'Comma-separated: day, tenant, key, model (default day)'),
         ],
         responses: { '200': json(list('UsageGroup')), ...errors },
+      },
+    },
+    '/reports': {
+      get: {
+        summary: 'A billing report of a calendar day or month: per tenant, requests, tokens and cost by key and by model, and the estimated share',
+        parameters: [
+          { ...queryParam('period', 'day or month (default: the one `date` names by its shape, else day)'), schema: { enum: ['day', 'month'] } },
+          queryParam('date', 'YYYY-MM-DD for a day, YYYY-MM for a month, in `timezone` (default: the current one)'),
+          queryParam('tenant', 'Only this tenant'),
+          { ...queryParam('timezone', 'IANA time zone of the calendar (default UTC)'), schema: { type: 'string', default: 'UTC' } },
+          { ...queryParam('format', 'json (default), csv (one row per tenant × key × model line) or markdown'), schema: { enum: ['json', 'csv', 'markdown'], default: 'json' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The report',
+            content: { 'application/json': { schema: ref('BillingReport') }, 'text/csv': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } } },
+          },
+          ...errors,
+        },
       },
     },
   },
@@ -109,6 +128,64 @@ export const ADMIN_OPENAPI = {
           used_ratio: { type: 'number' },
           period_start: { type: 'integer' },
           resets_at: { type: 'integer' },
+        },
+      },
+      Tokens: {
+        type: 'object',
+        description: 'input includes cached_input; output includes reasoning',
+        properties: { input: { type: 'integer' }, cached_input: { type: 'integer' }, output: { type: 'integer' }, reasoning: { type: 'integer' } },
+      },
+      UsageSummary: {
+        type: 'object',
+        properties: {
+          requests: {
+            type: 'object',
+            properties: { total: { type: 'integer' }, ok: { type: 'integer' }, errors: { type: 'integer' }, client_errors: { type: 'integer' }, client_closed: { type: 'integer' }, shutdown: { type: 'integer' } },
+          },
+          tokens: ref('Tokens'),
+          cost_usd: { type: 'number' },
+          estimated: {
+            type: 'object',
+            description: 'The part whose tokens the gateway counted itself because the upstream reported no usage',
+            properties: { requests: { type: 'integer' }, tokens: ref('Tokens'), cost_usd: { type: 'number' }, cost_share: { type: 'number', minimum: 0, maximum: 1 } },
+          },
+        },
+      },
+      BillingLine: {
+        allOf: [
+          ref('UsageSummary'),
+          { type: 'object', properties: { key_id: { type: ['string', 'null'] }, model: { type: 'string' }, provider: { type: ['string', 'null'] }, upstream_model: { type: ['string', 'null'] } } },
+        ],
+      },
+      TenantReport: {
+        allOf: [
+          ref('UsageSummary'),
+          {
+            type: 'object',
+            properties: {
+              tenant: { type: 'string' },
+              keys: { type: 'array', items: { allOf: [ref('UsageSummary'), { type: 'object', properties: { key_id: { type: ['string', 'null'] } } }] } },
+              models: { type: 'array', items: { allOf: [ref('UsageSummary'), { type: 'object', properties: { model: { type: 'string' }, provider: { type: ['string', 'null'] }, upstream_model: { type: ['string', 'null'] } } }] } },
+              lines: { type: 'array', items: ref('BillingLine') },
+            },
+          },
+        ],
+      },
+      BillingReport: {
+        type: 'object',
+        properties: {
+          object: { const: 'billing_report' },
+          period: { enum: ['day', 'month'] },
+          date: { type: 'string' },
+          timezone: { type: 'string' },
+          start: { type: 'integer', description: 'Unix seconds; the report covers [start, end)' },
+          end: { type: 'integer' },
+          start_local: { type: 'string', description: 'ISO 8601 with the offset of timezone' },
+          end_local: { type: 'string' },
+          complete: { type: 'boolean', description: 'false while the period is not over' },
+          tenant: { type: ['string', 'null'] },
+          totals: ref('UsageSummary'),
+          tenants: { type: 'array', items: ref('TenantReport') },
         },
       },
       UsageGroup: {

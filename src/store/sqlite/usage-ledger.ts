@@ -25,7 +25,7 @@
  * while failing, a retry runs even with no row waiting, so recovery is seen.
  */
 import { BoundedQueue } from '../bounded-queue.js';
-import type { LedgerFailure, LedgerStats, TenantDayTotal, UsageGroup, UsageLedger, UsageQuery } from '../../metering/usage-ledger.js';
+import type { BillingLine, BillingQuery, LedgerFailure, LedgerStats, TenantDayTotal, UsageGroup, UsageLedger, UsageQuery } from '../../metering/usage-ledger.js';
 import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '../usage-ledger.js';
 import type { OpenSqliteOptions, SqliteDatabase } from './database.js';
 import { LedgerConnection } from './ledger-connection.js';
@@ -33,6 +33,7 @@ import { errorCode, isFilePath, openWritable, probeWrite } from './ledger-file.j
 import { prepareStatements, type RowError } from './ledger-statements.js';
 import { fromRow } from './usage-rows.js';
 import { usageReport } from './usage-report.js';
+import { billingLines } from './billing-lines.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 
 export interface SqliteUsageLedgerOptions extends LedgerEvents {
@@ -180,6 +181,12 @@ export class SqliteUsageLedger implements UsageLedger {
     if (query.toDay !== undefined) assertUtcDay(query.toDay);
     await this.flushForRead();
     return usageReport(this.connection.db, query);
+  }
+
+  async billingLines(query: BillingQuery): Promise<BillingLine[]> {
+    if (!Number.isFinite(query.start) || !Number.isFinite(query.end) || query.end < query.start) throw new RangeError(`expected a time range start <= end, got [${query.start}, ${query.end})`);
+    await this.flushForRead();
+    return await billingLines(() => this.connection.db, query);
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {
