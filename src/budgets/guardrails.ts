@@ -24,7 +24,7 @@ export const NO_GUARDRAILS: EffectiveGuardrails = Object.freeze({
   maxOutputTokens: undefined,
   maxPromptTokens: undefined,
   clampFloor: undefined,
-  downgrade: Object.freeze([]) as readonly DowngradeRule[],
+  downgrade: Object.freeze([]),
   chatRefusalStatus: 429,
 });
 

@@ -15,6 +15,7 @@ export function usageRow(overrides: Partial<UsageRecord> & Pick<UsageRecord, 'ti
     requestId: `req-${++sequence}`,
     keyId: null,
     routeModel: 'gpt-oss:20b',
+    requestedModel: overrides.routeModel ?? 'gpt-oss:20b',
     provider: 'local',
     upstreamModel: 'gpt-oss:20b',
     promptTokens: 100,
