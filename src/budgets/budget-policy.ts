@@ -127,7 +127,7 @@ export class BudgetPolicy implements RequestPolicy {
       const counted = deps.countPromptTokens(call.route.deployments[0]!.model, call.ir());
       if (counted > guard.maxPromptTokens) {
         deps.metrics.refusals.inc({ tenant, reason: 'prompt_over_limit' });
-        throw new PromptOverLimitError(counted, guard.maxPromptTokens, 'per request');
+        throw new PromptOverLimitError(counted, guard.maxPromptTokens);
       }
     }
 

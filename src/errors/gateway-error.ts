@@ -419,12 +419,12 @@ export class BudgetExhaustedInStreamError extends GatewayError {
 
 /** A prompt over a guardrail's per-request ceiling. */
 export class PromptOverLimitError extends GatewayError {
-  constructor(promptTokens: number, limit: number, whose: string) {
+  constructor(promptTokens: number, limit: number) {
     super(
       400,
       'invalid_request_error',
       'prompt_over_limit',
-      `The prompt has ${promptTokens} tokens, more than the ${limit} tokens per request allowed ${whose}. Send a shorter prompt (fewer files or less history), or ask your gateway administrator to raise max_prompt_tokens.`,
+      `The prompt has ${promptTokens} tokens, more than the ${limit} allowed per request. Send a shorter prompt (fewer files or less history), or ask your gateway administrator to raise max_prompt_tokens.`,
       { param: 'input' },
     );
   }

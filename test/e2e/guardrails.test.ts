@@ -266,7 +266,7 @@ describe('refusals before any upstream call', () => {
     const chat = await sdk('prompt').chat.completions.create({ model: 'pt', messages: [{ role: 'user', content: long }] }).catch((e: unknown) => e);
     expect(chat).toBeInstanceOf(OpenAI.BadRequestError);
     expect((chat as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('prompt_over_limit');
-    expect((chat as Error).message).toMatch(/The prompt has 2\d\d tokens, more than the 50 tokens per request allowed/);
+    expect((chat as Error).message).toMatch(/The prompt has 2\d\d tokens, more than the 50 allowed per request\. Send a shorter prompt/);
     const responses = await post('prompt', 'responses', { model: 'pt', input: long });
     expect(responses.status).toBe(400);
     // A short prompt passes: the byte bound over the ceiling is checked with the tokenizer.
