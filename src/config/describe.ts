@@ -11,7 +11,15 @@ function describeAccess(config: GatewayConfig): string {
   const { auth, tenants } = config;
   const parts: string[] = [];
   if (tenants.length > 0) {
-    const limits = (t: GatewayConfig['tenants'][number]): string => [t.rpm === undefined ? '' : `${t.rpm} rpm`, t.tpm === undefined ? '' : `${t.tpm} tpm`].filter(Boolean).join(', ');
+    const limits = (t: GatewayConfig['tenants'][number]): string =>
+      [
+        t.rpm === undefined ? '' : `${t.rpm} rpm`,
+        t.tpm === undefined ? '' : `${t.tpm} tpm`,
+        ...(t.budgets ?? []).map((b) => `$${b.limitUsd} a ${b.period}`),
+        t.guardrails?.maxOutputTokens === undefined ? '' : `output cut at ${t.guardrails.maxOutputTokens} tokens`,
+      ]
+        .filter(Boolean)
+        .join(', ');
     parts.push(`tenants ${tenants.map((t) => (limits(t) === '' ? t.name : `${t.name} (${limits(t)})`)).join(', ')}`);
   }
   if (auth.anonymousTenant !== undefined) parts.push(`requests without a key are tenant ${auth.anonymousTenant}`);

@@ -37,6 +37,8 @@ tenants:
     const keyed = parseConfigText(`${BASE}auth: { admin_token: admin-token-0123456789abcdef }\ntenants:\n  - { name: a, rpm: 5 }\n  - { name: b }\n`, 't.yaml', {});
     expect(describeRoutes(keyed)).toContain('Access: virtual keys required; tenants a (5 rpm), b; admin API on (/admin/v1)');
     expect(describeRoutes(keyed)).not.toContain('admin-token-0123456789abcdef');
+    const budgeted = parseConfigText(`${BASE}tenants:\n  - { name: a, budgets: [{ period: month, limit_usd: 500 }, { period: day, limit_usd: 40 }], guardrails: { max_output_tokens: 8000 } }\n`, 't.yaml', {});
+    expect(describeRoutes(budgeted)).toContain('tenants a ($500 a month, $40 a day, output cut at 8000 tokens)');
   });
 
   it('defaults to no auth and no tenants', () => {
