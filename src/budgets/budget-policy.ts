@@ -65,6 +65,9 @@ interface RoutePrice {
   readonly unpriced: { readonly provider: string; readonly model: string } | undefined;
 }
 
+/** The smallest first hold of a watched stream, when the budget has that much left. */
+const MIN_WATCHED_STEP = 256;
+
 const FREE_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export class BudgetPolicy implements RequestPolicy {
@@ -232,8 +235,10 @@ export class BudgetPolicy implements RequestPolicy {
     }
     if (ceiling === undefined && call.stream && price.output > 0) {
       // No ceiling to hold: reserve a step of output and grow the hold as the stream goes.
+      // A step, but never more than an eighth of what is left (at least a useful 256 tokens): near the limit,
+      // concurrent calls share the room instead of the first few holding all of it.
       const step = this.deps.watchStepTokens;
-      const first = Math.min(step, Math.max(0, affordable));
+      const first = affordable <= 0 ? 0 : Math.min(step, affordable, Math.max(MIN_WATCHED_STEP, Math.floor(affordable / 8)));
       if (first > 0) {
         const watched = book.reserve(refs, promptCost + first * price.output);
         if (watched.ok) {

@@ -293,3 +293,82 @@ describe('refusals before any upstream call', () => {
     expect(((await responses.json()) as { error: { type: string } }).error.type).toBe('usage_limit_reached');
   });
 });
+
+describe('100 simultaneous streams without a ceiling against a budget that holds about 20 of them', () => {
+  const WORDS = 300;
+  /** A Chat server streaming WORDS one-token words, 2 ms apart, and its usage at the end (as OpenAI-compatible servers do). */
+  async function wordServer(): Promise<OpenAIUpstream> {
+    return startOpenAIUpstream((req, res) => {
+      const body = req.body as { stream?: boolean };
+      const frame = (payload: Record<string, unknown>) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'w', ...payload })}\n\n`;
+      if (body.stream !== true) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"stream only","type":"invalid_request_error"}}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(frame({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }));
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        for (let i = 0; i < 5 && sent < WORDS; i++, sent++) res.write(frame({ choices: [{ index: 0, delta: { content: ' go' }, finish_reason: null }] }));
+        if (sent < WORDS) return;
+        clearInterval(timer);
+        res.write(frame({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+        res.write(frame({ choices: [], usage: { prompt_tokens: 10, completion_tokens: WORDS, total_tokens: WORDS + 10 } }));
+        res.end('data: [DONE]\n\n');
+      }, 2);
+    });
+  }
+
+  it.each([{ disconnects: false }, { disconnects: true }])('settles within a delta per stream of the limit, one row each, nothing held after (clients leaving: $disconnects)', async ({ disconnects }) => {
+    const words = await wordServer();
+    const limitUsd = 60;
+    const cfg: GatewayConfig = {
+      ...config([provider({ name: 'w', kind: 'openai-compatible', baseUrl: words.url })], [{ name: 'w', aliases: [], balancing: 'weighted', route: [{ provider: 'w', model: 'w', weight: 1, priority: 1 }] }]),
+      pricing: { useDefaults: false, models: [{ provider: 'w', model: 'w', input: 1, output: OUTPUT_PRICE }] },
+      tenants: [tenant('many', [day(limitUsd)])],
+    };
+    const gw = await startTestGateway(cfg);
+    try {
+      const { key } = await gw.tenancy.createKey({ tenant: 'many' });
+      const statuses = await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const controller = new AbortController();
+          if (disconnects && i % 3 === 0) setTimeout(() => controller.abort(), 100);
+          const responses = i % 2 === 1;
+          try {
+            const response = await fetch(`${gw.url}/v1/${responses ? 'responses' : 'chat/completions'}`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: JSON.stringify(responses ? { model: 'w', stream: true, input: 'go' } : { model: 'w', stream: true, messages: [{ role: 'user', content: 'go' }] }),
+              signal: controller.signal,
+            });
+            const text = await response.text();
+            if (responses && response.status === 200) expect(validateResponsesSse(text)).toEqual([]);
+            return response.status;
+          } catch {
+            return 499;
+          }
+        }),
+      );
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+      let rowsNow = await gw.ledger.recent(1_000);
+      for (let i = 0; i < 100 && rowsNow.length < 100; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        rowsNow = await gw.ledger.recent(1_000);
+      }
+      expect(rowsNow).toHaveLength(100);
+      const status = gw.budgets.book.statuses().find((s) => s.ref.owner === 'many')!;
+      expect(status.reservedUsd).toBeCloseTo(0, 9);
+      // The ledger and the budget agree; the limit is passed by at most the delta that crossed it, per stream (a token: $0.01).
+      expect(rowsNow.reduce((sum, row) => sum + row.costUsd, 0)).toBeCloseTo(status.settledUsd, 6);
+      expect(status.settledUsd).toBeLessThanOrEqual(limitUsd + 100 * 0.01);
+      // Calls arriving while the room is held are refused: most of the budget, not all of it, is spent by this burst.
+      if (!disconnects) expect(status.settledUsd).toBeGreaterThan(limitUsd * 0.6);
+    } finally {
+      await gw.close();
+      await words.close();
+    }
+  });
+});
