@@ -36,7 +36,7 @@ import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import { sendError } from './pipeline/respond.js';
 import { estimateUsage, outputTokenCounter, preloadEncodings, promptTokensUpperBound } from './metering/tokenizer.js';
-import { BudgetBook, type BudgetRef } from './budgets/budget-book.js';
+import { BudgetBook, type BudgetRef, type BudgetStatus } from './budgets/budget-book.js';
 import { BudgetPolicy } from './budgets/budget-policy.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
@@ -129,6 +129,12 @@ async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: P
     },
     [...byTenant.values()].flat(),
   );
+}
+
+/** A budget's state for the admin API: the policy's book when budgets are enforced, else an empty book (nothing spent, nothing held). */
+function budgetStatusOf(policy: BudgetPolicy | undefined): (ref: BudgetRef) => Promise<BudgetStatus> {
+  const book = policy?.book ?? new BudgetBook();
+  return (ref) => Promise.resolve(book.status(ref));
 }
 
 /**
@@ -258,7 +264,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     routes,
     log,
     limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
-    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgets: () => budgets?.statuses() ?? [] })]],
+    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: budgetStatusOf(budgets) })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,

@@ -84,6 +84,11 @@ export class BudgetPolicy implements RequestPolicy {
     private readonly all: readonly BudgetRef[] = [],
   ) {}
 
+  /** The book the policy reserves and settles in (for status reports of any budget). */
+  get book(): BudgetBook {
+    return this.deps.book;
+  }
+
   /** Each budget's limit, spend, reservations and reset time now. */
   statuses(): BudgetStatus[] {
     return this.all.map((ref) => this.deps.book.status(ref));
