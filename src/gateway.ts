@@ -251,7 +251,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     routes,
     log,
     limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
-    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgets: () => budgets.book.statuses() })]],
+    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref) })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,

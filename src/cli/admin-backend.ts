@@ -11,7 +11,7 @@ import { readBillingReport } from '../reports/read-report.js';
 import type { ReportRequest } from '../reports/report-request.js';
 import { SqliteTenancyStore } from '../store/sqlite/tenancy-store.js';
 import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.js';
-import { parseNewKey, parseNewTenant, parseRotation, parseUsageQuery } from '../tenancy/admin-input.js';
+import { parseKeyChanges, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../tenancy/admin-input.js';
 import { Tenancy } from '../tenancy/tenancy.js';
 import { keyView, tenantView, usageView } from '../tenancy/views.js';
 
@@ -21,8 +21,11 @@ export interface AdminBackend {
   createTenant(input: JsonValue): Promise<JsonValue>;
   listTenants(): Promise<JsonValue[]>;
   getTenant(name: string): Promise<JsonValue>;
+  updateTenant(name: string, input: JsonValue): Promise<JsonValue>;
   createKey(input: JsonValue): Promise<JsonValue>;
   listKeys(tenant: string | undefined): Promise<JsonValue[]>;
+  getKey(id: string): Promise<JsonValue>;
+  updateKey(id: string, input: JsonValue): Promise<JsonValue>;
   revokeKey(id: string): Promise<JsonValue>;
   rotateKey(id: string, input: JsonValue): Promise<JsonValue>;
   usage(query: Record<string, string>): Promise<JsonValue[]>;
@@ -49,11 +52,14 @@ export async function storeBackend(config: GatewayConfig): Promise<AdminBackend>
     createTenant: async (input) => asJson(tenantView(await tenancy.createTenant(parseNewTenant(input)))),
     listTenants: async () => (await tenancy.listTenants()).map((t) => asJson(tenantView(t))),
     getTenant: async (name) => asJson(tenantView(await tenancy.getTenant(name))),
+    updateTenant: async (name, input) => asJson(tenantView(await tenancy.updateTenant(name, parseTenantChanges(input)))),
     createKey: async (input) => {
       const issued = await tenancy.createKey(parseNewKey(input));
       return { ...keyView(issued.record), key: issued.key };
     },
     listKeys: async (tenant) => (await tenancy.listKeys(tenant)).map((k) => asJson(keyView(k))),
+    getKey: async (id) => asJson(keyView(await tenancy.getKey(id))),
+    updateKey: async (id, input) => asJson(keyView(await tenancy.updateKey(id, parseKeyChanges(input)))),
     revokeKey: async (id) => asJson(keyView(await tenancy.revokeKey(id))),
     rotateKey: async (id, input) => {
       const issued = await tenancy.rotateKey(id, parseRotation(input));
@@ -110,8 +116,11 @@ export function httpBackend(baseUrl: string, token: string | undefined): AdminBa
     createTenant: (input) => one('POST', '/tenants', input),
     listTenants: () => list('/tenants'),
     getTenant: (name) => one('GET', `/tenants/${segment(name)}`),
+    updateTenant: (name, input) => one('PATCH', `/tenants/${segment(name)}`, input),
     createKey: (input) => one('POST', '/keys', input),
     listKeys: (tenant) => list(tenant === undefined ? '/keys' : `/keys?tenant=${segment(tenant)}`),
+    getKey: (id) => one('GET', `/keys/${segment(id)}`),
+    updateKey: (id, input) => one('PATCH', `/keys/${segment(id)}`, input),
     revokeKey: (id) => one('POST', `/keys/${segment(id)}/revoke`),
     rotateKey: (id, input) => one('POST', `/keys/${segment(id)}/rotate`, input),
     usage: (query) => list(`/usage?${new URLSearchParams(query).toString()}`),

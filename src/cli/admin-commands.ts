@@ -8,20 +8,27 @@ import { GatewayError } from '../errors/index.js';
 import { AdminInputError } from '../tenancy/admin-input.js';
 import { AdminCommandError, type AdminBackend, type JsonValue } from './admin-backend.js';
 import { runReportCommand, type ReportFlags } from './report-command.js';
+import { costControlFields, describeCostControls, type CostControlFlags } from './cost-control-flags.js';
 
 export const ADMIN_USAGE = `Tenants, keys and usage (against the configured store, or a running gateway with --url URL
 and TOLLGATE_ADMIN_TOKEN):
-  tollgate tenants create NAME [--models P,…] [--rpm N] [--tpm N] [--metadata JSON]
+  tollgate tenants create NAME [--models P,…] [--rpm N] [--tpm N] [--metadata JSON] [COST CONTROLS]
+  tollgate tenants update NAME [--models P,…] [--rpm N|none] [--tpm N|none] [--metadata JSON] [COST CONTROLS]
   tollgate tenants list | show NAME
-  tollgate keys create --tenant T [--name N] [--models P,…] [--rpm N] [--tpm N] [--expires 30d]
-  tollgate keys list [--tenant T] | revoke ID | rotate ID [--grace 1h]
+  tollgate keys create --tenant T [--name N] [--models P,…] [--rpm N] [--tpm N] [--expires 30d] [COST CONTROLS]
+  tollgate keys update ID [--name N] [--models P,…] [--rpm N|none] [--tpm N|none] [--expires 30d|never] [COST CONTROLS]
+  tollgate keys list [--tenant T] | show ID | revoke ID | rotate ID [--grace 1h]
   tollgate usage [--tenant T] [--key ID] [--model M] [--from DAY] [--to DAY] [--group-by day,tenant,key,model]
   tollgate report [--period day|month] [--date D] [--tenant T] [--timezone Z] [--format table|csv|json|markdown]
+  COST CONTROLS: --budget PERIOD:USD[,soft=0.5/0.8][,timezone=TZ][,reset_at=HH:MM] (one per period) | --no-budgets
+    --max-output-tokens N | --max-prompt-tokens N | --clamp-min-output-tokens N | --chat-refusal-status 402|429
+    --downgrade "FROM->TO@SHARE[,budget=day|month]" (repeatable) | --no-guardrails
+    On update each flag changes its own setting; --no-budgets / --no-guardrails clear first.
   Each takes --config FILE (the store) or --url URL, and --json for the API's JSON
   (report: --format json). See tollgate report --help.
 `;
 
-export interface AdminFlags extends ReportFlags {
+export interface AdminFlags extends ReportFlags, CostControlFlags {
   readonly tenant?: string | undefined;
   readonly name?: string | undefined;
   readonly models?: string | undefined;
@@ -44,6 +51,15 @@ function integerFlag(name: string, text: string | undefined): number | undefined
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1) throw new AdminCommandError(`--${name} must be a positive integer, got '${text}'`);
+  return value;
+}
+
+/** On update, `none` clears the limit. */
+function limitChangeFlag(name: string, text: string | undefined): number | null | undefined {
+  if (text === 'none') return null;
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new AdminCommandError(`--${name} must be a positive integer or none, got '${text}'`);
   return value;
 }
 
@@ -124,12 +140,20 @@ export async function runAdminCommand(backend: AdminBackend, command: string, ar
     if (target === undefined) throw new AdminCommandError(`'tollgate ${command} ${sub ?? ''}' needs ${what}`);
     return target;
   };
-  const limits = { models: listFlag(flags.models), rpm: integerFlag('rpm', flags.rpm), tpm: integerFlag('tpm', flags.tpm), metadata: metadataFlag(flags.metadata) };
+  const limits = () => ({ models: listFlag(flags.models), rpm: integerFlag('rpm', flags.rpm), tpm: integerFlag('tpm', flags.tpm), metadata: metadataFlag(flags.metadata) });
+  const limitChanges = () => ({ models: listFlag(flags.models), rpm: limitChangeFlag('rpm', flags.rpm), tpm: limitChangeFlag('tpm', flags.tpm), metadata: metadataFlag(flags.metadata) });
+  const updated = (what: string, record: JsonValue): string => (flags.json ? json(record) : `Updated ${what}.\n${describeCostControls(record)}`);
   if (command === 'tenants') {
     switch (sub) {
       case 'create': {
-        const tenant = await backend.createTenant(defined({ name: need('a tenant NAME'), ...limits }));
+        const tenant = await backend.createTenant(defined({ name: need('a tenant NAME'), ...limits(), ...costControlFields(flags, undefined) }));
         return flags.json ? json(tenant) : `Created tenant '${String(tenant['name'])}'.\n`;
+      }
+      case 'update': {
+        const name = need('a tenant NAME');
+        const changes = defined({ ...limitChanges(), ...costControlFields(flags, await backend.getTenant(name)) });
+        if (Object.keys(changes).length === 0) throw new AdminCommandError(`'tollgate tenants update' needs something to change (see --help)`);
+        return updated(`tenant '${name}'`, await backend.updateTenant(name, changes));
       }
       case 'list': {
         const tenants = await backend.listTenants();
@@ -143,9 +167,18 @@ export async function runAdminCommand(backend: AdminBackend, command: string, ar
     switch (sub) {
       case 'create': {
         if (flags.tenant === undefined) throw new AdminCommandError("'tollgate keys create' needs --tenant T");
-        const key = await backend.createKey(defined({ tenant: flags.tenant, name: flags.name, ...limits, expires_at: expiryFlag(flags.expires) }));
+        const key = await backend.createKey(defined({ tenant: flags.tenant, name: flags.name, ...limits(), expires_at: expiryFlag(flags.expires), ...costControlFields(flags, undefined) }));
         return flags.json ? json(key) : issued(key, 'Created');
       }
+      case 'update': {
+        const id = need('a key ID');
+        const expires = flags.expires === 'never' ? null : expiryFlag(flags.expires);
+        const changes = defined({ name: flags.name, ...limitChanges(), expires_at: expires, ...costControlFields(flags, await backend.getKey(id)) });
+        if (Object.keys(changes).length === 0) throw new AdminCommandError(`'tollgate keys update' needs something to change (see --help)`);
+        return updated(`key ${id}`, await backend.updateKey(id, changes));
+      }
+      case 'show':
+        return json(await backend.getKey(need('a key ID')));
       case 'list': {
         const keys = await backend.listKeys(flags.tenant);
         return flags.json ? json(keys) : table(keys, KEY_COLUMNS);

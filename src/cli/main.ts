@@ -58,6 +58,15 @@ const OPTIONS = {
   date: { type: 'string' },
   timezone: { type: 'string' },
   format: { type: 'string' },
+  // Budgets and guardrails of tenants and keys (see cost-control-flags.ts).
+  budget: { type: 'string', multiple: true },
+  'no-budgets': { type: 'boolean' },
+  'max-output-tokens': { type: 'string' },
+  'max-prompt-tokens': { type: 'string' },
+  'clamp-min-output-tokens': { type: 'string' },
+  downgrade: { type: 'string', multiple: true },
+  'chat-refusal-status': { type: 'string' },
+  'no-guardrails': { type: 'boolean' },
 } as const;
 
 function parsePort(text: string | undefined): number | undefined {

@@ -4,9 +4,10 @@
  * words. Unknown fields are refused (a typo must not be silently ignored).
  */
 import { z } from 'zod';
+import { budgetListSchema, guardrailsSchema } from '../config/budget-schema.js';
 import type { UsageGroupBy, UsageQuery } from '../metering/usage-ledger.js';
 import { USAGE_GROUP_BY } from '../metering/usage-ledger.js';
-import type { TenantChanges } from './records.js';
+import type { KeyChanges, TenantChanges } from './records.js';
 import type { NewKey, NewTenant } from './tenancy.js';
 
 const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -15,17 +16,50 @@ const patterns = z.array(z.string().min(1).max(200)).min(1, { error: 'expected a
 const perMinute = z.number().int().min(1).max(1e12);
 const metadata = z.record(z.string(), z.unknown()).refine((value) => JSON.stringify(value).length <= 16_384, { error: 'metadata is limited to 16 KiB of JSON' });
 
-const createTenant = z.strictObject({ name: tenantName, models: patterns.optional(), rpm: perMinute.optional(), tpm: perMinute.optional(), metadata: metadata.optional() });
-const changeTenant = z.strictObject({ models: patterns.nullable().optional(), rpm: perMinute.nullable().optional(), tpm: perMinute.nullable().optional(), metadata: metadata.optional() });
-const createKey = z.strictObject({
-  tenant: tenantName,
-  name: z.string().min(1).max(200).optional(),
+// Budgets and guardrails as the configuration file writes them: the same schemas, so both accept the same input.
+const budgets = budgetListSchema;
+const guardrails = guardrailsSchema;
+const keyName = z.string().min(1).max(200);
+/** Unix seconds. */
+const expiresAt = z.number().int().min(0).max(1e11);
+
+const createTenant = z.strictObject({
+  name: tenantName,
   models: patterns.optional(),
   rpm: perMinute.optional(),
   tpm: perMinute.optional(),
-  /** Unix seconds. */
-  expires_at: z.number().int().min(0).max(1e11).optional(),
   metadata: metadata.optional(),
+  budgets: budgets.optional(),
+  guardrails: guardrails.optional(),
+});
+const changeTenant = z.strictObject({
+  models: patterns.nullable().optional(),
+  rpm: perMinute.nullable().optional(),
+  tpm: perMinute.nullable().optional(),
+  metadata: metadata.optional(),
+  budgets: budgets.nullable().optional(),
+  guardrails: guardrails.nullable().optional(),
+});
+const createKey = z.strictObject({
+  tenant: tenantName,
+  name: keyName.optional(),
+  models: patterns.optional(),
+  rpm: perMinute.optional(),
+  tpm: perMinute.optional(),
+  expires_at: expiresAt.optional(),
+  metadata: metadata.optional(),
+  budgets: budgets.optional(),
+  guardrails: guardrails.optional(),
+});
+const changeKey = z.strictObject({
+  name: keyName.nullable().optional(),
+  models: patterns.nullable().optional(),
+  rpm: perMinute.nullable().optional(),
+  tpm: perMinute.nullable().optional(),
+  expires_at: expiresAt.nullable().optional(),
+  metadata: metadata.optional(),
+  budgets: budgets.nullable().optional(),
+  guardrails: guardrails.nullable().optional(),
 });
 const rotateKey = z.strictObject({ grace_seconds: z.number().int().min(0).max(90 * 86_400).default(0) });
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -70,8 +104,14 @@ export function parseTenantChanges(input: unknown): TenantChanges {
 }
 
 export function parseNewKey(input: unknown): NewKey {
-  const raw = parse(createKey, input);
-  return { tenant: raw.tenant, name: raw.name, models: raw.models, rpm: raw.rpm, tpm: raw.tpm, metadata: raw.metadata, expiresAt: raw.expires_at === undefined ? undefined : raw.expires_at * 1000 };
+  const { expires_at, ...raw } = parse(createKey, input);
+  return { ...raw, expiresAt: expires_at === undefined ? undefined : expires_at * 1000 };
+}
+
+/** A change to a key: only the fields sent; null clears a setting. */
+export function parseKeyChanges(input: unknown): KeyChanges {
+  const { expires_at, ...raw } = parse(changeKey, input);
+  return { ...raw, ...(expires_at === undefined ? {} : { expiresAt: expires_at === null ? null : expires_at * 1000 }) };
 }
 
 /** The grace period of a rotation, in milliseconds. */

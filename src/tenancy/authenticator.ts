@@ -11,8 +11,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthConfig } from '../config/types.js';
 import { AuthenticationError } from '../errors/index.js';
+import type { GuardrailsConfig } from '../config/types.js';
 import type { Authenticator, Principal, RateLimit, RequestHeaders } from '../pipeline/contracts.js';
 import { DEFAULT_PRINCIPAL } from '../pipeline/principal.js';
+import { BudgetRefs } from './budget-refs.js';
 import type { KeyDirectory, KeyEntry } from './key-directory.js';
 import type { TenantRecord } from './records.js';
 import { parseKey, sameSecret, secretMatches, type ParsedKey } from './virtual-key.js';
@@ -29,6 +31,8 @@ export interface KeyAuthenticatorOptions {
   /** Whether authentication is on (see Tenancy.enforced). */
   readonly enforced: () => boolean;
   readonly now?: () => number;
+  /** Where principals get their budget refs (shared with the tenant principals built elsewhere). */
+  readonly budgetRefs?: BudgetRefs;
 }
 
 function header(headers: RequestHeaders, name: string): string | undefined {
@@ -54,25 +58,40 @@ function tenantLimit(tenant: TenantRecord): RateLimit | undefined {
   return tenant.rpm === undefined && tenant.tpm === undefined ? undefined : { scope: 'tenant', id: tenant.name, rpm: tenant.rpm, tpm: tenant.tpm };
 }
 
-/** The principal of a tenant with no key (trusted proxy, anonymous callers). */
-export function tenantPrincipal(tenant: TenantRecord): Principal {
+const present = (guardrails: GuardrailsConfig | undefined): guardrails is GuardrailsConfig => guardrails !== undefined;
+
+/** The principal of a tenant with no key (trusted proxy, anonymous callers): the tenant's limits, budgets and guardrails. */
+export function tenantPrincipal(tenant: TenantRecord, budgetRefs: BudgetRefs): Principal {
   const limit = tenantLimit(tenant);
-  return Object.freeze({ tenant: tenant.name, keyId: undefined, modelScopes: tenant.models ? [tenant.models] : [], rateLimits: limit ? [limit] : [], budgets: [], guardrails: [] });
+  return Object.freeze({
+    tenant: tenant.name,
+    keyId: undefined,
+    modelScopes: tenant.models ? [tenant.models] : [],
+    rateLimits: limit ? [limit] : [],
+    budgets: budgetRefs.ofTenant(tenant),
+    guardrails: [tenant.guardrails].filter(present),
+  });
 }
 
-function keyPrincipal(entry: KeyEntry, tenant: TenantRecord): Principal {
+/** A key's principal: the key's settings first, then its tenant's (the budget policy and guardrails read them in this order). */
+function keyPrincipal(entry: KeyEntry, tenant: TenantRecord, budgetRefs: BudgetRefs): Principal {
   const { key } = entry;
   const scopes = [tenant.models, key.models].filter((scope): scope is readonly string[] => scope !== undefined);
   const limits: RateLimit[] = [];
   if (key.rpm !== undefined || key.tpm !== undefined) limits.push({ scope: 'key', id: key.id, rpm: key.rpm, tpm: key.tpm });
   const ofTenant = tenantLimit(tenant);
   if (ofTenant) limits.push(ofTenant);
-  return Object.freeze({ tenant: tenant.name, keyId: key.id, modelScopes: scopes, rateLimits: limits, budgets: [], guardrails: [] });
+  const ofKey = budgetRefs.ofKey(key);
+  const budgets = ofKey.length === 0 ? budgetRefs.ofTenant(tenant) : [...ofKey, ...budgetRefs.ofTenant(tenant)];
+  return Object.freeze({ tenant: tenant.name, keyId: key.id, modelScopes: scopes, rateLimits: limits, budgets, guardrails: [key.guardrails, tenant.guardrails].filter(present) });
 }
 
 export class KeyAuthenticator implements Authenticator {
   /** One principal per cached entry: built once, not per request. */
   private readonly principals = new WeakMap<KeyEntry, Principal>();
+  /** One principal per cached tenant record (trusted proxy). */
+  private readonly tenantPrincipals = new WeakMap<TenantRecord, Principal>();
+  private readonly budgetRefs: BudgetRefs;
   /** The current secret of each cached entry, once a request proved it (see currentSecret). */
   private readonly verified = new WeakMap<KeyEntry, Buffer>();
   /** When each key was last read again because a secret did not match its cached entry. */
@@ -85,6 +104,7 @@ export class KeyAuthenticator implements Authenticator {
     private readonly anonymous: () => Principal | undefined,
   ) {
     this.now = options.now ?? Date.now;
+    this.budgetRefs = options.budgetRefs ?? new BudgetRefs();
   }
 
   authenticate(headers: RequestHeaders): Principal | Promise<Principal> {
@@ -141,7 +161,7 @@ export class KeyAuthenticator implements Authenticator {
     if (tenant === undefined) throw new AuthenticationError('unknown');
     let principal = this.principals.get(entry);
     if (principal === undefined) {
-      principal = keyPrincipal(entry, tenant);
+      principal = keyPrincipal(entry, tenant, this.budgetRefs);
       this.principals.set(entry, principal);
     }
     return principal;
@@ -164,6 +184,11 @@ export class KeyAuthenticator implements Authenticator {
   private async proxied(name: string): Promise<Principal> {
     const tenant = await this.options.directory.tenant(name);
     if (tenant === undefined) throw new AuthenticationError('unknown_tenant');
-    return tenantPrincipal(tenant);
+    let principal = this.tenantPrincipals.get(tenant);
+    if (principal === undefined) {
+      principal = tenantPrincipal(tenant, this.budgetRefs);
+      this.tenantPrincipals.set(tenant, principal);
+    }
+    return principal;
   }
 }

@@ -3,6 +3,7 @@
  * shared by the store implementations (SQLite today, PostgreSQL next), the
  * admin API and the CLI.
  */
+import type { BudgetConfig, GuardrailsConfig } from '../config/types.js';
 
 /** Free-form labels an operator attaches (owner, cost centre, …): a JSON object. */
 export type Metadata = Readonly<Record<string, unknown>>;
@@ -13,7 +14,14 @@ export interface RateLimits {
   readonly tpm: number | undefined;
 }
 
-export interface TenantRecord extends RateLimits {
+/** Spending limits and cost guardrails of a tenant or a key. */
+export interface CostControls {
+  /** At most one per period (day, month); empty for none. */
+  readonly budgets: readonly BudgetConfig[];
+  readonly guardrails: GuardrailsConfig | undefined;
+}
+
+export interface TenantRecord extends RateLimits, CostControls {
   readonly name: string;
   /** Model-name patterns the tenant may use (`*` matches any run); undefined for every model. */
   readonly models: readonly string[] | undefined;
@@ -25,7 +33,7 @@ export interface TenantRecord extends RateLimits {
   readonly updatedAt: number;
 }
 
-export interface KeyRecord extends RateLimits {
+export interface KeyRecord extends RateLimits, CostControls {
   /** The public id: the `<public id>` of `tg_<public id>_<secret>`. */
   readonly id: string;
   readonly tenant: string;
@@ -51,6 +59,23 @@ export interface TenantChanges {
   readonly rpm?: number | null;
   readonly tpm?: number | null;
   readonly metadata?: Metadata;
+  /** Replaces the whole list; null (or an empty list) clears it. */
+  readonly budgets?: readonly BudgetConfig[] | null;
+  /** Replaces the whole object; null clears it. */
+  readonly guardrails?: GuardrailsConfig | null;
+}
+
+/** A change to a key: only the fields given change; null clears a setting. */
+export interface KeyChanges {
+  readonly name?: string | null;
+  readonly models?: readonly string[] | null;
+  readonly rpm?: number | null;
+  readonly tpm?: number | null;
+  /** Epoch milliseconds. */
+  readonly expiresAt?: number | null;
+  readonly metadata?: Metadata;
+  readonly budgets?: readonly BudgetConfig[] | null;
+  readonly guardrails?: GuardrailsConfig | null;
 }
 
 /**
@@ -70,6 +95,8 @@ export interface TenancyStore {
   listKeys(filter: { readonly tenant?: string | undefined }): Promise<KeyRecord[]>;
   /** Whether any key exists (revoked ones included): authentication turns on with the first. */
   hasKeys(): Promise<boolean>;
+  /** Changes a key's settings (never its secret or its state); undefined when there is no such key. */
+  updateKey(id: string, changes: KeyChanges): Promise<KeyRecord | undefined>;
   /** Revokes a key (idempotent: a second revocation keeps the first time). */
   revokeKey(id: string, at: number): Promise<KeyRecord | undefined>;
   /** Replaces the secret; the previous one stays valid until `previousValidUntil`. */

@@ -3,12 +3,14 @@
  * tenants declared in the configuration, and whether authentication is on.
  * Every change made here reaches this process's key cache at once.
  */
-import type { AuthConfig, TenantConfig } from '../config/types.js';
+import type { AuthConfig, BudgetConfig, GuardrailsConfig, TenantConfig } from '../config/types.js';
 import { GatewayError } from '../errors/index.js';
-import type { Principal } from '../pipeline/contracts.js';
+import type { BudgetRef, Principal } from '../pipeline/contracts.js';
 import { KeyAuthenticator, tenantPrincipal } from './authenticator.js';
+import { BudgetRefs } from './budget-refs.js';
+import { guardrailsText, budgetsText, StoredSettingsError } from './cost-controls.js';
 import { KeyDirectory, type KeyDirectoryOptions } from './key-directory.js';
-import type { KeyRecord, Metadata, TenancyStore, TenantChanges, TenantRecord } from './records.js';
+import type { KeyChanges, KeyRecord, Metadata, TenancyStore, TenantChanges, TenantRecord } from './records.js';
 import { TenancyConflictError } from './records.js';
 import { formatKey, hashSecret, lastFour, newPublicId, newSecret } from './virtual-key.js';
 
@@ -30,6 +32,8 @@ export interface NewTenant {
   readonly rpm?: number | undefined;
   readonly tpm?: number | undefined;
   readonly metadata?: Metadata | undefined;
+  readonly budgets?: readonly BudgetConfig[] | undefined;
+  readonly guardrails?: GuardrailsConfig | undefined;
 }
 
 export interface NewKey {
@@ -41,6 +45,15 @@ export interface NewKey {
   /** Epoch milliseconds. */
   readonly expiresAt?: number | undefined;
   readonly metadata?: Metadata | undefined;
+  readonly budgets?: readonly BudgetConfig[] | undefined;
+  readonly guardrails?: GuardrailsConfig | undefined;
+}
+
+/** A budget as the admin API lists it: whose it is, and the tenant it counts under. */
+export interface ListedBudget {
+  readonly ref: BudgetRef;
+  /** The key's id for a key's budget; undefined for a tenant's. */
+  readonly keyId: string | undefined;
 }
 
 /** A key as issued: the record, and the key itself (shown this once, never stored). */
@@ -62,15 +75,20 @@ export interface TenancyOptions {
 }
 
 function sameSettings(a: TenantRecord, b: TenantConfig): boolean {
-  return JSON.stringify([a.models ?? null, a.rpm ?? null, a.tpm ?? null, a.metadata]) === JSON.stringify([b.models ?? null, b.rpm ?? null, b.tpm ?? null, b.metadata]);
+  const settings = (t: TenantRecord | TenantConfig) => JSON.stringify([t.models ?? null, t.rpm ?? null, t.tpm ?? null, t.metadata, budgetsText(t.budgets ?? []), guardrailsText(t.guardrails)]);
+  return settings(a) === settings(b);
 }
 
 export class Tenancy {
   readonly directory: KeyDirectory;
   readonly authenticator: KeyAuthenticator;
+  /** The budget refs of every principal and listing: one object per budget while its settings stay the same. */
+  readonly budgetRefs = new BudgetRefs();
   private readonly now: () => number;
   private readonly configured: ReadonlySet<string>;
   private anonymous: Principal | undefined;
+  /** When the anonymous tenant's stored settings last changed, as last read (its principal is rebuilt only on a change). */
+  private anonymousUpdatedAt: number | undefined;
   /** Whether the store held a key when last asked (or one was made here since). */
   private keysExist = false;
   private refresher: NodeJS.Timeout | undefined;
@@ -79,7 +97,7 @@ export class Tenancy {
     this.now = options.now ?? Date.now;
     this.configured = new Set(options.tenants.map((t) => t.name));
     this.directory = new KeyDirectory(options.store, { now: this.now, ...options.cache });
-    this.authenticator = new KeyAuthenticator({ directory: this.directory, auth: options.auth, enforced: () => this.enforced(), now: this.now }, () => this.anonymous);
+    this.authenticator = new KeyAuthenticator({ directory: this.directory, auth: options.auth, enforced: () => this.enforced(), now: this.now, budgetRefs: this.budgetRefs }, () => this.anonymous);
   }
 
   /** Writes the configured tenants into the store (the configuration wins) and learns whether keys exist. */
@@ -89,7 +107,11 @@ export class Tenancy {
     await tenancy.refreshKeysExist();
     const refreshMs = options.refreshMs ?? 5_000;
     if (refreshMs > 0) {
-      tenancy.refresher = setInterval(() => void tenancy.refreshKeysExist().catch(() => undefined), refreshMs);
+      tenancy.refresher = setInterval(() => {
+        void tenancy.refreshKeysExist().catch(() => undefined);
+        // A change to the anonymous tenant made by the CLI on the store reaches this process within the interval.
+        void tenancy.reloadAnonymous().catch(() => undefined);
+      }, refreshMs);
       tenancy.refresher.unref();
     }
     return tenancy;
@@ -123,7 +145,18 @@ export class Tenancy {
 
   async createTenant(input: NewTenant): Promise<TenantRecord> {
     const at = this.now();
-    const tenant: TenantRecord = { name: input.name, models: input.models, rpm: input.rpm, tpm: input.tpm, metadata: input.metadata ?? {}, source: 'api', createdAt: at, updatedAt: at };
+    const tenant: TenantRecord = {
+      name: input.name,
+      models: input.models,
+      rpm: input.rpm,
+      tpm: input.tpm,
+      metadata: input.metadata ?? {},
+      source: 'api',
+      createdAt: at,
+      updatedAt: at,
+      budgets: input.budgets ?? [],
+      guardrails: input.guardrails,
+    };
     try {
       await this.options.store.insertTenant(tenant);
     } catch (error) {
@@ -131,6 +164,7 @@ export class Tenancy {
       throw error;
     }
     this.directory.invalidateAll();
+    this.refreshAnonymous(tenant);
     return tenant;
   }
 
@@ -165,6 +199,8 @@ export class Tenancy {
       secretHash: hashSecret(secret),
       previousSecretHash: undefined,
       previousValidUntil: undefined,
+      budgets: input.budgets ?? [],
+      guardrails: input.guardrails,
     };
     await this.options.store.insertKey(record);
     this.keysExist = true;
@@ -180,6 +216,41 @@ export class Tenancy {
     const key = await this.options.store.getKey(id);
     if (!key) throw new TenancyNotFoundError('key', id);
     return key;
+  }
+
+  /**
+   * Changes a key's settings; on this process from its next request on. A
+   * revoked key is refused (409): it can never be used again, and a change
+   * would suggest otherwise.
+   */
+  async updateKey(id: string, changes: KeyChanges): Promise<KeyRecord> {
+    const current = await this.getKey(id);
+    if (current.revokedAt !== undefined) throw new TenancyConflict(`Key '${id}' is revoked; its settings no longer matter. Create a new key instead.`);
+    const key = await this.options.store.updateKey(id, changes);
+    this.directory.invalidate(id);
+    if (!key) throw new TenancyNotFoundError('key', id);
+    return key;
+  }
+
+  /**
+   * Every budget of every tenant (or of one) and of its keys that are not
+   * revoked: the tenant's first, then each key's, in the order keys were made.
+   */
+  async listBudgets(tenant?: string): Promise<ListedBudget[]> {
+    const tenants = tenant === undefined ? await this.listTenants() : [await this.options.store.getTenant(tenant)].filter((t): t is TenantRecord => t !== undefined);
+    const keysOf = new Map<string, KeyRecord[]>();
+    for (const key of await this.listKeys(tenant)) {
+      if (key.revokedAt !== undefined || key.budgets.length === 0) continue;
+      const ofTenant = keysOf.get(key.tenant);
+      if (ofTenant === undefined) keysOf.set(key.tenant, [key]);
+      else ofTenant.push(key);
+    }
+    const listed: ListedBudget[] = [];
+    for (const t of tenants) {
+      for (const ref of this.budgetRefs.ofTenant(t)) listed.push({ ref, keyId: undefined });
+      for (const key of keysOf.get(t.name) ?? []) for (const ref of this.budgetRefs.ofKey(key)) listed.push({ ref, keyId: key.id });
+    }
+    return listed;
   }
 
   /** Revokes a key: refused from now on, on this process at once. */
@@ -207,16 +278,47 @@ export class Tenancy {
   private async syncConfiguredTenants(): Promise<void> {
     const at = this.now();
     for (const declared of this.options.tenants) {
-      const existing = await this.options.store.getTenant(declared.name);
+      const existing = await this.readReplaceable(declared.name);
       if (existing?.source === 'api' && !sameSettings(existing, declared)) this.options.onConfigOverride?.(declared.name);
-      const tenant: TenantRecord = { ...declared, source: 'config', createdAt: existing?.createdAt ?? at, updatedAt: at };
+      const tenant: TenantRecord = {
+        name: declared.name,
+        models: declared.models,
+        rpm: declared.rpm,
+        tpm: declared.tpm,
+        metadata: declared.metadata,
+        budgets: declared.budgets ?? [],
+        guardrails: declared.guardrails,
+        source: 'config',
+        createdAt: existing?.createdAt ?? at,
+        updatedAt: at,
+      };
       await this.options.store.upsertTenant(tenant);
       this.refreshAnonymous(tenant);
     }
   }
 
+  /** A tenant the configuration is about to replace: a stored value that cannot be read is replaced, not a reason to stop. */
+  private async readReplaceable(name: string): Promise<TenantRecord | undefined> {
+    try {
+      return await this.options.store.getTenant(name);
+    } catch (error) {
+      if (error instanceof StoredSettingsError) return undefined;
+      throw error;
+    }
+  }
+
   private refreshAnonymous(tenant: TenantRecord): void {
-    if (tenant.name === this.options.auth.anonymousTenant) this.anonymous = tenantPrincipal(tenant);
+    if (tenant.name === this.options.auth.anonymousTenant) this.anonymous = tenantPrincipal(tenant, this.budgetRefs);
+  }
+
+  private async reloadAnonymous(): Promise<void> {
+    const name = this.options.auth.anonymousTenant;
+    if (name === undefined || this.configured.has(name)) return;
+    const tenant = await this.options.store.getTenant(name);
+    if (tenant !== undefined && tenant.updatedAt !== this.anonymousUpdatedAt) {
+      this.anonymousUpdatedAt = tenant.updatedAt;
+      this.refreshAnonymous(tenant);
+    }
   }
 
   private async refreshKeysExist(): Promise<void> {

@@ -5,7 +5,8 @@
  */
 import type { BudgetStatus } from '../budgets/budget-book.js';
 import type { UsageGroup } from '../metering/usage-ledger.js';
-import type { KeyRecord, Metadata, TenantRecord } from './records.js';
+import { budgetWire, guardrailsWire, type BudgetWire, type GuardrailsWire } from './cost-controls.js';
+import type { CostControls, KeyRecord, Metadata, TenantRecord } from './records.js';
 import { KEY_PREFIX } from './virtual-key.js';
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
@@ -17,6 +18,9 @@ export interface TenantView {
   readonly rpm: number | null;
   readonly tpm: number | null;
   readonly metadata: Metadata;
+  /** As written (snake_case), every default spelled out; empty for none. */
+  readonly budgets: readonly BudgetWire[];
+  readonly guardrails: GuardrailsWire | null;
   readonly source: 'config' | 'api';
   readonly created_at: number;
   readonly updated_at: number;
@@ -35,12 +39,19 @@ export interface KeyView {
   readonly tpm: number | null;
   readonly expires_at: number | null;
   readonly metadata: Metadata;
+  /** The key's own budgets and guardrails (its tenant's apply too). */
+  readonly budgets: readonly BudgetWire[];
+  readonly guardrails: GuardrailsWire | null;
   readonly created_at: number;
   readonly revoked_at: number | null;
   /** After a rotation: until when the previous key still works. */
   readonly previous_key_valid_until: number | null;
   /** `active`, `expired` or `revoked`, as of the answer. */
   readonly status: 'active' | 'expired' | 'revoked';
+}
+
+function costControlsView(record: CostControls): Pick<TenantView, 'budgets' | 'guardrails'> {
+  return { budgets: record.budgets.map(budgetWire), guardrails: record.guardrails === undefined ? null : guardrailsWire(record.guardrails) };
 }
 
 export function tenantView(tenant: TenantRecord): TenantView {
@@ -51,6 +62,7 @@ export function tenantView(tenant: TenantRecord): TenantView {
     rpm: tenant.rpm ?? null,
     tpm: tenant.tpm ?? null,
     metadata: tenant.metadata,
+    ...costControlsView(tenant),
     source: tenant.source,
     created_at: seconds(tenant.createdAt)!,
     updated_at: seconds(tenant.updatedAt)!,
@@ -71,6 +83,7 @@ export function keyView(key: KeyRecord, now = Date.now()): KeyView {
     tpm: key.tpm ?? null,
     expires_at: seconds(key.expiresAt),
     metadata: key.metadata,
+    ...costControlsView(key),
     created_at: seconds(key.createdAt)!,
     revoked_at: seconds(key.revokedAt),
     previous_key_valid_until: key.revokedAt === undefined && key.previousValidUntil !== undefined && key.previousValidUntil > now ? seconds(key.previousValidUntil) : null,
@@ -114,8 +127,16 @@ export interface BudgetView {
   readonly scope: 'tenant' | 'key';
   /** The tenant's name or the key's id. */
   readonly owner: string;
+  /** The tenant the budget counts under (a key's tenant for a key's budget). */
+  readonly tenant: string;
+  /** The key's id for a key's budget; null for a tenant's. */
+  readonly key_id: string | null;
   readonly period: 'day' | 'month';
   readonly timezone: string;
+  /** HH:MM in `timezone`: when each period starts. */
+  readonly reset_at: string;
+  /** Shares of the limit at which the operator is told. */
+  readonly soft: readonly number[];
   readonly limit_usd: number;
   /** Spent by calls settled in the current period. */
   readonly spent_usd: number;
@@ -132,13 +153,18 @@ const roundUsd = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 
 export function budgetView(status: BudgetStatus): BudgetView {
   const { ref } = status;
+  const written = budgetWire(ref.config);
   return {
     object: 'budget',
     scope: ref.scope,
     owner: ref.owner,
-    period: ref.config.period,
-    timezone: ref.config.timeZone,
-    limit_usd: ref.config.limitUsd,
+    tenant: ref.tenant,
+    key_id: ref.scope === 'key' ? ref.owner : null,
+    period: written.period,
+    timezone: written.timezone,
+    reset_at: written.reset_at,
+    soft: written.soft,
+    limit_usd: written.limit_usd,
     spent_usd: roundUsd(status.settledUsd),
     reserved_usd: roundUsd(status.reservedUsd),
     remaining_usd: roundUsd(status.remainingUsd),

@@ -9,10 +9,10 @@ import { GatewayError, InvalidRequestError } from '../../errors/index.js';
 import type { UsageLedger } from '../../metering/usage-ledger.js';
 import type { RequestContext } from '../../pipeline/contracts.js';
 import { sendJson } from '../../pipeline/respond.js';
-import { AdminInputError, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../../tenancy/admin-input.js';
+import { AdminInputError, parseKeyChanges, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../../tenancy/admin-input.js';
 import type { Tenancy } from '../../tenancy/tenancy.js';
 import { budgetView, keyView, tenantView, usageView } from '../../tenancy/views.js';
-import type { BudgetStatus } from '../../budgets/budget-book.js';
+import type { BudgetRef, BudgetStatus } from '../../budgets/budget-book.js';
 import { presentedKey } from '../../tenancy/authenticator.js';
 import { sameSecret } from '../../tenancy/virtual-key.js';
 import { readJsonObject } from '../body.js';
@@ -51,8 +51,8 @@ export interface AdminApiDeps {
   readonly adminToken: string | undefined;
   readonly tenancy: Tenancy;
   readonly ledger: UsageLedger;
-  /** Each budget's state now; empty when no budget is configured. */
-  readonly budgets: () => readonly BudgetStatus[];
+  /** A budget's state now (limit, spend and reservations of its current period). */
+  readonly budgetStatus: (ref: BudgetRef) => Promise<BudgetStatus>;
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -100,6 +100,7 @@ export function createAdminHandler(deps: AdminApiDeps) {
         return [201, { ...keyView(issued.record), key: issued.key }];
       }
       if (segments.length === 2 && method === 'GET') return [200, keyView(await tenancy.getKey(id!))];
+      if (segments.length === 2 && method === 'PATCH') return [200, keyView(await tenancy.updateKey(id!, parseKeyChanges(await body(req))))];
       if (segments.length === 3 && method === 'POST' && action === 'revoke') return [200, keyView(await tenancy.revokeKey(id!))];
       if (segments.length === 3 && method === 'POST' && action === 'rotate') {
         const grace = parseRotation(req.headers['content-length'] === '0' || req.headers['content-length'] === undefined ? {} : await body(req));
@@ -110,7 +111,9 @@ export function createAdminHandler(deps: AdminApiDeps) {
     if (collection === 'budgets' && segments.length === 1 && method === 'GET') {
       const { tenant, ...rest } = query(req.url ?? '');
       if (Object.keys(rest).length > 0) throw new AdminInputError([`unknown query parameter ${Object.keys(rest).join(', ')} (expected tenant)`]);
-      const statuses = deps.budgets().filter((s) => tenant === undefined || (s.ref.scope === 'tenant' && s.ref.owner === tenant));
+      // Every budget in the store (tenants', then their keys'), so one added at run time is listed at once.
+      const listed = await tenancy.listBudgets(tenant);
+      const statuses = await Promise.all(listed.map(({ ref }) => deps.budgetStatus(ref)));
       return [200, { object: 'list', data: statuses.map(budgetView) }];
     }
     if (collection === 'usage' && segments.length === 1 && method === 'GET') {

@@ -9,10 +9,14 @@ const pathParam = (name: string) => ({ name, in: 'path', required: true, schema:
 const queryParam = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
 const patterns = { type: 'array', items: { type: 'string' }, description: 'Model-name patterns; `*` matches any run of characters.' };
 const perMinute = { type: 'integer', minimum: 1 };
+const budgets = { type: 'array', items: ref('BudgetSetting'), description: 'At most one budget per period (day, month).' };
+const nullable = (schema: Record<string, unknown>) => ({ oneOf: [schema, { type: 'null' }] });
+const costControls = { budgets, guardrails: ref('Guardrails') };
+const costControlChanges = { budgets: { ...nullable(budgets), description: 'Replaces the whole list; null or [] clears it.' }, guardrails: { ...nullable(ref('Guardrails')), description: 'Replaces the whole object; null clears it.' } };
 
 export const ADMIN_OPENAPI = {
   openapi: '3.1.0',
-  info: { title: 'Tollgate admin API', version: '1', description: 'Tenants, virtual keys, usage and billing reports. Authenticate with `Authorization: Bearer <auth.admin_token>`.' },
+  info: { title: 'Tollgate admin API', version: '1', description: 'Tenants, virtual keys, their budgets and guardrails, usage and billing reports. Authenticate with `Authorization: Bearer <auth.admin_token>`.' },
   servers: [{ url: '/admin/v1' }],
   security: [{ adminToken: [] }],
   paths: {
@@ -29,7 +33,15 @@ export const ADMIN_OPENAPI = {
       get: { summary: 'List keys', parameters: [queryParam('tenant', 'Only this tenant’s keys')], responses: { '200': json(list('Key')), ...errors } },
       post: { summary: 'Create a key (the answer holds the key, shown this once)', requestBody: json(ref('NewKey')), responses: { '201': json(ref('IssuedKey')), ...errors } },
     },
-    '/keys/{id}': { parameters: [pathParam('id')], get: { summary: 'Show a key', responses: { '200': json(ref('Key')), ...errors } } },
+    '/keys/{id}': {
+      parameters: [pathParam('id')],
+      get: { summary: 'Show a key', responses: { '200': json(ref('Key')), ...errors } },
+      patch: {
+        summary: 'Change a key’s settings, effective from its next request on this gateway (null clears a setting; a revoked key: 409)',
+        requestBody: json(ref('KeyChanges')),
+        responses: { '200': json(ref('Key')), ...errors },
+      },
+    },
     '/keys/{id}/revoke': { parameters: [pathParam('id')], post: { summary: 'Revoke a key, at once', responses: { '200': json(ref('Key')), ...errors } } },
     '/keys/{id}/rotate': {
       parameters: [pathParam('id')],
@@ -40,7 +52,11 @@ export const ADMIN_OPENAPI = {
       },
     },
     '/budgets': {
-      get: { summary: 'Each budget: limit, spend and reservations of its current period, reset time', parameters: [queryParam('tenant', 'Only this tenant’s budgets')], responses: { '200': json(list('Budget')), ...errors } },
+      get: {
+        summary: 'Every budget of every tenant and of its keys that are not revoked: limit, spend and reservations of its current period, reset time',
+        parameters: [queryParam('tenant', 'Only this tenant’s budgets and its keys’')],
+        responses: { '200': json(list('Budget')), ...errors },
+      },
     },
     '/usage': {
       get: {
@@ -80,17 +96,82 @@ export const ADMIN_OPENAPI = {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
     schemas: {
       Error: { type: 'object', properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: 'string' } } } } },
-      NewTenant: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }, models: patterns, rpm: perMinute, tpm: perMinute, metadata: { type: 'object' } } },
-      TenantChanges: { type: 'object', additionalProperties: false, properties: { models: { ...patterns, type: ['array', 'null'] }, rpm: { ...perMinute, type: ['integer', 'null'] }, tpm: { ...perMinute, type: ['integer', 'null'] }, metadata: { type: 'object' } } },
+      NewTenant: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }, models: patterns, rpm: perMinute, tpm: perMinute, metadata: { type: 'object' }, ...costControls },
+      },
+      TenantChanges: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { models: { ...patterns, type: ['array', 'null'] }, rpm: { ...perMinute, type: ['integer', 'null'] }, tpm: { ...perMinute, type: ['integer', 'null'] }, metadata: { type: 'object' }, ...costControlChanges },
+      },
       Tenant: {
         type: 'object',
-        properties: { object: { const: 'tenant' }, name: { type: 'string' }, models: { type: ['array', 'null'] }, rpm: { type: ['integer', 'null'] }, tpm: { type: ['integer', 'null'] }, metadata: { type: 'object' }, source: { enum: ['config', 'api'] }, created_at: { type: 'integer' }, updated_at: { type: 'integer' } },
+        properties: {
+          object: { const: 'tenant' },
+          name: { type: 'string' },
+          models: { type: ['array', 'null'] },
+          rpm: { type: ['integer', 'null'] },
+          tpm: { type: ['integer', 'null'] },
+          metadata: { type: 'object' },
+          budgets,
+          guardrails: nullable(ref('Guardrails')),
+          source: { enum: ['config', 'api'] },
+          created_at: { type: 'integer' },
+          updated_at: { type: 'integer' },
+        },
+      },
+      BudgetSetting: {
+        type: 'object',
+        required: ['period', 'limit_usd'],
+        additionalProperties: false,
+        properties: {
+          period: { enum: ['day', 'month'] },
+          limit_usd: { type: 'number', exclusiveMinimum: 0 },
+          soft: { type: 'array', items: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, default: [], description: 'Shares of the limit, ascending, at which the operator is told' },
+          timezone: { type: 'string', default: 'UTC', description: 'IANA time zone' },
+          reset_at: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: '00:00', description: 'HH:MM when each period starts' },
+        },
+      },
+      Guardrails: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          clamp: { type: 'object', additionalProperties: false, required: ['min_output_tokens'], properties: { min_output_tokens: perMinute } },
+          downgrade: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['when_remaining_below', 'from', 'to'],
+              properties: { when_remaining_below: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, budget: { enum: ['day', 'month'] }, from: { type: 'string' }, to: { type: 'string' } },
+            },
+          },
+          max_output_tokens: perMinute,
+          max_prompt_tokens: perMinute,
+          chat_refusal_status: { enum: [402, 429] },
+        },
       },
       NewKey: {
         type: 'object',
         required: ['tenant'],
         additionalProperties: false,
-        properties: { tenant: { type: 'string' }, name: { type: 'string' }, models: patterns, rpm: perMinute, tpm: perMinute, expires_at: { type: 'integer', description: 'Unix seconds' }, metadata: { type: 'object' } },
+        properties: { tenant: { type: 'string' }, name: { type: 'string' }, models: patterns, rpm: perMinute, tpm: perMinute, expires_at: { type: 'integer', description: 'Unix seconds' }, metadata: { type: 'object' }, ...costControls },
+      },
+      KeyChanges: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: { type: ['string', 'null'] },
+          models: { ...patterns, type: ['array', 'null'] },
+          rpm: { ...perMinute, type: ['integer', 'null'] },
+          tpm: { ...perMinute, type: ['integer', 'null'] },
+          expires_at: { type: ['integer', 'null'], description: 'Unix seconds; null: never' },
+          metadata: { type: 'object' },
+          ...costControlChanges,
+        },
       },
       Key: {
         type: 'object',
@@ -106,6 +187,8 @@ export const ADMIN_OPENAPI = {
           tpm: { type: ['integer', 'null'] },
           expires_at: { type: ['integer', 'null'] },
           metadata: { type: 'object' },
+          budgets,
+          guardrails: nullable(ref('Guardrails')),
           created_at: { type: 'integer' },
           revoked_at: { type: ['integer', 'null'] },
           previous_key_valid_until: { type: ['integer', 'null'] },
@@ -118,9 +201,13 @@ export const ADMIN_OPENAPI = {
         properties: {
           object: { const: 'budget' },
           scope: { enum: ['tenant', 'key'] },
-          owner: { type: 'string' },
+          owner: { type: 'string', description: 'The tenant’s name or the key’s id' },
+          tenant: { type: 'string', description: 'The tenant the budget counts under' },
+          key_id: { type: ['string', 'null'], description: 'The key’s id for a key’s budget; null for a tenant’s' },
           period: { enum: ['day', 'month'] },
           timezone: { type: 'string' },
+          reset_at: { type: 'string' },
+          soft: { type: 'array', items: { type: 'number' } },
           limit_usd: { type: 'number' },
           spent_usd: { type: 'number' },
           reserved_usd: { type: 'number' },

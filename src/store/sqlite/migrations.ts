@@ -74,6 +74,20 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'budgets and guardrails of tenants and keys',
+    // The written (snake_case) form of src/tenancy/cost-controls.ts, every default spelled out:
+    //   budgets    [{"period":"month","limit_usd":500,"soft":[0.8],"timezone":"UTC","reset_at":"00:00"}]
+    //   guardrails {"clamp":{"min_output_tokens":256},"max_output_tokens":8000}
+    // NULL for none. Read back through the configuration's schemas.
+    sql: `
+      ALTER TABLE tenants ADD COLUMN budgets TEXT;      -- JSON array of budgets, at most one per period; NULL for none
+      ALTER TABLE tenants ADD COLUMN guardrails TEXT;   -- JSON object; NULL for none
+      ALTER TABLE api_keys ADD COLUMN budgets TEXT;
+      ALTER TABLE api_keys ADD COLUMN guardrails TEXT;
+    `,
+  },
+  {
     version: 5,
     name: 'requested model of each call',
     sql: `

@@ -3,8 +3,13 @@
  * synchronously (better-sqlite3); the interface is asynchronous for the
  * networked stores. Writes are rare (the admin API); reads happen on a cache
  * miss of the authenticator only.
+ *
+ * Budgets and guardrails are JSON text in their written form (see
+ * tenancy/cost-controls.ts), read back through the configuration's schemas: a
+ * value that does not pass fails the read with an error naming the row.
  */
-import type { KeyRecord, Metadata, TenancyStore, TenantChanges, TenantRecord } from '../../tenancy/records.js';
+import { budgetsText, guardrailsText, readBudgets, readGuardrails } from '../../tenancy/cost-controls.js';
+import type { KeyChanges, KeyRecord, Metadata, TenancyStore, TenantChanges, TenantRecord } from '../../tenancy/records.js';
 import { TenancyConflictError } from '../../tenancy/records.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 
@@ -17,6 +22,8 @@ interface TenantRow {
   source: 'config' | 'api';
   created_at: number;
   updated_at: number;
+  budgets: string | null;
+  guardrails: string | null;
 }
 
 interface KeyRow {
@@ -34,6 +41,8 @@ interface KeyRow {
   secret_hash: string;
   previous_secret_hash: string | null;
   previous_valid_until: number | null;
+  budgets: string | null;
+  guardrails: string | null;
 }
 
 const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
@@ -50,6 +59,8 @@ function tenantFrom(row: TenantRow): TenantRecord {
     source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    budgets: readBudgets(row.budgets, { table: 'tenants', id: row.name }),
+    guardrails: readGuardrails(row.guardrails, { table: 'tenants', id: row.name }),
   };
 }
 
@@ -69,11 +80,38 @@ function keyFrom(row: KeyRow): KeyRecord {
     secretHash: row.secret_hash,
     previousSecretHash: orUndefined(row.previous_secret_hash),
     previousValidUntil: orUndefined(row.previous_valid_until),
+    budgets: readBudgets(row.budgets, { table: 'api_keys', id: row.id }),
+    guardrails: readGuardrails(row.guardrails, { table: 'api_keys', id: row.id }),
   };
 }
 
 function tenantParams(t: TenantRecord): unknown[] {
-  return [t.name, patternsText(t.models), t.rpm ?? null, t.tpm ?? null, JSON.stringify(t.metadata), t.source, t.createdAt, t.updatedAt];
+  return [t.name, patternsText(t.models), t.rpm ?? null, t.tpm ?? null, JSON.stringify(t.metadata), t.source, t.createdAt, t.updatedAt, budgetsText(t.budgets), guardrailsText(t.guardrails)];
+}
+
+/** A read as a promise: a row that cannot be read (StoredSettingsError) rejects it rather than throwing at the call. */
+function settled<T>(read: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(read()));
+}
+
+const TENANT_COLUMNS = 'name, models, rpm, tpm, metadata, source, created_at, updated_at, budgets, guardrails';
+
+/**
+ * The columns a change sets, and their values: only the fields given, so a
+ * change never rewrites (or needs to read) a column it does not touch; a
+ * stored value that cannot be read can thus be replaced.
+ */
+function assignments(changes: TenantChanges | KeyChanges): Array<readonly [column: string, value: unknown]> {
+  const set: Array<readonly [string, unknown]> = [];
+  if ('name' in changes && changes.name !== undefined) set.push(['name', changes.name]);
+  if (changes.models !== undefined) set.push(['models', patternsText(changes.models)]);
+  if (changes.rpm !== undefined) set.push(['rpm', changes.rpm]);
+  if (changes.tpm !== undefined) set.push(['tpm', changes.tpm]);
+  if ('expiresAt' in changes && changes.expiresAt !== undefined) set.push(['expires_at', changes.expiresAt]);
+  if (changes.metadata !== undefined) set.push(['metadata', JSON.stringify(changes.metadata)]);
+  if (changes.budgets !== undefined) set.push(['budgets', budgetsText(changes.budgets ?? [])]);
+  if (changes.guardrails !== undefined) set.push(['guardrails', guardrailsText(changes.guardrails ?? undefined)]);
+  return set;
 }
 
 export class SqliteTenancyStore implements TenancyStore {
@@ -85,56 +123,46 @@ export class SqliteTenancyStore implements TenancyStore {
   }
 
   listTenants(): Promise<TenantRecord[]> {
-    return Promise.resolve(this.db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY name').all().map(tenantFrom));
+    return settled(() => this.db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY name').all().map(tenantFrom));
   }
 
   getTenant(name: string): Promise<TenantRecord | undefined> {
-    const row = this.db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE name = ?').get(name);
-    return Promise.resolve(row && tenantFrom(row));
+    return settled(() => {
+      const row = this.db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE name = ?').get(name);
+      return row && tenantFrom(row);
+    });
   }
 
   insertTenant(tenant: TenantRecord): Promise<void> {
     const taken = this.db.prepare<[string], number>('SELECT 1 FROM tenants WHERE name = ?').pluck().get(tenant.name);
     if (taken !== undefined) return Promise.reject(new TenancyConflictError(`a tenant named '${tenant.name}' already exists`));
-    this.db.prepare('INSERT INTO tenants (name, models, rpm, tpm, metadata, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(...tenantParams(tenant));
+    this.db.prepare(`INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...tenantParams(tenant));
     return Promise.resolve();
   }
 
   upsertTenant(tenant: TenantRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO tenants (name, models, rpm, tpm, metadata, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET models = excluded.models, rpm = excluded.rpm, tpm = excluded.tpm,
-           metadata = excluded.metadata, source = excluded.source, updated_at = excluded.updated_at`,
+           metadata = excluded.metadata, source = excluded.source, updated_at = excluded.updated_at,
+           budgets = excluded.budgets, guardrails = excluded.guardrails`,
       )
       .run(...tenantParams(tenant));
     return Promise.resolve();
   }
 
   updateTenant(name: string, changes: TenantChanges, at: number): Promise<TenantRecord | undefined> {
-    const update = this.db.transaction((): TenantRecord | undefined => {
-      const row = this.db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE name = ?').get(name);
-      if (!row) return undefined;
-      const current = tenantFrom(row);
-      const next: TenantRecord = {
-        ...current,
-        models: changes.models === undefined ? current.models : (changes.models ?? undefined),
-        rpm: changes.rpm === undefined ? current.rpm : (changes.rpm ?? undefined),
-        tpm: changes.tpm === undefined ? current.tpm : (changes.tpm ?? undefined),
-        metadata: changes.metadata ?? current.metadata,
-        updatedAt: at,
-      };
-      this.db.prepare('UPDATE tenants SET models = ?, rpm = ?, tpm = ?, metadata = ?, updated_at = ? WHERE name = ?').run(patternsText(next.models), next.rpm ?? null, next.tpm ?? null, JSON.stringify(next.metadata), at, name);
-      return next;
-    });
-    return Promise.resolve(update.immediate());
+    const set = [...assignments(changes), ['updated_at', at] as const];
+    const { changes: updated } = this.db.prepare(`UPDATE tenants SET ${set.map(([column]) => `${column} = ?`).join(', ')} WHERE name = ?`).run(...set.map(([, value]) => value), name);
+    return updated === 0 ? Promise.resolve(undefined) : this.getTenant(name);
   }
 
   insertKey(key: KeyRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, tenant, name, models, rpm, tpm, expires_at, metadata, created_at, revoked_at, last_four, secret_hash, previous_secret_hash, previous_valid_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO api_keys (id, tenant, name, models, rpm, tpm, expires_at, metadata, created_at, revoked_at, last_four, secret_hash, previous_secret_hash, previous_valid_until, budgets, guardrails)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.id,
@@ -151,13 +179,17 @@ export class SqliteTenancyStore implements TenancyStore {
         key.secretHash,
         key.previousSecretHash ?? null,
         key.previousValidUntil ?? null,
+        budgetsText(key.budgets),
+        guardrailsText(key.guardrails),
       );
     return Promise.resolve();
   }
 
   getKey(id: string): Promise<KeyRecord | undefined> {
-    const row = this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?').get(id);
-    return Promise.resolve(row && keyFrom(row));
+    return settled(() => {
+      const row = this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?').get(id);
+      return row && keyFrom(row);
+    });
   }
 
   listKeys(filter: { readonly tenant?: string | undefined }): Promise<KeyRecord[]> {
@@ -165,11 +197,17 @@ export class SqliteTenancyStore implements TenancyStore {
       filter.tenant === undefined
         ? this.db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id').all()
         : this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id').all(filter.tenant);
-    return Promise.resolve(rows.map(keyFrom));
+    return settled(() => rows.map(keyFrom));
   }
 
   hasKeys(): Promise<boolean> {
     return Promise.resolve(this.db.prepare<[], number>('SELECT 1 FROM api_keys LIMIT 1').pluck().get() !== undefined);
+  }
+
+  updateKey(id: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
+    const set = assignments(changes);
+    if (set.length > 0) this.db.prepare(`UPDATE api_keys SET ${set.map(([column]) => `${column} = ?`).join(', ')} WHERE id = ?`).run(...set.map(([, value]) => value), id);
+    return this.getKey(id);
   }
 
   revokeKey(id: string, at: number): Promise<KeyRecord | undefined> {
