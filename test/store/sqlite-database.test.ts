@@ -6,6 +6,9 @@ import { journalMode, migrate, openSqlite } from '../../src/store/sqlite/databas
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 
 let dir: string;
+/** This release's schema version, and versions beyond it for migrations made up by the tests. */
+const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
+const VERSIONS = MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'tollgate-db-'));
@@ -20,7 +23,7 @@ describe('openSqlite migrations', () => {
     const path = join(dir, 'store.sqlite');
     const first = openSqlite(path);
     const versions = first.prepare<[], number>('SELECT version FROM schema_migrations').pluck().all();
-    expect(versions).toEqual([1, 2]);
+    expect(versions).toEqual(VERSIONS);
     const indexes = first.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage' ORDER BY name").pluck().all();
     expect(indexes).toEqual(['usage_day_tenant', 'usage_time']);
     const tables = first.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('tenants', 'api_keys') ORDER BY name").pluck().all();
@@ -28,35 +31,35 @@ describe('openSqlite migrations', () => {
     expect(migrate(first, MIGRATIONS)).toEqual([]);
     first.close();
     const again = openSqlite(path);
-    expect(again.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(2);
+    expect(again.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(VERSIONS.length);
     again.close();
   });
 
   it('applies only the migrations a database lacks, in version order', () => {
     const db = openSqlite(':memory:');
     const extra = [
-      { version: 4, name: 'fourth', sql: 'CREATE TABLE fourth (id INTEGER)' },
-      { version: 3, name: 'third', sql: 'CREATE TABLE third (id INTEGER)' },
+      { version: LATEST + 2, name: 'second next', sql: 'CREATE TABLE second_next (id INTEGER)' },
+      { version: LATEST + 1, name: 'next', sql: 'CREATE TABLE next (id INTEGER)' },
     ];
-    expect(migrate(db, [...MIGRATIONS, ...extra])).toEqual([3, 4]);
+    expect(migrate(db, [...MIGRATIONS, ...extra])).toEqual([LATEST + 1, LATEST + 2]);
     expect(migrate(db, [...MIGRATIONS, ...extra])).toEqual([]);
     db.close();
   });
 
   it('rolls a failing migration back entirely', () => {
     const db = openSqlite(':memory:');
-    const broken = { version: 3, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE usage (id INTEGER);' };
+    const broken = { version: LATEST + 1, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE usage (id INTEGER);' };
     expect(() => migrate(db, [...MIGRATIONS, broken])).toThrow(/already exists/);
     expect(db.prepare<[], number>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0);
-    expect(db.prepare<[], number>('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(2);
+    expect(db.prepare<[], number>('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(LATEST);
     db.close();
   });
 
   it('refuses a database written by a newer release', () => {
     const path = join(dir, 'newer.sqlite');
-    const db = openSqlite(path, { migrations: [...MIGRATIONS, { version: 3, name: 'future', sql: 'CREATE TABLE future (id INTEGER)' }] });
+    const db = openSqlite(path, { migrations: [...MIGRATIONS, { version: LATEST + 1, name: 'future', sql: 'CREATE TABLE future (id INTEGER)' }] });
     db.close();
-    expect(() => openSqlite(path)).toThrow('the database schema is at version 3, newer than this release knows (2)');
+    expect(() => openSqlite(path)).toThrow(`the database schema is at version ${LATEST + 1}, newer than this release knows (${LATEST})`);
   });
 
   it('reports the memory journal for an in-memory database', () => {
