@@ -39,6 +39,10 @@ import { estimateUsage, outputTokenCounter, preloadEncodings, promptTokensUpperB
 import { BudgetBook, type BudgetRef } from './budgets/budget-book.js';
 import { BudgetPolicy } from './budgets/budget-policy.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { openNotifications, type Notifications } from './notifications/open.js';
+import type { Notifier } from './notifications/contracts.js';
+import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
+import type { BudgetListener } from './budgets/budget-book.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
 
@@ -72,6 +76,8 @@ export interface Gateway {
   readonly budgets: BudgetPolicy | undefined;
   /** Tenants and virtual keys (the admin API's and the CLI's operations). */
   readonly tenancy: Tenancy;
+  /** Budget alerts and daily summaries go through it to the configured channels (durably, once per id). */
+  readonly notifier: Notifier;
   /**
    * Shuts down (see server/shutdown.ts): /readyz 503, the configured delay,
    * calls in flight finish until `server.shutdown_grace`, the rest are ended
@@ -87,6 +93,7 @@ interface Started {
   providers?: ReadonlyMap<string, Provider>;
   ledger?: UsageLedger;
   tenancyStore?: SqliteTenancyStore;
+  notifications?: Notifications;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
@@ -107,14 +114,14 @@ function providerCheck(provider: Provider): ReadinessCheck {
  * its current period is read back from the ledger first, so a restart does
  * not forget it.
  */
-async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook): Promise<BudgetPolicy | undefined> {
+async function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, listener?: BudgetListener): Promise<BudgetPolicy | undefined> {
   const byTenant = new Map<string, BudgetRef[]>();
   for (const tenant of config.tenants) {
     const refs = (tenant.budgets ?? []).map((budget): BudgetRef => ({ id: `tenant:${tenant.name}:${budget.period}`, scope: 'tenant', owner: tenant.name, tenant: tenant.name, config: budget }));
     if (refs.length > 0) byTenant.set(tenant.name, refs);
   }
   if (byTenant.size === 0) return undefined;
-  const book = new BudgetBook();
+  const book = new BudgetBook(Date.now, listener);
   for (const refs of byTenant.values()) {
     for (const ref of refs) book.seed(ref, await ledger.spentSince({ tenant: ref.owner }, book.state(ref).bounds.start));
   }
@@ -156,6 +163,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return await assembleGateway(config, options, started);
   } catch (error) {
     await Promise.allSettled([...(started.providers?.values() ?? [])].map((p) => p.close()));
+    await started.notifications?.close().catch(() => undefined);
     await started.ledger?.close().catch(() => undefined);
     await started.tenancyStore?.close().catch(() => undefined);
     throw error;
@@ -176,9 +184,12 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   }
   started.ledger = ledger;
   metrics.ledgerBuffered = () => ledger.pending();
+  const notifications = openNotifications({ config: config.notifications, openStore: () => SqliteNotificationStore.open(config.store.path), log, metrics });
+  started.notifications = notifications;
   const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
   const prices = new PriceBook(config.pricing.models, config.pricing.useDefaults);
-  const budgets = await openBudgets(config, ledger, prices);
+  const budgets = await openBudgets(config, ledger, prices, notifications.budgetListener);
+  metrics.budgetStatuses = () => budgets?.statuses() ?? [];
   const budgetPolicies: RequestPolicy[] = budgets === undefined ? [] : [budgets];
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
@@ -287,6 +298,8 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     closing ??= (async () => {
       await shutdown.run();
       await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      // After the calls have settled (their alerts are stored), before the ledger.
+      await notifications.close();
       // Every finished request's row is written before the process goes.
       await ledger.close();
       tenancy.close();
@@ -295,5 +308,5 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, close };
+  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, close };
 }
