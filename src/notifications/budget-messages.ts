@@ -47,7 +47,7 @@ export function budgetAlert(status: BudgetStatus, cause: BudgetAlertCause, now: 
 
   const subject = exhausted
     ? `Tollgate: the ${period} budget of ${who} (${usd(status.limitUsd)}) is used up`
-    : `Tollgate: ${who} has used ${percent(cause.share)} of its ${period} budget (${spent})`;
+    : `Tollgate: ${who} has used ${percent(cause.share)} of its ${period} budget (${usd(status.settledUsd)} of ${usd(status.limitUsd)})`;
   const lead = exhausted
     ? cause.refused
       ? `A call of ${who} was refused: its ${period} budget cannot hold it. Spent so far: ${spent}${held}.`

@@ -96,7 +96,7 @@ describe('budget alerts', () => {
       id: 'budget:key:k1:day:2026-12-04T23:00:00.000Z:0.8',
       kind: 'budget_threshold',
       tenant: 'team-a',
-      subject: "Tollgate: key k1 of tenant 'team-a' has used 80% of its daily budget ($400.50 of $500.00 (80.1%))",
+      subject: "Tollgate: key k1 of tenant 'team-a' has used 80% of its daily budget ($400.50 of $500.00)",
       createdAt: Date.parse('2026-12-05T12:00:00Z'),
     });
     expect(alert!.text).toBe(
