@@ -188,4 +188,23 @@ describe('the outbox worker', () => {
     await closing;
     expect(outcomes).toEqual(['delivered']);
   });
+
+  it('close cuts a send short after its wait: marked interrupted, not sent again after a restart', async () => {
+    const clock = new FakeClock();
+    const stuck = new ScriptedChannel(clock, [true]);
+    stuck.hold = new Promise(() => undefined);
+    const first = outbox(clock, stuck);
+    await first.box.notify(sample('stuck'));
+    await until(() => stuck.sends.length === 1, 'the send to start');
+    await first.box.close(50);
+    expect(first.outcomes).toEqual(['interrupted']);
+    expect(first.lines.some((line) => line.includes('cut short by the shutdown'))).toBe(true);
+    await first.close();
+    const healthy = new ScriptedChannel(clock, [true]);
+    const second = outbox(clock, healthy);
+    await second.box.notify(sample('stuck'));
+    await clock.advance(600_000);
+    expect(healthy.sends).toEqual([]);
+    expect(await second.box.backlog()).toBe(0);
+  });
 });

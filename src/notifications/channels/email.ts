@@ -5,9 +5,11 @@
  * notification's, the body its plain text. The Message-ID is derived from
  * the notification's id, so a mail system that sees the same notification
  * twice can tell.
+ *
+ * nodemailer is loaded on the first send (about 80 ms of module loading):
+ * a gateway without e-mail, and every start-up, do not pay for it.
  */
 import { createHash } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Notification } from '../contracts.js';
@@ -67,20 +69,25 @@ function smtpFailure(error: unknown): SmtpFailure {
 export class EmailChannel implements Channel {
   readonly name = 'email' as const;
   readonly target: string;
-  private readonly transporter: Transporter<SMTPTransport.SentMessageInfo>;
+  private transporter: Promise<Transporter<SMTPTransport.SentMessageInfo>> | undefined;
 
   constructor(
     private readonly settings: EmailSettings,
-    timeoutMs: number = DEFAULT_SMTP_TIMEOUT_MS,
+    private readonly timeoutMs: number = DEFAULT_SMTP_TIMEOUT_MS,
   ) {
     this.target = hostOf(settings.smtpUrl);
-    this.transporter = nodemailer.createTransport(smtpOptions(settings.smtpUrl, timeoutMs));
+  }
+
+  private transport(): Promise<Transporter<SMTPTransport.SentMessageInfo>> {
+    this.transporter ??= import('nodemailer').then((nodemailer) => nodemailer.default.createTransport(smtpOptions(this.settings.smtpUrl, this.timeoutMs)));
+    return this.transporter;
   }
 
   async send(notification: Notification, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
+    const transporter = await this.transport();
     try {
-      await this.transporter.sendMail({
+      await transporter.sendMail({
         from: this.settings.from,
         to: [...this.settings.to],
         subject: notification.subject,
@@ -97,8 +104,7 @@ export class EmailChannel implements Channel {
     }
   }
 
-  close(): Promise<void> {
-    this.transporter.close();
-    return Promise.resolve();
+  async close(): Promise<void> {
+    (await this.transporter)?.close();
   }
 }
