@@ -299,7 +299,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       await shutdown.run();
       await Promise.allSettled([...providers.values()].map((p) => p.close()));
       // After the calls have settled (their alerts are stored), before the ledger.
-      await notifications.close();
+      await notifications.close().catch((error: unknown) => log.error({ err: error }, 'closing the notifications failed'));
       // Every finished request's row is written before the process goes.
       await ledger.close();
       tenancy.close();
