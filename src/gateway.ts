@@ -41,6 +41,11 @@ import { GuardrailMetrics } from './budgets/guardrail-metrics.js';
 import { resolveRoute } from './pipeline/resolve.js';
 import { BudgetPolicy } from './budgets/budget-policy.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { openNotifications, type Notifications } from './notifications/open.js';
+import type { Notifier } from './notifications/contracts.js';
+import { startDailySummaries } from './reports/daily-summary.js';
+import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
+import type { BudgetListener } from './budgets/budget-book.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
 
@@ -74,6 +79,8 @@ export interface Gateway {
   readonly budgets: BudgetPolicy;
   /** Tenants and virtual keys (the admin API's and the CLI's operations). */
   readonly tenancy: Tenancy;
+  /** Budget alerts and daily summaries go through it to the configured channels (durably, once per id). */
+  readonly notifier: Notifier;
   /**
    * Shuts down (see server/shutdown.ts): /readyz 503, the configured delay,
    * calls in flight finish until `server.shutdown_grace`, the rest are ended
@@ -89,6 +96,7 @@ interface Started {
   providers?: ReadonlyMap<string, Provider>;
   ledger?: UsageLedger;
   tenancyStore?: SqliteTenancyStore;
+  notifications?: Notifications;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
@@ -109,9 +117,9 @@ function providerCheck(provider: Provider): ReadinessCheck {
  * run time; a caller with neither costs one check). A budget's spend in its
  * current period is read from the ledger the first time it is seen.
  */
-function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, router: Router, metrics: GatewayMetrics, log: Logger): BudgetPolicy {
+function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, router: Router, metrics: GatewayMetrics, log: Logger, listener: BudgetListener | undefined): BudgetPolicy {
   return new BudgetPolicy({
-    book: new BudgetBook(),
+    book: new BudgetBook(Date.now, listener),
     prices,
     unpriced: config.pricing.unpriced ?? DEFAULT_UNPRICED_WITH_BUDGET,
     metrics: new GuardrailMetrics(metrics.registry),
@@ -150,6 +158,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return await assembleGateway(config, options, started);
   } catch (error) {
     await Promise.allSettled([...(started.providers?.values() ?? [])].map((p) => p.close()));
+    await started.notifications?.close().catch(() => undefined);
     await started.ledger?.close().catch(() => undefined);
     await started.tenancyStore?.close().catch(() => undefined);
     throw error;
@@ -170,13 +179,16 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   }
   started.ledger = ledger;
   metrics.ledgerBuffered = () => ledger.pending();
+  const notifications = openNotifications({ config: config.notifications, openStore: () => SqliteNotificationStore.open(config.store.path), log, metrics });
+  started.notifications = notifications;
   const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
   const prices = new PriceBook(config.pricing.models, config.pricing.useDefaults);
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
   const router = new Router(config.models, providers);
-  const budgets = openBudgets(config, ledger, prices, router, metrics, log);
+  const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener);
+  metrics.budgetStatuses = () => budgets.book.statuses();
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = SqliteTenancyStore.open(config.store.path);
   started.tenancyStore = tenancyStore;
@@ -274,12 +286,18 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
 
+  // Once serving: a start that fails has nothing to stop. Each summary's id is stored, so a restart sends none twice.
+  const summaries = config.notifications.dailySummary === undefined ? undefined : startDailySummaries({ ledger, notifier: notifications.notifier, config, now: Date.now, log });
+
   let closing: Promise<void> | undefined;
   function close(closeOptions: { readonly now?: boolean } = {}): Promise<void> {
     if (closeOptions.now === true) shutdown.hurry();
     closing ??= (async () => {
+      summaries?.stop();
       await shutdown.run();
       await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      // After the calls have settled (their alerts are stored), before the ledger.
+      await notifications.close().catch((error: unknown) => log.error({ err: error }, 'closing the notifications failed'));
       // Every finished request's row is written before the process goes.
       await ledger.close();
       tenancy.close();
@@ -288,5 +306,5 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, close };
+  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, close };
 }

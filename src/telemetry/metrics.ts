@@ -8,6 +8,13 @@ const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 const DAY_MS = 86_400_000;
 const PROMPT_CHAR_BUCKETS = [100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000];
 
+/** What the budget gauges read of a budget's status (a BudgetStatus satisfies it). */
+export interface BudgetUsage {
+  readonly ref: { readonly id: string; readonly tenant: string };
+  readonly limitUsd: number;
+  readonly settledUsd: number;
+}
+
 export type CallStatusLabel = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown';
 export type TokenPhase = 'prompt' | 'completion' | 'cached_prompt' | 'reasoning';
 
@@ -146,6 +153,34 @@ export class GatewayMetrics {
     collect: (): void => this.ledgerBufferedRows.set(this.ledgerBuffered()),
   });
 
+  readonly notifications = new Counter({
+    name: 'tollgate_notifications_total',
+    help: 'Delivery attempts of notifications (budget alerts, daily summaries) per channel. outcome: delivered, retried (failed, tried again later), failed (given up), interrupted (the gateway stopped during the send; not sent again).',
+    labelNames: ['channel', 'kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read at scrape time; the composition root points it at the notification outbox. */
+  notificationsBacklog: () => number | Promise<number> = () => 0;
+
+  readonly notificationsPending: Gauge = new Gauge({
+    name: 'tollgate_notifications_pending',
+    help: 'Notifications waiting for a channel or being sent (all replicas sharing the store).',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      this.notificationsPending.set(await this.notificationsBacklog());
+    },
+  });
+
+  /** Read at scrape time (nothing is counted per request); the composition root points it at the budgets. */
+  budgetStatuses: () => readonly BudgetUsage[] = () => [];
+
+  readonly budgetUsedRatio: Gauge = this.budgetGauge('tollgate_budget_used_ratio', "Settled spend / limit of each budget in its current period (1 = used up; in-flight reservations not counted). budget: the budget's id.", (s) => s.settledUsd / s.limitUsd);
+
+  readonly budgetLimit: Gauge = this.budgetGauge('tollgate_budget_limit_usd', 'The limit of each budget in USD.', (s) => s.limitUsd);
+
+  readonly budgetSpent: Gauge = this.budgetGauge('tollgate_budget_spent_usd', 'Settled spend of each budget in its current period, in USD.', (s) => s.settledUsd);
+
   constructor(options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     this.estimatedCostToday.collect = () => this.rollCostDay(Date.now());
@@ -234,6 +269,21 @@ export class GatewayMetrics {
       this.todayCost.set(tenant, 0);
       this.estimatedCostToday.labels(tenant).set(0);
     }
+  }
+
+  /** A gauge per budget, filled from `budgetStatuses` when scraped (a budget no longer configured disappears). */
+  private budgetGauge(name: string, help: string, value: (usage: BudgetUsage) => number): Gauge {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      labelNames: ['tenant', 'budget'] as const,
+      registers: [this.registry],
+      collect: (): void => {
+        gauge.reset();
+        for (const usage of this.budgetStatuses()) gauge.labels(usage.ref.tenant, usage.ref.id).set(value(usage));
+      },
+    });
+    return gauge;
   }
 
   async render(): Promise<string> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
+import type { Principal } from '../../src/pipeline/contracts.js';
 import { startMockUpstream } from '../../src/providers/mock/simulator.js';
 import type { MockUpstream } from '../../src/providers/mock/simulator.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
@@ -61,23 +62,29 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tollgate-promql-'));
   chatOnly = await startMockUpstream({ latencyMs: 0, tokensPerSecond: 0, scripts: {} });
   const closedPort = await freePort();
+  const base = config(
+    [
+      provider({ name: 'demo', kind: 'mock' }),
+      provider({ name: 'chatonly', kind: 'openai-compatible', baseUrl: chatOnly.url }),
+      provider({ name: 'broken', kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${closedPort}/v1` }),
+      provider({ name: 'hosted', kind: 'openai', baseUrl: chatOnly.url, apiKey: 'sk-test' }),
+    ],
+    [
+      model('demo-model', ['demo/demo-model']),
+      // Its own deployment, so the injected failures do not open the circuit of demo-model.
+      model('flaky-model', ['demo/flaky-model']),
+      model('chat-only', ['chatonly/chat-only']),
+      model('with-fallback', ['broken/unreachable', 'demo/fallback-model']),
+      model('unpriced-model', ['hosted/gpt-unpriced']),
+    ],
+  );
+  // A budget for the anonymous callers' tenant, so the budget gauges have series.
+  const budget = { period: 'month' as const, limitUsd: 1_000, soft: [0.5], timeZone: 'UTC', reset: { hour: 0, minute: 0 } };
+  // Declared tenants turn keys on; the traffic carries none, so every caller is that tenant.
+  const everyone: Principal = { tenant: 'default', keyId: undefined, modelScopes: [], rateLimits: [], budgets: [], guardrails: [] };
   gateway = await startTestGateway(
-    config(
-      [
-        provider({ name: 'demo', kind: 'mock' }),
-        provider({ name: 'chatonly', kind: 'openai-compatible', baseUrl: chatOnly.url }),
-        provider({ name: 'broken', kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${closedPort}/v1` }),
-        provider({ name: 'hosted', kind: 'openai', baseUrl: chatOnly.url, apiKey: 'sk-test' }),
-      ],
-      [
-        model('demo-model', ['demo/demo-model']),
-        // Its own deployment, so the injected failures do not open the circuit of demo-model.
-        model('flaky-model', ['demo/flaky-model']),
-        model('chat-only', ['chatonly/chat-only']),
-        model('with-fallback', ['broken/unreachable', 'demo/fallback-model']),
-        model('unpriced-model', ['hosted/gpt-unpriced']),
-      ],
-    ),
+    { ...base, tenants: [{ name: 'default', models: undefined, rpm: undefined, tpm: undefined, metadata: {}, budgets: [budget] }] },
+    { authenticator: { authenticate: () => everyone } },
   );
   const target = new URL(gateway.url).host;
   prometheus = await startPrometheus({ dir, targets: [target], ruleFiles: [ALERT_RULES] });

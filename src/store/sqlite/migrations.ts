@@ -88,6 +88,29 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'notification outbox',
+    sql: `
+      CREATE TABLE notification_outbox (
+        id              TEXT    NOT NULL,  -- the notification's id: unique for ever
+        channel         TEXT    NOT NULL,  -- slack, webhook, email
+        kind            TEXT    NOT NULL,
+        tenant          TEXT    NOT NULL,
+        payload         TEXT    NOT NULL,  -- the notification as JSON
+        state           TEXT    NOT NULL CHECK (state IN ('pending', 'sending', 'delivered', 'failed')),
+        attempts        INTEGER NOT NULL CHECK (attempts >= 0),
+        created_at      INTEGER NOT NULL,  -- epoch ms, when it was stored
+        next_attempt_at INTEGER NOT NULL,  -- epoch ms; meaningful while pending
+        claimed_at      INTEGER,           -- epoch ms, when a worker took it for sending
+        claimed_by      TEXT,              -- that worker's id
+        finished_at     INTEGER,           -- epoch ms, delivered or given up
+        last_error      TEXT,
+        PRIMARY KEY (id, channel)
+      ) WITHOUT ROWID;
+      CREATE INDEX notification_outbox_due ON notification_outbox (state, next_attempt_at);
+    `,
+  },
+  {
     version: 5,
     name: 'requested model of each call',
     sql: `
