@@ -188,7 +188,6 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   started.providers = providers;
   const router = new Router(config.models, providers);
   const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener);
-  metrics.budgetStatuses = () => budgets.book.statuses();
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = SqliteTenancyStore.open(config.store.path);
   started.tenancyStore = tenancyStore;
@@ -199,6 +198,8 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     onConfigOverride: (name) => log.warn({ tenant: name }, `tenant '${name}' is declared in the configuration and was changed through the admin API: the configuration's settings apply`),
   });
 
+  // Every budget in the store (tenants' and keys'), whether or not a call used it since the start.
+  metrics.budgetStatuses = async () => Promise.all((await tenancy.listBudgets()).map(({ ref }) => budgets.status(ref)));
   const clock = options.clock ?? systemClock;
   const states = new DeploymentStates({
     clock,

@@ -173,7 +173,7 @@ export class GatewayMetrics {
   });
 
   /** Read at scrape time (nothing is counted per request); the composition root points it at the budgets. */
-  budgetStatuses: () => readonly BudgetUsage[] = () => [];
+  budgetStatuses: () => readonly BudgetUsage[] | Promise<readonly BudgetUsage[]> = () => [];
 
   readonly budgetUsedRatio: Gauge = this.budgetGauge('tollgate_budget_used_ratio', "Settled spend / limit of each budget in its current period (1 = used up; in-flight reservations not counted). budget: the budget's id.", (s) => s.settledUsd / s.limitUsd);
 
@@ -278,9 +278,10 @@ export class GatewayMetrics {
       help,
       labelNames: ['tenant', 'budget'] as const,
       registers: [this.registry],
-      collect: (): void => {
+      collect: async (): Promise<void> => {
+        const statuses = await this.budgetStatuses();
         gauge.reset();
-        for (const usage of this.budgetStatuses()) gauge.labels(usage.ref.tenant, usage.ref.id).set(value(usage));
+        for (const usage of statuses) gauge.labels(usage.ref.tenant, usage.ref.id).set(value(usage));
       },
     });
     return gauge;
