@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageRecord, UsageStatus } from '../../../src/metering/usage-record.js';
+import { mulberry32 } from '../../../src/util/random.js';
 import { SqliteUsageLedger } from '../../../src/store/sqlite/usage-ledger.js';
 
 let sequence = 0;
@@ -32,16 +33,9 @@ export function usageRow(overrides: Partial<UsageRecord> & Pick<UsageRecord, 'ti
   };
 }
 
-/** A deterministic source of numbers (mulberry32), so a failure can be replayed. */
+/** A deterministic source of numbers, so a failure can be replayed. */
 export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return mulberry32(seed);
 }
 
 const STATUSES: readonly UsageStatus[] = ['ok', 'ok', 'ok', 'error', 'client_error', 'cancelled', 'shutdown'];
