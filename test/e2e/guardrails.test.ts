@@ -76,6 +76,9 @@ beforeAll(async () => {
       // $3 pays for about 300 output tokens: a ceiling of 1,000 does not fit, 256 or more does.
       tenant('clamp', [day(3)], { clamp: { minOutputTokens: 256 } }),
       tenant('down', [day(100)], { downgrade: [{ whenRemainingBelow: 0.5, from: 'pt', to: 'cheap' }] }),
+      tenant('clamp-r', [day(3)], { clamp: { minOutputTokens: 256 } }),
+      // Any spend at all puts the remaining share under 99 %: every call after the first is downgraded.
+      tenant('down-r', [day(10)], { downgrade: [{ whenRemainingBelow: 0.99, budget: 'day', from: 'p*', to: 'cheap' }] }),
       tenant('runout', [day(0.5)]),
       tenant('prompt', [], { maxPromptTokens: 50 }),
       tenant('unpriced', [day(100)]),
@@ -227,6 +230,36 @@ describe('the downgrade', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const row = (await rows()).find((r) => r.requestId === downgraded.headers.get('x-request-id'));
     expect(row).toMatchObject({ requestedModel: 'pt', routeModel: 'cheap', upstreamModel: 'cheap' });
+  });
+});
+
+describe('the clamp and the downgrade for Responses streams (the SDK and the validator)', () => {
+  it('clamp: the ceiling is lowered, the stream ends with response.incomplete at it', async () => {
+    const response = await post('clamp-r', 'responses', { model: 'pt', stream: true, max_output_tokens: 1_000, input: 'hi [mock:words=1000] [mock:ignore_max_tokens]' });
+    expect(response.status).toBe(200);
+    const clamped = Number(response.headers.get('x-tollgate-clamped-max-tokens'));
+    expect(clamped).toBeGreaterThanOrEqual(256);
+    expect(clamped).toBeLessThan(300);
+    const body = await response.text();
+    expect(validateResponsesSse(body)).toEqual([]);
+    const last = JSON.parse(body.trim().split('\n').at(-1)!.slice('data: '.length)) as { type: string; response: { incomplete_details: { reason: string }; usage: { output_tokens: number } } };
+    expect(last.type).toBe('response.incomplete');
+    expect(last.response.incomplete_details.reason).toBe('max_output_tokens');
+    expect(last.response.usage.output_tokens).toBeLessThanOrEqual(clamped + 2);
+  });
+
+  it('downgrade: the substitute serves the stream; the SDK reads it to its end', async () => {
+    const first = await post('down-r', 'responses', { model: 'pt', stream: true, max_output_tokens: 100, input: 'hi [mock:words=20]' });
+    expect(first.headers.get('x-tollgate-downgraded-from')).toBeNull();
+    expect(validateResponsesSse(await first.text())).toEqual([]);
+    const stream = sdk('down-r').responses.stream({ model: 'pt', max_output_tokens: 50, input: 'hi [mock:words=5]' });
+    const final = await stream.finalResponse();
+    expect(final.status).toBe('completed');
+    expect(words(final.output_text)).toBeGreaterThan(0);
+    const response = await post('down-r', 'responses', { model: 'pt', stream: true, max_output_tokens: 50, input: 'hi [mock:words=5]' });
+    expect(response.headers.get('x-tollgate-model')).toBe('cheap');
+    expect(response.headers.get('x-tollgate-downgraded-from')).toBe('pt');
+    expect(validateResponsesSse(await response.text())).toEqual([]);
   });
 });
 
