@@ -5,7 +5,11 @@
 import type { IRUsage } from '../ir/index.js';
 
 /** The `status` label of `llm_requests_total`. */
-export type UsageStatus = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown';
+/**
+ * `lost`: the replica serving the call died before it ended (found by another
+ * replica's sweep of the call journal); its cost is unknown and booked as 0.
+ */
+export type UsageStatus = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown' | 'lost';
 
 export interface UsageRecord {
   /** When the call finished (its cost is booked then), epoch milliseconds. */

@@ -96,7 +96,7 @@ export function toParams(record: UsageRecord, day: string): InsertParams {
   ];
 }
 
-const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown']);
+const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown', 'lost']);
 
 function isStatus(value: string): value is UsageStatus {
   return STATUSES.has(value);
