@@ -5,8 +5,10 @@
  * answering (a network partition drops packets rather than refusing them)
  * would otherwise hold the ledger's one write in flight, or a report, for as
  * long as the kernel keeps the socket: the limit turns that into a failure
- * like any other, and the connection is destroyed so the server abandons
- * (rolls back) whatever it had not committed.
+ * like any other, and the connection is destroyed. A statement the server is
+ * still running then may yet commit (a server notices a closed connection
+ * only when it answers): the outcome of a write that timed out is unknown,
+ * which the ledger's row ids make harmless when it is sent again.
  */
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
@@ -33,6 +35,7 @@ export function withClient<T>(pool: Pool, timeoutMs: number, use: (client: PoolC
     const giveBack = (client: PoolClient, error?: unknown): void => {
       if (held !== client) return;
       held = undefined;
+      client.removeListener('error', ignore);
       client.release(error === undefined || isStatementError(error) ? undefined : true);
     };
     const timer = setTimeout(() => {
@@ -55,6 +58,8 @@ export function withClient<T>(pool: Pool, timeoutMs: number, use: (client: PoolC
           return;
         }
         held = client;
+        // The pool listens to idle clients only; a borrowed one whose connection drops emits 'error' too.
+        client.on('error', ignore);
         use(client).then(
           (value) => {
             giveBack(client);
@@ -70,6 +75,9 @@ export function withClient<T>(pool: Pool, timeoutMs: number, use: (client: PoolC
     );
   });
 }
+
+/** The query running on the client fails with the same error, and that failure is handled. */
+function ignore(): void {}
 
 /** An error the server sent about one statement; its connection is still good. */
 function isStatementError(error: unknown): boolean {
