@@ -2,7 +2,7 @@
  * The usage ledger on PostgreSQL, for gateways that share one store.
  *
  * `append` pushes onto a bounded in-memory queue (no I/O). One write is in
- * flight at a time: a single `INSERT … SELECT FROM unnest(…)` of up to
+ * flight at a time: a single `INSERT … SELECT FROM json_to_recordset($1)` of up to
  * `maxRowsPerStatement` rows, one round trip, atomic on its own. A write
  * starts `flushIntervalMs` after the first row waits, or on the next turn of
  * the event loop once `batchSize` rows wait, and right after the previous
@@ -31,7 +31,7 @@ import { billingLines } from './billing-lines.js';
 import { costByTenant, dailyTotals, recent, spentSince } from './ledger-queries.js';
 import { errorCode, errorMessage, isRowError, withClient } from './ledger-pool.js';
 import { usageReport } from './usage-report.js';
-import { INSERT_NAME, INSERT_SQL, insertParams, type LedgerEntry } from './usage-rows.js';
+import { INSERT_NAME, INSERT_SQL, insertParam, type LedgerEntry } from './usage-rows.js';
 import type { PoolClient } from 'pg';
 
 export interface PostgresUsageLedgerOptions extends LedgerEvents {
@@ -298,7 +298,7 @@ export class PostgresUsageLedger implements UsageLedger {
   }
 
   private async insert(client: PoolClient, entries: readonly LedgerEntry[]): Promise<void> {
-    await client.query({ name: INSERT_NAME, text: INSERT_SQL, values: insertParams(entries, (time) => this.dayOf(time)) });
+    await client.query({ name: INSERT_NAME, text: INSERT_SQL, values: [insertParam(entries, (time) => this.dayOf(time))] });
   }
 
   /** Each row in its own statement, in order; `progress` says how far it got when the store fails midway. */

@@ -1,7 +1,14 @@
 /**
  * The PostgreSQL `usage` table's rows and `UsageRecord`s: the batch insert
- * (one statement, one array per column, `unnest` turning them into rows),
- * and the mapping of a selected row back to a record.
+ * (one statement whose one parameter is the rows as a JSON array, turned
+ * into rows by `json_to_recordset`), and the mapping of a selected row back
+ * to a record.
+ *
+ * JSON rather than one array parameter per column (`unnest`): the server
+ * takes both at the same speed (about 100 000 rows in 2.5 s here, with the
+ * table's six indexes), but `JSON.stringify` builds the parameter in a fifth
+ * of the time pg takes to write twenty array literals, and that time is the
+ * event loop's, taken from the requests.
  */
 import type { UsageRecord, UsageStatus } from '../../metering/usage-record.js';
 
@@ -11,7 +18,7 @@ export interface LedgerEntry {
   readonly rowId: string;
 }
 
-/** The columns written, each with the array type its parameter is sent as. */
+/** The columns written, each with its type; `insertParam` writes the same names. */
 const COLUMNS = [
   ['row_id', 'uuid'],
   ['time', 'bigint'],
@@ -35,53 +42,49 @@ const COLUMNS = [
   ['requested_model', 'text'],
 ] as const;
 
+const NAMES = COLUMNS.map(([name]) => name).join(', ');
+
 /**
  * Any number of rows in one statement with a fixed text (prepared once per
- * connection, whatever the batch size); rows already written by an earlier
- * attempt are skipped. With empty arrays it writes nothing, yet fails as a
- * write would (a read-only server, a missing table or privilege): the probe
- * of a failing store.
+ * connection); rows already written by an earlier attempt are skipped. With
+ * an empty array it writes nothing, yet fails as a write would (a read-only
+ * server, a missing table or privilege): the probe of a failing store. A
+ * value the column cannot hold (a number out of range, NaN sent as null)
+ * fails the statement with a data or constraint error.
  */
-export const INSERT_SQL = `INSERT INTO usage (${COLUMNS.map(([name]) => name).join(', ')})
-  SELECT * FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+export const INSERT_SQL = `INSERT INTO usage (${NAMES})
+  SELECT ${NAMES} FROM json_to_recordset($1::json) AS r(${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})
   ON CONFLICT (row_id) DO NOTHING`;
 
 /** The name the insert is prepared under on each connection. */
 export const INSERT_NAME = 'tollgate_usage_insert';
 
-type Value = string | number | boolean | null;
-
-/** The insert's parameters: one array per column, in `COLUMNS` order. */
-export function insertParams(entries: readonly LedgerEntry[], dayOf: (time: number) => string): Value[][] {
-  const columns: Value[][] = COLUMNS.map(() => new Array<Value>(entries.length));
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const r = entry.record;
-    const values: readonly Value[] = [
-      entry.rowId,
-      r.time,
-      dayOf(r.time),
-      r.requestId,
-      r.tenant,
-      r.keyId,
-      r.routeModel,
-      r.provider,
-      r.upstreamModel,
-      r.promptTokens,
-      r.completionTokens,
-      r.cachedTokens,
-      r.reasoningTokens,
-      r.costUsd,
-      r.estimated,
-      r.status,
-      r.httpStatus,
-      r.latencyMs,
-      r.ttftMs,
-      r.requestedModel,
-    ];
-    for (let c = 0; c < values.length; c++) columns[c]![i] = values[c]!;
-  }
-  return columns;
+/** The insert's parameter: the rows as a JSON array of objects keyed by column. */
+export function insertParam(entries: readonly LedgerEntry[], dayOf: (time: number) => string): string {
+  return JSON.stringify(
+    entries.map(({ record: r, rowId }) => ({
+      row_id: rowId,
+      time: r.time,
+      day: dayOf(r.time),
+      request_id: r.requestId,
+      tenant: r.tenant,
+      key_id: r.keyId,
+      route_model: r.routeModel,
+      provider: r.provider,
+      upstream_model: r.upstreamModel,
+      prompt_tokens: r.promptTokens,
+      completion_tokens: r.completionTokens,
+      cached_tokens: r.cachedTokens,
+      reasoning_tokens: r.reasoningTokens,
+      cost_usd: r.costUsd,
+      estimated: r.estimated,
+      status: r.status,
+      http_status: r.httpStatus,
+      latency_ms: r.latencyMs,
+      ttft_ms: r.ttftMs,
+      requested_model: r.requestedModel,
+    })),
+  );
 }
 
 /** The columns `fromRow` reads; `time` is cast so pg returns a number, not the string of a BIGINT. */
