@@ -270,6 +270,20 @@ describe('PostgresUsageLedger refused rows and closing', () => {
     await expect(ledger.check()).rejects.toThrow('is closed');
   });
 
+  it('keeps the rows of two gateways writing to one table apart', async () => {
+    const one = open({ flushIntervalMs: 60_000 });
+    const two = PostgresUsageLedger.open(direct, { location: LOCATION, flushIntervalMs: 60_000 });
+    ledgers.push(two);
+    for (let i = 0; i < 1_000; i++) {
+      one.append(record(`one-${i}`));
+      two.append(record(`two-${i}`));
+    }
+    await Promise.all([one.flush(), two.flush()]);
+    // The same counters under different random prefixes: no row taken for another's.
+    expect(await stored()).toHaveLength(2_000);
+    expect(one.stats().written + two.stats().written).toBe(2_000);
+  });
+
   it('leaves the pool to its owner', async () => {
     const ledger = open();
     ledger.append(record('a'));

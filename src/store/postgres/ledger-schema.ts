@@ -5,8 +5,8 @@
  * answer the same queries with the same numbers; `day` is the UTC day as
  * `YYYY-MM-DD` text, which sorts and compares as the day does.
  *
- * `row_id` is the one column the embedded store lacks: a UUID the ledger
- * gives each row when it is appended. A write whose answer is lost (the
+ * `row_id` is the one column the embedded store lacks: an id (in UUID form)
+ * the ledger gives each row when it is appended. A write whose answer is lost (the
  * connection drops while the server commits) is sent again, and the unique
  * index turns the rows already committed into no-ops
  * (`ON CONFLICT (row_id) DO NOTHING`), so no row is counted twice.

@@ -11,7 +11,7 @@
  * When PostgreSQL cannot be reached or refuses writes, rows stay queued and
  * the write is retried with exponential backoff (on new connections from the
  * pool); past `maxBufferedRows` the oldest are dropped and reported. Every
- * row carries a UUID (`row_id`, unique): a write whose answer is lost after
+ * row carries an id (`row_id`, unique): a write whose answer is lost after
  * the server committed it is sent again and stores nothing twice. A row the
  * database refuses on its own (a constraint, a number out of range) makes
  * the batch be written row by row, the refused rows dropped and reported.
@@ -21,7 +21,6 @@
  * Reads flush the queue first, as the embedded store's do; when PostgreSQL
  * cannot be reached they reject, naming the store and the error.
  */
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BoundedQueue } from '../bounded-queue.js';
 import type { BillingLine, BillingQuery, LedgerFailure, LedgerStats, TenantDayTotal, UsageGroup, UsageLedger, UsageQuery } from '../../metering/usage-ledger.js';
@@ -30,6 +29,7 @@ import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '.
 import { billingLines } from './billing-lines.js';
 import { costByTenant, dailyTotals, recent, spentSince } from './ledger-queries.js';
 import { errorCode, errorMessage, isRowError, withClient } from './ledger-pool.js';
+import { RowIds } from './ledger-row-ids.js';
 import { usageReport } from './usage-report.js';
 import { INSERT_NAME, INSERT_SQL, insertParam, type LedgerEntry } from './usage-rows.js';
 import type { PoolClient } from 'pg';
@@ -82,6 +82,7 @@ export class PostgresUsageLedger implements UsageLedger {
   private readonly queryTimeoutMs: number;
   private readonly now: () => number;
   private readonly events: LedgerEvents;
+  private readonly rowIds = new RowIds();
 
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -130,7 +131,7 @@ export class PostgresUsageLedger implements UsageLedger {
       return;
     }
     this.appended++;
-    if (this.queue.push({ record, rowId: randomUUID() }) !== undefined) {
+    if (this.queue.push({ record, rowId: this.rowIds.take() }) !== undefined) {
       this.left++;
       // The oldest rows may be the ones being written: lost only if that write fails.
       if (this.evictedInFlight < this.inFlight) this.evictedInFlight++;
