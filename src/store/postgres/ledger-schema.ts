@@ -4,6 +4,12 @@
  * types. Times are epoch milliseconds (BIGINT) as in SQLite, so both stores
  * answer the same queries with the same numbers; `day` is the UTC day as
  * `YYYY-MM-DD` text, which sorts and compares as the day does.
+ *
+ * `row_id` is the one column the embedded store lacks: an id (in UUID form)
+ * the ledger gives each row when it is appended. A write whose answer is lost (the
+ * connection drops while the server commits) is sent again, and the unique
+ * index turns the rows already committed into no-ops
+ * (`ON CONFLICT (row_id) DO NOTHING`), so no row is counted twice.
  */
 import type { PostgresMigration } from './migration.js';
 
@@ -13,6 +19,7 @@ export const LEDGER_MIGRATION: PostgresMigration = {
   sql: `
     CREATE TABLE usage (
       id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      row_id            UUID             NOT NULL,  -- given by the writer; a write sent twice stores its rows once
       time              BIGINT           NOT NULL,  -- epoch ms, when the call finished
       day               TEXT             NOT NULL,  -- UTC day of time, YYYY-MM-DD
       request_id        TEXT             NOT NULL,
@@ -33,6 +40,7 @@ export const LEDGER_MIGRATION: PostgresMigration = {
       latency_ms        INTEGER          NOT NULL,
       ttft_ms           INTEGER
     );
+    CREATE UNIQUE INDEX usage_row_id ON usage (row_id);
     CREATE INDEX usage_day_tenant ON usage (day, tenant);
     CREATE INDEX usage_time ON usage (time);
     CREATE INDEX usage_tenant_time ON usage (tenant, time);
