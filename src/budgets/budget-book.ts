@@ -66,7 +66,7 @@ export type ReserveResult =
 const calendars = new WeakMap<BudgetRef['config'], string>();
 
 /** The calendar a budget follows, as a string to compare (computed once per config object: this is on every call's path). */
-function calendarOf(ref: BudgetRef): string {
+export function calendarOf(ref: BudgetRef): string {
   let calendar = calendars.get(ref.config);
   if (calendar === undefined) {
     const { period, timeZone, reset } = ref.config;
@@ -178,6 +178,12 @@ export class BudgetBook implements BudgetStore, BudgetView, LedgerSeeding {
     }
     for (const state of states) state.reserved += amountUsd;
     return { ok: true, reservation: new Reservation(this, refs, amountUsd, states), view: this };
+  }
+
+  /** A hold of nothing on every budget, to grow later (a call held elsewhere that grows on this book). */
+  hold(refs: readonly BudgetRef[]): Reservation {
+    const at = this.now();
+    return new Reservation(this, refs, 0, refs.map((ref) => this.state(ref, at)));
   }
 
   /**

@@ -6,6 +6,7 @@
  * a promise). Each method returns a value or a promise of one; the policy
  * awaits only promises, so the in-process path stays synchronous.
  */
+import type { Logger } from 'pino';
 import type { BudgetRef } from '../pipeline/contracts.js';
 
 export type { BudgetRef };
@@ -92,3 +93,14 @@ export interface BudgetStore {
   /** Every budget this gateway has used or been asked about, with the numbers it last knew (a shared book: as of its last round trip). */
   statuses(): BudgetStatus[];
 }
+
+/** What the gateway hands to the factory of a shared book (it owns the ledger, the alerts and the log). */
+export interface SharedBudgetDeps {
+  /** USD a budget's owner spent since `sinceMs`, from the ledger the replicas share. */
+  readonly spentSince: (ref: BudgetRef, sinceMs: number) => Promise<number>;
+  readonly listener: BudgetListener | undefined;
+  readonly log: Logger;
+}
+
+/** Builds the book the replicas share (Redis); closed by the gateway after its calls have settled. */
+export type SharedBudgetBookFactory = (deps: SharedBudgetDeps) => BudgetStore & { close(): Promise<void> };
