@@ -46,6 +46,7 @@ import type { Notifier } from './notifications/contracts.js';
 import { startDailySummaries } from './reports/daily-summary.js';
 import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
 import type { BudgetListener } from './budgets/budget-book.js';
+import type { BudgetRef, BudgetStore, SharedBudgetBookFactory } from './budgets/budget-store.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
 
@@ -65,6 +66,8 @@ export interface GatewayOptions {
   readonly validateStreams?: boolean;
   /** Defaults to a fresh registry with the process metrics. */
   readonly metrics?: GatewayMetrics;
+  /** Budgets shared by several replicas (a RedisBudgetBook); default: this process's own book. */
+  readonly sharedBudgets?: SharedBudgetBookFactory;
 }
 
 export interface Gateway {
@@ -97,6 +100,7 @@ interface Started {
   ledger?: UsageLedger;
   tenancyStore?: SqliteTenancyStore;
   notifications?: Notifications;
+  sharedBook?: { close(): Promise<void> } | undefined;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
@@ -117,9 +121,18 @@ function providerCheck(provider: Provider): ReadinessCheck {
  * run time; a caller with neither costs one check). A budget's spend in its
  * current period is read from the ledger the first time it is seen.
  */
-function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, router: Router, metrics: GatewayMetrics, log: Logger, listener: BudgetListener | undefined): BudgetPolicy {
+function openBudgets(
+  config: GatewayConfig,
+  ledger: UsageLedger,
+  prices: PriceBook,
+  router: Router,
+  metrics: GatewayMetrics,
+  log: Logger,
+  listener: BudgetListener | undefined,
+  shared: BudgetStore | undefined,
+): BudgetPolicy {
   return new BudgetPolicy({
-    book: new BudgetBook(Date.now, listener),
+    book: shared ?? new BudgetBook(Date.now, listener),
     prices,
     unpriced: config.pricing.unpriced ?? DEFAULT_UNPRICED_WITH_BUDGET,
     metrics: new GuardrailMetrics(metrics.registry),
@@ -127,10 +140,14 @@ function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBo
     promptTokensBound: promptTokensBoundOf,
     countPromptTokens: estimatePromptTokens,
     reroute: (principal, model) => resolveRoute(router, principal, model),
-    spentSince: (ref, since) => ledger.spentSince(ref.scope === 'tenant' ? { tenant: ref.owner } : { keyId: ref.owner }, since),
+    spentSince: (ref, since) => spentSinceOf(ledger, ref, since),
     watchStepTokens: DEFAULT_BUDGET_OUTPUT_RESERVE,
     assumedMaxOutputTokens: ASSUMED_MAX_OUTPUT_TOKENS,
   });
+}
+
+function spentSinceOf(ledger: UsageLedger, ref: BudgetRef, since: number): Promise<number> {
+  return ledger.spentSince(ref.scope === 'tenant' ? { tenant: ref.owner } : { keyId: ref.owner }, since);
 }
 
 /**
@@ -158,6 +175,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return await assembleGateway(config, options, started);
   } catch (error) {
     await Promise.allSettled([...(started.providers?.values() ?? [])].map((p) => p.close()));
+    await started.sharedBook?.close().catch(() => undefined);
     await started.notifications?.close().catch(() => undefined);
     await started.ledger?.close().catch(() => undefined);
     await started.tenancyStore?.close().catch(() => undefined);
@@ -187,7 +205,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
   const router = new Router(config.models, providers);
-  const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener);
+  // Budgets shared by the replicas (Redis) when the caller provides the book; else this process's own.
+  const sharedBook = options.sharedBudgets?.({ spentSince: (ref, since) => spentSinceOf(ledger, ref, since), listener: notifications.budgetListener, log });
+  started.sharedBook = sharedBook;
+  const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener, sharedBook);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = SqliteTenancyStore.open(config.store.path);
   started.tenancyStore = tenancyStore;
@@ -297,6 +318,8 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       summaries?.stop();
       await shutdown.run();
       await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      // After the calls have settled: its last settles are sent (or left to expire).
+      await sharedBook?.close().catch((error: unknown) => log.error({ err: error }, 'closing the shared budget book failed'));
       // After the calls have settled (their alerts are stored), before the ledger.
       await notifications.close().catch((error: unknown) => log.error({ err: error }, 'closing the notifications failed'));
       // Every finished request's row is written before the process goes.

@@ -13,17 +13,10 @@
  * budget set on a key that already spent forgets what was spent this period.
  */
 import type { BudgetRef } from '../pipeline/contracts.js';
+import type { BudgetHold, BudgetListener, BudgetStatus, BudgetStore, BudgetView, Growth, LedgerSeeding } from './budget-store.js';
 import { periodBounds, type PeriodBounds } from './period.js';
 
-export type { BudgetRef };
-
-/** Told of every change of a budget's spend: alerts at thresholds, the used-ratio gauge. */
-export interface BudgetListener {
-  /** After a call settled against the budget (`status` is the budget's state after it). */
-  settled(status: BudgetStatus): void;
-  /** After a call was refused because this budget could not hold it. */
-  refused(status: BudgetStatus): void;
-}
+export type { BudgetListener, BudgetRef, BudgetStatus };
 
 export interface BudgetState {
   /** The budget's latest definition (its limit may change while the period runs). */
@@ -37,31 +30,43 @@ export interface BudgetState {
   reserved: number;
 }
 
-export interface BudgetStatus {
-  readonly ref: BudgetRef;
-  readonly limitUsd: number;
-  readonly settledUsd: number;
-  readonly reservedUsd: number;
-  readonly remainingUsd: number;
-  /** Epoch ms when the current period began. */
-  readonly periodStart: number;
-  /** Epoch ms when the period ends (and the budget is whole again). */
-  readonly resetsAt: number;
-}
-
 /** A call's hold on its budgets, released exactly once. */
-export interface Reservation {
-  /** What the call holds now: its first reservation plus every extension. */
-  amountUsd: number;
-  readonly states: readonly BudgetState[];
+export class Reservation implements Extract<BudgetHold, { remote: false }> {
+  readonly remote = false as const;
+
+  constructor(
+    private readonly book: BudgetBook,
+    private readonly refs: readonly BudgetRef[],
+    /** What the call holds now: its first reservation plus every extension. */
+    public amountUsd: number,
+    readonly states: readonly BudgetState[],
+  ) {}
+
+  grow(wantedTokens: number, leastTokens: number, usdPerToken: number): Growth {
+    if (this.book.extend(this.refs, this, wantedTokens * usdPerToken) === undefined) return { grantedTokens: wantedTokens, tightest: undefined };
+    // Not all of it: whatever is left, as long as it pays for `leastTokens`.
+    let room = Infinity;
+    for (const ref of this.refs) room = Math.min(room, this.book.remaining(ref));
+    const affordable = Math.floor(room / usdPerToken);
+    if (affordable >= leastTokens && affordable > 0 && this.book.extend(this.refs, this, affordable * usdPerToken) === undefined) {
+      return { grantedTokens: affordable, tightest: undefined };
+    }
+    return { grantedTokens: 0, tightest: this.book.tightest(this.refs) };
+  }
+
+  settle(actualUsd: number): void {
+    this.book.settle(this.refs, this, actualUsd);
+  }
 }
 
-export type ReserveResult = { readonly ok: true; readonly reservation: Reservation } | { readonly ok: false; readonly status: BudgetStatus };
+export type ReserveResult =
+  | { readonly ok: true; readonly reservation: Reservation; readonly view: BudgetView }
+  | { readonly ok: false; readonly status: BudgetStatus; readonly view: BudgetView };
 
 const calendars = new WeakMap<BudgetRef['config'], string>();
 
 /** The calendar a budget follows, as a string to compare (computed once per config object: this is on every call's path). */
-function calendarOf(ref: BudgetRef): string {
+export function calendarOf(ref: BudgetRef): string {
   let calendar = calendars.get(ref.config);
   if (calendar === undefined) {
     const { period, timeZone, reset } = ref.config;
@@ -71,7 +76,9 @@ function calendarOf(ref: BudgetRef): string {
   return calendar;
 }
 
-export class BudgetBook {
+export class BudgetBook implements BudgetStore, BudgetView, LedgerSeeding {
+  /** The policy reads each budget's spend from the ledger once, before its first synchronous decision. */
+  readonly seeding: LedgerSeeding = this;
   private readonly states = new Map<string, BudgetState>();
   /** The budgets whose spend was read from the ledger, by id, with the calendar it was read for. */
   private readonly seeded = new Map<string, string>();
@@ -103,6 +110,10 @@ export class BudgetBook {
     return missing;
   }
 
+  periodStart(ref: BudgetRef): number {
+    return this.state(ref).bounds.start;
+  }
+
   /** Adds the spend already recorded in the current period (from the ledger) to what this process booked. */
   seed(ref: BudgetRef, settledUsd: number): void {
     const calendar = calendarOf(ref);
@@ -131,6 +142,21 @@ export class BudgetBook {
     return [...this.states.values()].map((state) => this.status(state.ref, at));
   }
 
+  /** This book is its own view: its numbers are always the current ones. */
+  view(): BudgetView {
+    return this;
+  }
+
+  /** The budget with the least room among `refs`. */
+  tightest(refs: readonly BudgetRef[]): BudgetStatus {
+    let tightest = this.status(refs[0]!);
+    for (const ref of refs) {
+      const status = this.status(ref);
+      if (status.remainingUsd < tightest.remainingUsd) tightest = status;
+    }
+    return tightest;
+  }
+
   /** USD left of the budget now: its limit less what is settled and held. */
   remaining(ref: BudgetRef, at = this.now()): number {
     const state = this.state(ref, at);
@@ -146,12 +172,18 @@ export class BudgetBook {
       if (state.settled + state.reserved + amountUsd > ref.config.limitUsd) {
         const status = this.status(ref, at);
         this.listener?.refused(status);
-        return { ok: false, status };
+        return { ok: false, status, view: this };
       }
       states.push(state);
     }
     for (const state of states) state.reserved += amountUsd;
-    return { ok: true, reservation: { amountUsd, states } };
+    return { ok: true, reservation: new Reservation(this, refs, amountUsd, states), view: this };
+  }
+
+  /** A hold of nothing on every budget, to grow later (a call held elsewhere that grows on this book). */
+  hold(refs: readonly BudgetRef[]): Reservation {
+    const at = this.now();
+    return new Reservation(this, refs, 0, refs.map((ref) => this.state(ref, at)));
   }
 
   /**

@@ -3,7 +3,7 @@
  * much, when it resets, what to do), the promo line Codex shows, and the
  * Codex secondary rate-limit headers that make `/status` show what is left.
  */
-import type { BudgetBook, BudgetRef, BudgetStatus } from './budget-book.js';
+import type { BudgetRef, BudgetStatus, BudgetView } from './budget-store.js';
 
 export const usd = (amount: number): string => `$${amount.toFixed(amount >= 1 ? 2 : 4)}`;
 
@@ -37,21 +37,21 @@ export function budgetRanOutMessage(ref: BudgetRef, limitUsd: number, resetsAt: 
 }
 
 /** The Codex secondary rate-limit headers for the budget closest to its limit: `/status` shows "% left (resets …)". */
-export function budgetHeaders(book: BudgetBook, refs: readonly BudgetRef[]): Record<string, string> {
+export function budgetHeaders(view: BudgetView, refs: readonly BudgetRef[]): Record<string, string> {
   let tightest: BudgetRef | undefined;
   let used = -1;
   for (const ref of refs) {
-    const share = 1 - book.remaining(ref) / ref.config.limitUsd;
+    const share = 1 - view.remaining(ref) / ref.config.limitUsd;
     if (share > used) {
       used = share;
       tightest = ref;
     }
   }
   if (tightest === undefined) return {};
-  const { bounds } = book.state(tightest);
+  const { periodStart, resetsAt } = view.status(tightest);
   return {
     'x-codex-secondary-used-percent': Math.min(100, Math.max(0, used * 100)).toFixed(1),
-    'x-codex-secondary-window-minutes': String(Math.round((bounds.end - bounds.start) / 60_000)),
-    'x-codex-secondary-reset-at': String(Math.ceil(bounds.end / 1000)),
+    'x-codex-secondary-window-minutes': String(Math.round((resetsAt - periodStart) / 60_000)),
+    'x-codex-secondary-reset-at': String(Math.ceil(resetsAt / 1000)),
   };
 }

@@ -3,9 +3,9 @@
  * watching (a configured cut-off, a clamped ceiling, a budget near its end):
  * every other call's output passes unread.
  */
-import { BudgetExhaustedInStreamError } from '../errors/index.js';
+import { BudgetExhaustedInStreamError, BudgetStoreUnavailableError, GatewayError, InternalError } from '../errors/index.js';
 import type { OutputDelta, StreamHook, StreamVerdict } from '../pipeline/contracts.js';
-import type { BudgetBook, BudgetRef, Reservation } from './budget-book.js';
+import type { BudgetHold, BudgetStatus } from './budget-store.js';
 import type { GuardrailMetrics } from './guardrail-metrics.js';
 import { budgetRanOutMessage } from './budget-messages.js';
 
@@ -37,15 +37,26 @@ export class OutputCeilingHook implements StreamHook {
  * hold another token, the stream ends with `insufficient_quota`. With this
  * hook, spend stays within the limit whatever the calls in flight produce
  * (up to the token counting's own error).
+ *
+ * A hold in a shared store grows by a round trip, and a verdict is due
+ * synchronously: the hook asks for the next step once the output has used
+ * half of the last one, with one request in flight at a time. While it is
+ * in flight, the output may pass what is held by at most one step (an
+ * answer that would arrive that late means the store is not answering: the
+ * stream ends then). A refusal ends the stream as soon as the output passes
+ * what is held, as with the in-process book.
  */
 export class BudgetWatchHook implements StreamHook {
   /** Output tokens the reservation pays for. */
   private covered: number;
+  /** Tokens granted by the last growth (a shared hold asks again when half of them are used). */
+  private lastGrant: number;
+  private pending: Promise<void> | undefined;
+  /** Why the stream must end once its output passes what is held: a refusal, or a store that failed. */
+  private failure: GatewayError | undefined;
 
   constructor(
-    private readonly book: BudgetBook,
-    private readonly refs: readonly BudgetRef[],
-    private readonly reservation: Reservation,
+    private readonly hold: BudgetHold,
     reservedOutputTokens: number,
     /** USD per output token. */
     private readonly outputPrice: number,
@@ -54,38 +65,61 @@ export class BudgetWatchHook implements StreamHook {
     private readonly tenant: string,
   ) {
     this.covered = reservedOutputTokens;
+    this.lastGrant = reservedOutputTokens;
   }
 
   onOutput(_delta: OutputDelta, outputTokens: number): StreamVerdict {
+    const hold = this.hold;
+    if (hold.remote) return this.ahead(hold, outputTokens);
     if (outputTokens <= this.covered) return 'continue';
-    const needed = Math.max(this.stepTokens, outputTokens - this.covered);
-    if (this.book.extend(this.refs, this.reservation, needed * this.outputPrice) === undefined) {
-      this.covered += needed;
+    const growth = hold.grow(Math.max(this.stepTokens, outputTokens - this.covered), outputTokens - this.covered, this.outputPrice);
+    if (growth.grantedTokens > 0) {
+      this.covered += growth.grantedTokens;
       return 'continue';
     }
-    // Not a whole step: whatever is left, as long as it pays for the output so far.
-    let room = Infinity;
-    for (const ref of this.refs) room = Math.min(room, this.book.remaining(ref));
-    const affordable = Math.floor(room / this.outputPrice);
-    if (affordable >= outputTokens - this.covered && affordable > 0) {
-      const exhausted = this.book.extend(this.refs, this.reservation, affordable * this.outputPrice);
-      if (exhausted === undefined) {
-        this.covered += affordable;
-        return 'continue';
-      }
-    }
-    const status = this.tightest();
-    this.metrics.cutoffs.inc({ tenant: this.tenant, reason: 'budget' });
-    this.metrics.refusals.inc({ tenant: this.tenant, reason: 'budget_in_stream' });
-    return { fail: new BudgetExhaustedInStreamError(budgetRanOutMessage(status.ref, status.limitUsd, status.resetsAt)) };
+    return this.ranOut(growth.tightest!);
   }
 
-  private tightest() {
-    let tightest = this.book.status(this.refs[0]!);
-    for (const ref of this.refs) {
-      const status = this.book.status(ref);
-      if (status.remainingUsd < tightest.remainingUsd) tightest = status;
+  /** A shared hold: ask for the next step before it is needed; end only on a refusal (or a store that does not answer). */
+  private ahead(hold: Extract<BudgetHold, { remote: true }>, outputTokens: number): StreamVerdict {
+    if (this.failure === undefined && this.pending === undefined && outputTokens > this.covered - this.lastGrant / 2) {
+      const least = Math.max(0, outputTokens - this.covered);
+      this.pending = hold.grow(Math.max(this.stepTokens, least), least, this.outputPrice).then(
+        (growth) => {
+          this.pending = undefined;
+          if (growth.grantedTokens > 0) {
+            this.covered += growth.grantedTokens;
+            this.lastGrant = growth.grantedTokens;
+          } else {
+            this.failure = this.exhausted(growth.tightest!);
+          }
+        },
+        (error: unknown) => {
+          this.pending = undefined;
+          this.failure = error instanceof GatewayError ? error : new InternalError(error);
+        },
+      );
     }
-    return tightest;
+    if (outputTokens <= this.covered) return 'continue';
+    if (this.failure === undefined && this.pending !== undefined && outputTokens <= this.covered + this.stepTokens) return 'continue';
+    if (this.failure === undefined) {
+      // Passed a step beyond what is held with the answer still out: the store is not answering.
+      this.failure = new BudgetStoreUnavailableError();
+    }
+    if (this.failure instanceof BudgetExhaustedInStreamError) {
+      this.metrics.cutoffs.inc({ tenant: this.tenant, reason: 'budget' });
+      this.metrics.refusals.inc({ tenant: this.tenant, reason: 'budget_in_stream' });
+    }
+    return { fail: this.failure };
+  }
+
+  private exhausted(status: BudgetStatus): BudgetExhaustedInStreamError {
+    return new BudgetExhaustedInStreamError(budgetRanOutMessage(status.ref, status.limitUsd, status.resetsAt));
+  }
+
+  private ranOut(status: BudgetStatus): StreamVerdict {
+    this.metrics.cutoffs.inc({ tenant: this.tenant, reason: 'budget' });
+    this.metrics.refusals.inc({ tenant: this.tenant, reason: 'budget_in_stream' });
+    return { fail: this.exhausted(status) };
   }
 }
