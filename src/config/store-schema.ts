@@ -57,6 +57,8 @@ const postgresUrl = z.unknown().transform((value, ctx): string => {
   if (typeof value !== 'string') return problem(`expected ${URL_EXPECTATION}, got ${describeType(value)} (the value is not shown)`);
   const trimmed = value.trim();
   if (trimmed === '') return problem(`expected ${URL_EXPECTATION}, got an empty string (is the environment variable empty?)`);
+  // Without `scheme://`, what stands before a colon may be a user name or a password: say nothing of it.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return problem(`expected ${URL_EXPECTATION} (the scheme postgres:// is missing; the value is not shown: it may hold a password)`);
   let url: URL;
   try {
     url = new URL(trimmed);
