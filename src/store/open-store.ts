@@ -20,7 +20,7 @@ import { migrate, openPostgresPool, pingPostgres, type PostgresPool } from './po
 import { POSTGRES_SCHEMA_VERSION } from './postgres/migrations.js';
 import { PostgresNotificationStore } from './postgres/notification-store.js';
 import { PostgresTenancyStore } from './postgres/tenancy-store.js';
-import { MEMORY_PATH, migrate as migrateSqlite, openSqlite } from './sqlite/database.js';
+import { MEMORY_PATH, openSqlite } from './sqlite/database.js';
 import { MIGRATIONS } from './sqlite/migrations.js';
 import { SqliteNotificationStore } from './sqlite/notification-store.js';
 import { SqliteTenancyStore } from './sqlite/tenancy-store.js';
@@ -128,13 +128,9 @@ export async function migrateStore(config: StoreConfig): Promise<MigrationResult
   if (config.kind === 'sqlite') {
     const version = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
     try {
-      // Opened without migrations, so the versions applied can be reported.
-      const db = openSqlite(config.path, { migrations: [] });
-      try {
-        return { location: config.path, applied: migrateSqlite(db, MIGRATIONS), version };
-      } finally {
-        db.close();
-      }
+      let applied: readonly number[] = [];
+      openSqlite(config.path, { onMigrated: (versions) => (applied = versions) }).close();
+      return { location: config.path, applied, version };
     } catch (error) {
       throw storeFailure(config.path === MEMORY_PATH ? config.path : resolvePath(config.path), error);
     }
