@@ -1,7 +1,6 @@
 import { ASSUMED_MAX_OUTPUT_TOKENS, DEFAULT_BUDGET_OUTPUT_RESERVE, DEFAULT_UNPRICED_WITH_BUDGET, FALLBACK_CLIENT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS } from './config/constants.js';
 import { openFileLimit } from './util/open-files.js';
 import type { AddressInfo } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
@@ -11,7 +10,7 @@ import { LedgerAdmission } from './metering/ledger-admission.js';
 import { ledgerReporting } from './metering/ledger-reporting.js';
 import { DEFAULT_LEDGER_MAX_BUFFERED_ROWS, DEFAULT_LEDGER_WHEN_FULL } from './config/constants.js';
 import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
-import { SqliteUsageLedger } from './store/sqlite/usage-ledger.js';
+import { openStore, type PostgresLedgerFactory, type Store } from './store/open-store.js';
 import type { UsageLedger } from './metering/usage-ledger.js';
 import { createProviders } from './providers/registry.js';
 import { DeploymentStates } from './routing/deployment-state.js';
@@ -30,7 +29,6 @@ import { createModelsHandler } from './server/handlers/models.js';
 import { createMetricsHandler } from './server/handlers/metrics.js';
 import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/contracts.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { SqliteTenancyStore } from './store/sqlite/tenancy-store.js';
 import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
@@ -44,10 +42,10 @@ import { GatewayMetrics } from './telemetry/metrics.js';
 import { openNotifications, type Notifications } from './notifications/open.js';
 import type { Notifier } from './notifications/contracts.js';
 import { startDailySummaries } from './reports/daily-summary.js';
-import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
+import type { TenancyStore } from './tenancy/records.js';
 import type { BudgetListener } from './budgets/budget-book.js';
 import type { BudgetRef, BudgetStore, SharedBudgetBookFactory } from './budgets/budget-store.js';
-import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
+import { ServerShuttingDownError, listenFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
 
 export interface GatewayOptions {
@@ -68,6 +66,8 @@ export interface GatewayOptions {
   readonly metrics?: GatewayMetrics;
   /** Budgets shared by several replicas (a RedisBudgetBook); default: this process's own book. */
   readonly sharedBudgets?: SharedBudgetBookFactory;
+  /** The usage ledger of a `store.kind: postgres` store (see store/open-store.ts). */
+  readonly postgresLedger?: PostgresLedgerFactory;
 }
 
 export interface Gateway {
@@ -98,13 +98,21 @@ export interface Gateway {
 interface Started {
   providers?: ReadonlyMap<string, Provider>;
   ledger?: UsageLedger;
-  tenancyStore?: SqliteTenancyStore;
+  tenancyStore?: TenancyStore;
   notifications?: Notifications;
   sharedBook?: { close(): Promise<void> } | undefined;
+  store?: Store;
 }
 
-function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
-  return { name: 'store', check: () => ledger.check() };
+/** The database answers (PostgreSQL: `SELECT 1`), and the ledger can write. */
+function storeCheck(store: Store, ledger: UsageLedger): ReadinessCheck {
+  return {
+    name: 'store',
+    async check(signal) {
+      await store.check(signal);
+      await ledger.check();
+    },
+  };
 }
 
 function providerCheck(provider: Provider): ReadinessCheck {
@@ -179,6 +187,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await started.notifications?.close().catch(() => undefined);
     await started.ledger?.close().catch(() => undefined);
     await started.tenancyStore?.close().catch(() => undefined);
+    await started.store?.close().catch(() => undefined);
     throw error;
   }
 }
@@ -188,16 +197,16 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const metrics = options.metrics ?? new GatewayMetrics();
   const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
   const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
-  // Throws, naming the path, when the store cannot be opened or written.
-  let ledger: UsageLedger;
-  try {
-    ledger = SqliteUsageLedger.open(config.store.path, { maxBufferedRows, ...ledgerReporting(log, metrics, maxBufferedRows, whenFull) });
-  } catch (error) {
-    throw storeFailure(config.store.path === ':memory:' ? config.store.path : resolvePath(config.store.path), error);
-  }
+  // Each throws, naming the store, when it cannot be opened or written (PostgreSQL: reached and migrated).
+  const store = await openStore(config.store, {
+    postgresLedger: options.postgresLedger,
+    onConnectionError: (error) => log.warn({ err: error }, 'a connection to the PostgreSQL store failed; the pool opens another when needed'),
+  });
+  started.store = store;
+  const ledger = store.openLedger({ maxBufferedRows, ...ledgerReporting(log, metrics, maxBufferedRows, whenFull) });
   started.ledger = ledger;
   metrics.ledgerBuffered = () => ledger.pending();
-  const notifications = openNotifications({ config: config.notifications, openStore: () => SqliteNotificationStore.open(config.store.path), log, metrics });
+  const notifications = openNotifications({ config: config.notifications, openStore: () => store.openNotifications(), log, metrics });
   started.notifications = notifications;
   const ledgerPolicies: RequestPolicy[] = whenFull === 'refuse' ? [new LedgerAdmission(ledger, log)] : [];
   const prices = new PriceBook(config.pricing.models, config.pricing.useDefaults);
@@ -210,7 +219,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   started.sharedBook = sharedBook;
   const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener, sharedBook);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
-  const tenancyStore = SqliteTenancyStore.open(config.store.path);
+  const tenancyStore = store.openTenancy();
   started.tenancyStore = tenancyStore;
   const tenancy = await Tenancy.open({
     store: tenancyStore,
@@ -278,7 +287,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([storeCheck(store, ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({
@@ -326,6 +335,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       await ledger.close();
       tenancy.close();
       await tenancyStore.close();
+      await store.close();
     })();
     return closing;
   }

@@ -9,8 +9,9 @@ import type { GatewayConfig } from '../config/types.js';
 import type { BillingReport } from '../reports/billing-report.js';
 import { readBillingReport } from '../reports/read-report.js';
 import type { ReportRequest } from '../reports/report-request.js';
-import { SqliteTenancyStore } from '../store/sqlite/tenancy-store.js';
-import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.js';
+import type { UsageLedger } from '../metering/usage-ledger.js';
+import { openStore, type OpenStoreOptions, type Store } from '../store/open-store.js';
+import type { TenancyStore } from '../tenancy/records.js';
 import { parseKeyChanges, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../tenancy/admin-input.js';
 import { Tenancy } from '../tenancy/tenancy.js';
 import { keyView, tenantView, usageView } from '../tenancy/views.js';
@@ -44,10 +45,24 @@ export class AdminCommandError extends Error {
 
 const asJson = (value: object): JsonValue => value as JsonValue;
 
-export async function storeBackend(config: GatewayConfig): Promise<AdminBackend> {
-  const store = SqliteTenancyStore.open(config.store.path);
-  const tenancy = await Tenancy.open({ store, auth: config.auth, tenants: config.tenants, refreshMs: 0 });
-  let ledger: SqliteUsageLedger | undefined;
+async function openTenancy(opened: Store, config: GatewayConfig): Promise<{ store: TenancyStore; tenancy: Tenancy }> {
+  const store = opened.openTenancy();
+  try {
+    return { store, tenancy: await Tenancy.open({ store, auth: config.auth, tenants: config.tenants, refreshMs: 0 }) };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+export async function storeBackend(config: GatewayConfig, options: OpenStoreOptions = {}): Promise<AdminBackend> {
+  const opened = await openStore(config.store, options);
+  const { store: tenancyStore, tenancy } = await openTenancy(opened, config).catch(async (error: unknown) => {
+    // The pool must not keep the process alive.
+    await opened.close();
+    throw error;
+  });
+  let ledger: UsageLedger | undefined;
   return {
     createTenant: async (input) => asJson(tenantView(await tenancy.createTenant(parseNewTenant(input)))),
     listTenants: async () => (await tenancy.listTenants()).map((t) => asJson(tenantView(t))),
@@ -66,17 +81,18 @@ export async function storeBackend(config: GatewayConfig): Promise<AdminBackend>
       return { ...keyView(issued.record), key: issued.key };
     },
     usage: async (query) => {
-      ledger ??= SqliteUsageLedger.open(config.store.path);
+      ledger ??= opened.openLedger({});
       return (await ledger.usage(parseUsageQuery(query))).map((g) => asJson(usageView(g)));
     },
     report: async (request) => {
-      ledger ??= SqliteUsageLedger.open(config.store.path);
+      ledger ??= opened.openLedger({});
       return await readBillingReport(ledger, request, Date.now());
     },
     close: async () => {
       tenancy.close();
-      await store.close();
+      await tenancyStore.close();
       await ledger?.close();
+      await opened.close();
     },
   };
 }

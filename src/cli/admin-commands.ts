@@ -4,7 +4,7 @@
  * own objects, one JSON document).
  */
 import { parseDuration } from '../config/units.js';
-import { GatewayError } from '../errors/index.js';
+import { GatewayError, StartupError } from '../errors/index.js';
 import { AdminInputError } from '../tenancy/admin-input.js';
 import { AdminCommandError, type AdminBackend, type JsonValue } from './admin-backend.js';
 import { runReportCommand, type ReportFlags } from './report-command.js';
@@ -216,7 +216,7 @@ export async function runAdminCommand(backend: AdminBackend, command: string, ar
 
 /** The message a refused admin command prints. */
 export function adminFailure(error: unknown): string | undefined {
-  if (error instanceof AdminCommandError || error instanceof GatewayError) return error.message;
+  if (error instanceof AdminCommandError || error instanceof GatewayError || error instanceof StartupError) return error.message;
   if (error instanceof AdminInputError) return `invalid input: ${error.message}`;
   return undefined;
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { httpBackend, storeBackend, type AdminBackend } from './admin-backend.js';
 import { ADMIN_USAGE, adminFailure, runAdminCommand, type AdminFlags } from './admin-commands.js';
 import { codexConfigBlock } from './codex-config.js';
+import { runMigrate } from './migrate-command.js';
 import { REPORT_USAGE } from './report-command.js';
 import { VERSION } from './version.js';
 
@@ -15,12 +16,14 @@ Usage:
   tollgate start [--config FILE] [--port N] [--host H] [--demo]
   tollgate check-config [--config FILE] [--demo]
   tollgate codex-config [--config FILE] [--model NAME] [--demo]
+  tollgate migrate [--config FILE]
   tollgate tenants|keys|usage|report …   (see below)
   tollgate --version | --help
 
 Without --config, TOLLGATE_CONFIG names the file; without either, the embedded
 default serves OpenAI (when OPENAI_API_KEY is set) and Ollama at 127.0.0.1:11434.
 --demo adds the built-in simulated model 'tollgate-demo' (no upstream needed).
+migrate applies the store's schema steps this release adds (start does too).
 
 ${ADMIN_USAGE}`;
 
@@ -113,6 +116,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'codex-config':
         io.out(codexConfigBlock(config, { model: values.model, host: values.host, port: parsePort(values.port) }));
         return 0;
+      case 'migrate':
+        return await migrateCommand(config.store, io);
       case 'start':
         return await serve(config, { host: values.host, port: parsePort(values.port) }, io.env['TOLLGATE_VALIDATE_STREAMS'] === '1', io);
       default:
@@ -125,6 +130,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return 1;
     }
     throw error;
+  }
+}
+
+async function migrateCommand(store: Parameters<typeof runMigrate>[0], io: Io): Promise<number> {
+  try {
+    io.out(await runMigrate(store));
+    return 0;
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    io.err(`tollgate: ${error.message}\n`);
+    return 1;
   }
 }
 

@@ -27,6 +27,13 @@ export const DEFAULT_LEDGER_MAX_BUFFERED_ROWS = 100_000;
 export const LEDGER_WHEN_FULL = ['refuse', 'serve_unmetered'] as const satisfies readonly LedgerWhenFull[];
 /** A gateway that bills tenants does not serve what it cannot bill. */
 export const DEFAULT_LEDGER_WHEN_FULL: LedgerWhenFull = 'refuse';
+
+/** PostgreSQL store: connections a process holds at most (each replica has its own pool). */
+export const DEFAULT_POSTGRES_POOL_SIZE = 10;
+/** PostgreSQL store: longest a statement runs before the server cancels it (the request path must not hang on the store). */
+export const DEFAULT_POSTGRES_STATEMENT_TIMEOUT_MS = 5_000;
+/** PostgreSQL store: longest a new connection (TCP, TLS, authentication) may take. */
+export const DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_LOG_LEVEL = 'info';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -4,8 +4,9 @@
  * secret: API keys appear as set/unset, headers by name only, and credentials
  * embedded in a base URL are masked.
  */
+import { storeLocation } from './store-schema.js';
 import { formatBytes, formatDuration } from './units.js';
-import type { CircuitBreakerConfig, DeploymentConfig, GatewayConfig, ModelConfig, ProviderConfig, RetryConfig } from './types.js';
+import type { CircuitBreakerConfig, DeploymentConfig, GatewayConfig, ModelConfig, ProviderConfig, RetryConfig, StoreConfig } from './types.js';
 
 function describeAccess(config: GatewayConfig): string {
   const { auth, tenants } = config;
@@ -34,7 +35,7 @@ export function describeRoutes(config: GatewayConfig): string {
   const lines: string[] = [
     `Configuration: ${config.source}`,
     `Server: http://${hostForUrl(server.host)}:${server.port} (body limit ${formatBytes(server.bodyLimitBytes)}, shutdown grace ${formatDuration(server.shutdownGraceMs)}, log level ${logging.level})`,
-    `Store: ${store.kind} ${store.path}`,
+    `Store: ${describeStore(store)}`,
     `Access: ${describeAccess(config)}`,
     `Retries: ${describeRetry(config.resilience.retry)}`,
     `Circuit breaker: ${describeBreaker(config.resilience.circuitBreaker)}`,
@@ -142,6 +143,12 @@ function providerDetails(provider: ProviderConfig, config: GatewayConfig): strin
       break;
   }
   return details.join('; ');
+}
+
+/** `sqlite ./tollgate.sqlite`, or the PostgreSQL URL with its password masked and the pool's settings. */
+function describeStore(store: StoreConfig): string {
+  if (store.kind === 'sqlite') return `sqlite ${storeLocation(store)}`;
+  return `postgres ${storeLocation(store)} (pool ${store.poolSize}, statement timeout ${formatDuration(store.statementTimeoutMs)}, connect timeout ${formatDuration(store.connectTimeoutMs)})`;
 }
 
 function hostForUrl(host: string): string {

@@ -5,3 +5,4 @@ export { defaultConfig, demoModel, demoProvider, ollamaBaseUrl, EMBEDDED_SOURCE,
 export { describeRoutes } from './describe.js';
 export { parseDuration, parseSize } from './units.js';
 export { pricingSchema, DEFAULT_PRICING, type PriceEntry, type PricingConfig, type PricingInput } from './pricing-schema.js';
+export { storeLocation, maskUrlPassword } from './store-schema.js';

@@ -1,6 +1,7 @@
 import { DEFAULT_PRICING, pricingSchema } from './pricing-schema.js';
 import { budgetListSchema, guardrailsSchema } from './budget-schema.js';
 import { notificationsSchema } from './notifications-schema.js';
+import { storeSchema } from './store-schema.js';
 /**
  * The input schema: snake_case YAML in, the resolved camelCase
  * `GatewayConfig` (without `source`) out, with every default applied.
@@ -24,10 +25,6 @@ import {
   DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_KEEPALIVE_MS,
   DEFAULT_STREAM_OUTPUT_LIMIT_BYTES,
-  DEFAULT_STORE_PATH,
-  DEFAULT_LEDGER_MAX_BUFFERED_ROWS,
-  DEFAULT_LEDGER_WHEN_FULL,
-  LEDGER_WHEN_FULL,
   DEFAULT_TOTAL_TIMEOUT_MS,
   LOG_LEVELS,
   OLLAMA_BASE_URL,
@@ -64,7 +61,7 @@ import type {
   TenantConfig,
 } from './types.js';
 
-// ---------------------------------------------------------------- server, logging, store
+// ---------------------------------------------------------------- server, logging
 
 const server = strictMapping({
   host: z.string().min(1).default(DEFAULT_HOST),
@@ -93,13 +90,6 @@ const server = strictMapping({
 }));
 
 const logging = strictMapping({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) });
-
-const store = strictMapping({
-  kind: z.literal('sqlite').default('sqlite'),
-  path: z.string().min(1).default(DEFAULT_STORE_PATH),
-  max_buffered_rows: integer(1).default(DEFAULT_LEDGER_MAX_BUFFERED_ROWS),
-  when_full: z.enum(LEDGER_WHEN_FULL).default(DEFAULT_LEDGER_WHEN_FULL),
-}).transform((s) => ({ kind: s.kind, path: s.path, maxBufferedRows: s.max_buffered_rows, whenFull: s.when_full }));
 
 // ---------------------------------------------------------------- auth, tenants
 
@@ -396,7 +386,7 @@ export const configSchema = strictMapping(
   {
     server: server.prefault({}),
     logging: logging.prefault({}),
-    store: store.prefault({}),
+    store: storeSchema.prefault({}),
     auth: auth.prefault({}),
     tenants: z.array(tenant).default([]),
     notifications: notificationsSchema.prefault({}),

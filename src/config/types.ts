@@ -164,15 +164,35 @@ export interface LoggingConfig {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export interface StoreConfig {
-  readonly kind: 'sqlite';
-  /** Path of the SQLite database file. */
-  readonly path: string;
+/** The usage ledger's buffer, the same for every store kind. */
+interface LedgerBufferConfig {
   /** Usage rows kept in memory while the store cannot be written (the schema always sets it; default DEFAULT_LEDGER_MAX_BUFFERED_ROWS). */
   readonly maxBufferedRows?: number;
   /** What happens to new requests once that buffer is full (the schema always sets it; default DEFAULT_LEDGER_WHEN_FULL). */
   readonly whenFull?: LedgerWhenFull;
 }
+
+/** The embedded store: one SQLite file holds keys, tenants, usage and the notification outbox. */
+export interface SqliteStoreConfig extends LedgerBufferConfig {
+  readonly kind: 'sqlite';
+  /** Path of the SQLite database file. */
+  readonly path: string;
+}
+
+/** The scale-out store: a PostgreSQL database that several replicas share. */
+export interface PostgresStoreConfig extends LedgerBufferConfig {
+  readonly kind: 'postgres';
+  /** `postgres://user:password@host:5432/db?…`; a secret: shown only with its password masked (see store/location.ts). */
+  readonly url: string;
+  /** Connections this process holds at most. */
+  readonly poolSize: number;
+  /** Longest a statement runs before the server cancels it. */
+  readonly statementTimeoutMs: number;
+  /** Longest a new connection may take to open. */
+  readonly connectTimeoutMs: number;
+}
+
+export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig;
 
 /** `refuse`: new calls get a 503 until rows can be written; `serve_unmetered`: they are served and their rows dropped (counted). */
 export type LedgerWhenFull = 'refuse' | 'serve_unmetered';

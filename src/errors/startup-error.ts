@@ -34,3 +34,12 @@ export function storeFailure(path: string, error: unknown): StartupError {
     error,
   );
 }
+
+/** The PostgreSQL store at `location` (its URL, password masked) could not be reached or migrated. */
+export function postgresStoreFailure(location: string, error: unknown): StartupError {
+  const reason = error instanceof Error && error.message !== '' ? error.message : String((error as { code?: unknown } | null)?.code ?? error);
+  return new StartupError(
+    `cannot open the PostgreSQL store at ${location}: ${reason.replace(/\s+/g, ' ').replace(/\.$/, '')}. Check that the server is up and reachable and that store.url names a database the user may create tables in.`,
+    error,
+  );
+}

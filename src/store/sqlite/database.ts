@@ -26,6 +26,8 @@ export interface OpenSqliteOptions {
   readonly busyTimeoutMs?: number;
   /** Defaults to this release's schema. */
   readonly migrations?: readonly Migration[];
+  /** Told the versions the open applied (empty: the file was up to date). */
+  readonly onMigrated?: (applied: readonly number[]) => void;
 }
 
 /** Opens (creating it and its directory if needed) and migrates the database at `path`; `:memory:` for tests. */
@@ -36,7 +38,8 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
     // An in-memory database has no journal file and reports `memory`.
     if (path !== MEMORY_PATH && path !== '') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    migrate(db, options.migrations ?? MIGRATIONS);
+    const applied = migrate(db, options.migrations ?? MIGRATIONS);
+    options.onMigrated?.(applied);
     return db;
   } catch (error) {
     db.close();
