@@ -5,6 +5,7 @@
  * embedded in a base URL are masked.
  */
 import { formatBytes, formatDuration } from './units.js';
+import { maskRedisUrl } from './redis-schema.js';
 import type { CircuitBreakerConfig, DeploymentConfig, GatewayConfig, ModelConfig, ProviderConfig, RetryConfig } from './types.js';
 
 function describeAccess(config: GatewayConfig): string {
@@ -35,6 +36,7 @@ export function describeRoutes(config: GatewayConfig): string {
     `Configuration: ${config.source}`,
     `Server: http://${hostForUrl(server.host)}:${server.port} (body limit ${formatBytes(server.bodyLimitBytes)}, shutdown grace ${formatDuration(server.shutdownGraceMs)}, log level ${logging.level})`,
     `Store: ${store.kind} ${store.path}`,
+    ...(config.redis === undefined ? [] : [`Redis: ${maskRedisUrl(config.redis.url)} (key prefix ${config.redis.keyPrefix}, ${config.redis.whenUnavailable.replace('_', ' ')} while unavailable)`]),
     `Access: ${describeAccess(config)}`,
     `Retries: ${describeRetry(config.resilience.retry)}`,
     `Circuit breaker: ${describeBreaker(config.resilience.circuitBreaker)}`,

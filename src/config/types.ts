@@ -174,6 +174,19 @@ export interface StoreConfig {
   readonly whenFull?: LedgerWhenFull;
 }
 
+/** How replicas share rate limits and key changes (see docs/configuration.md, `redis`). */
+export interface RedisConfig {
+  /** `redis://[:password@]host[:port][/db]`; holds a secret, never logged as it is. */
+  readonly url: string;
+  /** Put before every key and channel name, so gateways (or tests) can share a server. */
+  readonly keyPrefix: string;
+  /** While Redis cannot be reached: refuse rate-limited calls with 503, or count them in this replica alone. */
+  readonly whenUnavailable: 'fail_closed' | 'fail_open';
+  readonly connectTimeoutMs: number;
+  /** A command without a reply after this long fails (and counts as Redis being unavailable for that call). */
+  readonly commandTimeoutMs: number;
+}
+
 /** `refuse`: new calls get a 503 until rows can be written; `serve_unmetered`: they are served and their rows dropped (counted). */
 export type LedgerWhenFull = 'refuse' | 'serve_unmetered';
 
@@ -309,6 +322,8 @@ export interface GatewayConfig {
   readonly pricing: PricingConfig;
   readonly logging: LoggingConfig;
   readonly store: StoreConfig;
+  /** Shared state of several replicas; absent: rate limits and caches live in this process. */
+  readonly redis?: RedisConfig;
   readonly resilience: ResilienceConfig;
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];

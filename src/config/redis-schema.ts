@@ -1,0 +1,74 @@
+/**
+ * The `redis` block: the store replicas share rate limits and key changes
+ * through. Absent, every limit and cache stays in this process.
+ *
+ *   redis:
+ *     url: "redis://:${REDIS_PASSWORD}@redis.internal:6379/0"
+ *     key_prefix: "tollgate:"
+ *     when_unavailable: fail_closed     # or fail_open
+ *     connect_timeout: 2s
+ *     command_timeout: 500ms
+ *
+ * The URL may hold a password: it is never echoed in a message, and shown
+ * masked by check-config (maskRedisUrl).
+ */
+import { z } from 'zod';
+import { durationMs, strictMapping } from './fields.js';
+import type { RedisConfig } from './types.js';
+
+export const REDIS_WHEN_UNAVAILABLE = ['fail_closed', 'fail_open'] as const;
+export const DEFAULT_REDIS_KEY_PREFIX = 'tollgate:';
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 2_000;
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 500;
+
+const URL_EXPECTATION = 'a Redis URL (redis://[:password@]host[:port][/db] or rediss://…)';
+
+const redisUrl = z.string({ error: (issue) => (issue.input === undefined ? `missing ${URL_EXPECTATION}` : `expected ${URL_EXPECTATION}`) }).superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION}; the value is not a valid URL (it is not shown: it may hold a password)` });
+    return;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION}, got a ${url.protocol}// URL` });
+  else if (url.hostname === '') ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION} (the host is missing)` });
+  else if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION}: the path is a database number such as /0` });
+});
+
+const positiveDuration = durationMs.pipe(z.number().min(1, 'must be at least 1ms'));
+
+export const redisSchema = strictMapping(
+  {
+    url: redisUrl,
+    key_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:._{}-]{1,64}$/, { error: 'expected a key prefix of 1 to 64 letters, digits, `:`, `.`, `_`, `-`, `{` or `}` (such as "tollgate:")' })
+      .default(DEFAULT_REDIS_KEY_PREFIX),
+    when_unavailable: z.enum(REDIS_WHEN_UNAVAILABLE, { error: 'expected fail_closed (refuse rate-limited calls with 503 while Redis is down) or fail_open (count them in this replica)' }).default('fail_closed'),
+    connect_timeout: positiveDuration.default(DEFAULT_REDIS_CONNECT_TIMEOUT_MS),
+    command_timeout: positiveDuration.default(DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
+  },
+  { expected: 'a redis mapping (url, key_prefix, when_unavailable, connect_timeout, command_timeout)' },
+).transform(
+  (r): RedisConfig => ({
+    url: r.url.trim(),
+    keyPrefix: r.key_prefix,
+    whenUnavailable: r.when_unavailable,
+    connectTimeoutMs: r.connect_timeout,
+    commandTimeoutMs: r.command_timeout,
+  }),
+);
+
+/** The URL with its password (and user name) replaced, for check-config and logs. */
+export function maskRedisUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.username === '' && url.password === '') return text;
+    if (url.password !== '') url.password = '***';
+    else url.username = '***';
+    return url.href;
+  } catch {
+    return '(an invalid URL)';
+  }
+}
