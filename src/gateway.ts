@@ -34,6 +34,7 @@ import { SqliteTenancyStore } from './store/sqlite/tenancy-store.js';
 import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
+import type { TenancyChange } from './tenancy/changes.js';
 import { sendError } from './pipeline/respond.js';
 import { estimatePromptTokens, estimateUsage, outputTokenCounter, preloadEncodings, promptTokensBoundOf } from './metering/tokenizer.js';
 import { BudgetBook } from './budgets/budget-book.js';
@@ -48,6 +49,9 @@ import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
 import type { BudgetListener } from './budgets/budget-book.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
+import { openSharedState, pingRedis, type SharedState } from './store/redis/connection.js';
+import { ChangeBus } from './store/redis/change-bus.js';
+import { RedisRateLimiter } from './store/redis/rate-limiter.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -81,6 +85,8 @@ export interface Gateway {
   readonly tenancy: Tenancy;
   /** Budget alerts and daily summaries go through it to the configured channels (durably, once per id). */
   readonly notifier: Notifier;
+  /** The Redis replicas share state through (`redis` configured); undefined: everything stays in this process. */
+  readonly shared: SharedState | undefined;
   /**
    * Shuts down (see server/shutdown.ts): /readyz 503, the configured delay,
    * calls in flight finish until `server.shutdown_grace`, the rest are ended
@@ -97,10 +103,16 @@ interface Started {
   ledger?: UsageLedger;
   tenancyStore?: SqliteTenancyStore;
   notifications?: Notifications;
+  shared?: SharedState;
 }
 
 function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
   return { name: 'store', check: () => ledger.check() };
+}
+
+/** Redis down makes the gateway unready, unless calls are then served with per-replica limits (fail_open: degraded). */
+function redisCheck(shared: SharedState): ReadinessCheck {
+  return { name: 'redis', degradable: shared.whenUnavailable === 'fail_open', check: (signal) => pingRedis(shared, signal) };
 }
 
 function providerCheck(provider: Provider): ReadinessCheck {
@@ -161,6 +173,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await started.notifications?.close().catch(() => undefined);
     await started.ledger?.close().catch(() => undefined);
     await started.tenancyStore?.close().catch(() => undefined);
+    await started.shared?.close().catch(() => undefined);
     throw error;
   }
 }
@@ -168,6 +181,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 async function assembleGateway(config: GatewayConfig, options: GatewayOptions, started: Started): Promise<Gateway> {
   const { log } = options;
   const metrics = options.metrics ?? new GatewayMetrics();
+  // Shared state first: a Redis that cannot be reached is logged and retried in the background, never a reason not to start.
+  const shared = config.redis === undefined ? undefined : await openSharedState(config.redis, log);
+  started.shared = shared;
+  const changes = shared === undefined ? undefined : new ChangeBus(shared, log);
   const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
   const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
   // Throws, naming the path, when the store cannot be opened or written.
@@ -196,7 +213,9 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     auth: config.auth,
     tenants: config.tenants,
     onConfigOverride: (name) => log.warn({ tenant: name }, `tenant '${name}' is declared in the configuration and was changed through the admin API: the configuration's settings apply`),
+    ...(changes === undefined ? {} : { onChange: (change: TenancyChange) => changes.publish(change) }),
   });
+  await changes?.start(tenancy);
 
   // Every budget in the store (tenants' and keys'), whether or not a call used it since the start.
   metrics.budgetStatuses = async () => Promise.all((await tenancy.listBudgets()).map(({ ref }) => budgets.status(ref)));
@@ -218,7 +237,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
     // Budgets after rate limits: a call a rate limit refuses reserves nothing.
-    policies: [...ledgerPolicies, new RateLimiter(), budgets, ...(options.policies ?? [])],
+    policies: [...ledgerPolicies, shared === undefined ? new RateLimiter() : new RedisRateLimiter({ shared, log }), budgets, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -257,7 +276,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...(shared === undefined ? [] : [redisCheck(shared)]), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({
@@ -303,9 +322,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       await ledger.close();
       tenancy.close();
       await tenancyStore.close();
+      await shared?.close();
     })();
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, close };
+  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, shared, close };
 }

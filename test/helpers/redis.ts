@@ -69,18 +69,19 @@ export async function startRedisProxy(): Promise<RedisProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const cut = (): void => {
+    open = false;
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-    },
+    cut,
     restore() {
       open = true;
     },
     close() {
-      this.cut();
+      cut();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
