@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig, RedisConfig } from '../../src/config/types.js';
 import type { Gateway } from '../../src/gateway.js';
+import type { Logger } from 'pino';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
+import { capturedLog } from '../helpers/log-capture.js';
 import { redisConfig, removePrefix, startRedisProxy, uniquePrefix, waitFor, type RedisProxy } from '../helpers/redis.js';
 
 const prefix = uniquePrefix('outage');
@@ -34,10 +36,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(redis: Partial<RedisConfig>): Promise<Gateway> {
+async function start(redis: Partial<RedisConfig>, log?: Logger): Promise<Gateway> {
   const base = config([provider({ name: 'sim', kind: 'mock' })], [model('m', ['sim/m'])]);
   const cfg: GatewayConfig = { ...base, store: { kind: 'sqlite', path: join(dir, 'tollgate.db') }, redis: redisConfig(prefix, redis) };
-  const gateway = await startTestGateway(cfg);
+  const gateway = await startTestGateway(cfg, log === undefined ? {} : { log });
   gateways.push(gateway);
   return gateway;
 }
@@ -95,7 +97,9 @@ describe('Redis unavailable', () => {
   });
 
   it('fail_open: served with per-replica limits and /readyz degraded; the shared limits return with Redis', async () => {
-    const gateway = await start({ url: proxy.url, whenUnavailable: 'fail_open' });
+    const { log, lines } = capturedLog();
+    const gateway = await start({ url: proxy.url, whenUnavailable: 'fail_open' }, log);
+    const logged = (text: string): number => lines.filter((line) => line.includes(text)).length;
     const { key } = await newKey(gateway, 3);
     expect((await chat(gateway, key)).status).toBe(200);
 
@@ -105,6 +109,8 @@ describe('Redis unavailable', () => {
     const during = [];
     for (let i = 0; i < 4; i++) during.push((await chat(gateway, key)).status);
     expect(during).toEqual([200, 200, 200, 429]);
+    // Said once for the outage, not once a call.
+    expect(logged('rate limits are counted by each replica on its own')).toBe(1);
     const degraded = await readyz(gateway);
     expect(degraded.status).toBe(200);
     expect(degraded.body.status).toBe('degraded');
@@ -114,6 +120,7 @@ describe('Redis unavailable', () => {
     await waitFor(async () => (await readyz(gateway)).body.status === 'ready', 3_000);
     // Shared again: Redis holds one call of the minute (the local window is full and no longer asked).
     expect([(await chat(gateway, key)).status, (await chat(gateway, key)).status, (await chat(gateway, key)).status]).toEqual([200, 200, 429]);
+    expect(logged('Redis answers again: rate limits are shared again')).toBe(1);
   });
 
   it('a replica cut off from Redis drops its key cache when it reconnects: a revocation it missed is seen', async () => {
@@ -137,5 +144,19 @@ describe('Redis unavailable', () => {
     proxy.restore();
     const latency = await waitFor(async () => (await chat(cutOff, key)).status === 401, 3_000);
     console.info(`revocation missed during the outage seen ${latency.toFixed(0)} ms after Redis returned`);
+  });
+
+  it('a gateway started while Redis is down starts, unready, and uses Redis once it is up', async () => {
+    proxy.cut();
+    const startedAt = performance.now();
+    const gateway = await start({ url: proxy.url, connectTimeoutMs: 300 });
+    expect(performance.now() - startedAt).toBeLessThan(2_000);
+    expect((await readyz(gateway)).status).toBe(503);
+    const { id, key } = await newKey(gateway, 5);
+    expect((await chat(gateway, key)).status).toBe(503);
+    proxy.restore();
+    await waitFor(async () => (await readyz(gateway)).status === 200, 3_000);
+    expect((await chat(gateway, key)).status).toBe(200);
+    expect(await gateway.shared!.client.exists(`${prefix}rl:key:${id}`)).toBe(1);
   });
 });
