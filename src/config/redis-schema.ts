@@ -13,7 +13,7 @@
  * masked by check-config (maskRedisUrl).
  */
 import { z } from 'zod';
-import { durationMs, strictMapping } from './fields.js';
+import { durationMs, endpoint, strictMapping } from './fields.js';
 import type { RedisConfig } from './types.js';
 
 export const REDIS_WHEN_UNAVAILABLE = ['fail_closed', 'fail_open'] as const;
@@ -21,19 +21,17 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'tollgate:';
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 2_000;
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 500;
 
-const URL_EXPECTATION = 'a Redis URL (redis://[:password@]host[:port][/db] or rediss://…)';
-
-const redisUrl = z.string({ error: (issue) => (issue.input === undefined ? `missing ${URL_EXPECTATION}` : `expected ${URL_EXPECTATION}`) }).superRefine((value, ctx) => {
-  let url: URL;
+/** The path, when there is one, is a database number (a URL that does not parse is reported by `endpoint`). */
+function databasePath(value: string): boolean {
   try {
-    url = new URL(value.trim());
+    return /^\/?(\d+)?$/.test(new URL(value.trim()).pathname);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION}; the value is not a valid URL (it is not shown: it may hold a password)` });
-    return;
+    return true;
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION}, got a ${url.protocol}// URL` });
-  else if (url.hostname === '') ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION} (the host is missing)` });
-  else if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) ctx.addIssue({ code: 'custom', message: `expected ${URL_EXPECTATION}: the path is a database number such as /0` });
+}
+
+const redisUrl = endpoint('a Redis URL', ['redis', 'rediss']).refine(databasePath, {
+  error: 'expected a Redis URL (redis://[:password@]host[:port][/db]): the path is a database number such as /0',
 });
 
 const positiveDuration = durationMs.pipe(z.number().min(1, 'must be at least 1ms'));
