@@ -6,7 +6,7 @@
  * and slide their windows on the clock they are given.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError, RateLimitError } from '../../src/errors/index.js';
+import { RateLimitError, type GatewayError } from '../../src/errors/index.js';
 import type { Admission, CallOutcome, RateLimit } from '../../src/pipeline/contracts.js';
 import { openSharedState, type SharedState } from '../../src/store/redis/connection.js';
 import { RedisRateLimiter } from '../../src/store/redis/rate-limiter.js';
@@ -52,10 +52,10 @@ function outcome(promptTokens: number, completionTokens: number): CallOutcome {
     durationMs: 1,
     upstreamDurationMs: 1,
     timeToFirstByteMs: 1,
-  } as CallOutcome;
+  };
 }
 
-async function refusal(admit: Promise<unknown> | unknown): Promise<RateLimitError> {
+async function refusal(admit: unknown): Promise<RateLimitError> {
   try {
     await admit;
   } catch (error) {
