@@ -98,7 +98,11 @@ function options(config: RedisConfig, subscriber: boolean): RedisOptions {
   return {
     connectTimeout: config.connectTimeoutMs,
     // A subscribed connection runs no command that could time out; its SUBSCRIBE waits for the connection.
-    ...(subscriber ? { enableOfflineQueue: true, maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: config.commandTimeoutMs }),
+    // Commands are not sent again after a reconnect: an admission whose reply was lost may have been counted, and
+    // counting it twice would refuse a call the limit allows (the caller has already handled the failure).
+    ...(subscriber
+      ? { enableOfflineQueue: true, maxRetriesPerRequest: null }
+      : { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: config.commandTimeoutMs, autoResendUnfulfilledCommands: false }),
     retryStrategy: (attempt: number) => Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 10)),
     // Not on ready: a replica whose Redis is down starts anyway and serves as when_unavailable says.
     lazyConnect: true,
