@@ -49,9 +49,7 @@ import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
 import type { BudgetListener } from './budgets/budget-book.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
-import { openSharedState, pingRedis, type SharedState } from './store/redis/connection.js';
-import { ChangeBus } from './store/redis/change-bus.js';
-import { RedisRateLimiter } from './store/redis/rate-limiter.js';
+import type { SharedState } from './store/redis/index.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -112,7 +110,7 @@ function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
 
 /** Redis down makes the gateway unready, unless calls are then served with per-replica limits (fail_open: degraded). */
 function redisCheck(shared: SharedState): ReadinessCheck {
-  return { name: 'redis', degradable: shared.whenUnavailable === 'fail_open', check: (signal) => pingRedis(shared, signal) };
+  return { name: 'redis', degradable: shared.whenUnavailable === 'fail_open', check: (signal) => shared.ping(signal) };
 }
 
 function providerCheck(provider: Provider): ReadinessCheck {
@@ -182,9 +180,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const { log } = options;
   const metrics = options.metrics ?? new GatewayMetrics();
   // Shared state first: a Redis that cannot be reached is logged and retried in the background, never a reason not to start.
-  const shared = config.redis === undefined ? undefined : await openSharedState(config.redis, log);
+  const redis = config.redis === undefined ? undefined : await import('./store/redis/index.js');
+  const shared = redis && config.redis && (await redis.openSharedState(config.redis, log));
   started.shared = shared;
-  const changes = shared === undefined ? undefined : new ChangeBus(shared, log);
+  const changes = redis && shared && new redis.ChangeBus(shared, log);
   const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
   const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
   // Throws, naming the path, when the store cannot be opened or written.
@@ -237,7 +236,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
     // Budgets after rate limits: a call a rate limit refuses reserves nothing.
-    policies: [...ledgerPolicies, shared === undefined ? new RateLimiter() : new RedisRateLimiter({ shared, log }), budgets, ...(options.policies ?? [])],
+    policies: [...ledgerPolicies, redis && shared ? new redis.RedisRateLimiter({ shared, log }) : new RateLimiter(), budgets, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -276,7 +275,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...(shared === undefined ? [] : [redisCheck(shared)]), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...(shared ? [redisCheck(shared)] : []), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({

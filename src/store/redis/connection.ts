@@ -85,6 +85,8 @@ export interface SharedState {
   readonly prefix: string;
   readonly whenUnavailable: RedisConfig['whenUnavailable'];
   readonly commandTimeoutMs: number;
+  /** The readiness probe (see pingRedis). */
+  ping(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,13 +147,14 @@ export async function openSharedState(config: RedisConfig, log: Logger): Promise
   await Promise.all([firstConnect(client, config.connectTimeoutMs), firstConnect(subscriber, config.connectTimeoutMs)]);
   if (!health.up) log.error({ redis: where, err: health.lastError }, 'Redis cannot be reached: serving as redis.when_unavailable says until it can');
   let closing: Promise<void> | undefined;
-  return {
+  const state: SharedState = {
     client,
     subscriber,
     health,
     prefix: config.keyPrefix,
     whenUnavailable: config.whenUnavailable,
     commandTimeoutMs: config.commandTimeoutMs,
+    ping: (signal) => pingRedis(state, signal),
     close() {
       closing ??= (async () => {
         subscriber.disconnect();
@@ -161,6 +164,7 @@ export async function openSharedState(config: RedisConfig, log: Logger): Promise
       return closing;
     },
   };
+  return state;
 }
 
 /**
