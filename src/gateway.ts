@@ -32,6 +32,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { Tenancy } from './tenancy/tenancy.js';
+import type { TenancyChange } from './tenancy/changes.js';
 import { sendError } from './pipeline/respond.js';
 import { estimatePromptTokens, estimateUsage, outputTokenCounter, preloadEncodings, promptTokensBoundOf } from './metering/tokenizer.js';
 import { BudgetBook } from './budgets/budget-book.js';
@@ -47,6 +48,8 @@ import type { BudgetListener } from './budgets/budget-book.js';
 import type { BudgetRef, BudgetStore, SharedBudgetBookFactory } from './budgets/budget-store.js';
 import { ServerShuttingDownError, listenFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
+import { replicaId } from './util/ids.js';
+import type { SharedState } from './store/redis/index.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -84,6 +87,8 @@ export interface Gateway {
   readonly tenancy: Tenancy;
   /** Budget alerts and daily summaries go through it to the configured channels (durably, once per id). */
   readonly notifier: Notifier;
+  /** The Redis replicas share state through (`redis` configured); undefined: everything stays in this process. */
+  readonly shared: SharedState | undefined;
   /**
    * Shuts down (see server/shutdown.ts): /readyz 503, the configured delay,
    * calls in flight finish until `server.shutdown_grace`, the rest are ended
@@ -102,6 +107,7 @@ interface Started {
   notifications?: Notifications;
   sharedBook?: { close(): Promise<void> } | undefined;
   store?: Store;
+  shared?: SharedState;
 }
 
 /** The database answers (PostgreSQL: `SELECT 1`), and the ledger can write. */
@@ -113,6 +119,11 @@ function storeCheck(store: Store, ledger: UsageLedger): ReadinessCheck {
       await ledger.check();
     },
   };
+}
+
+/** Redis down makes the gateway unready, unless calls are then served with per-replica limits (fail_open: degraded). */
+function redisCheck(shared: SharedState): ReadinessCheck {
+  return { name: 'redis', degradable: shared.whenUnavailable === 'fail_open', check: (signal) => shared.ping(signal) };
 }
 
 function providerCheck(provider: Provider): ReadinessCheck {
@@ -188,6 +199,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await started.ledger?.close().catch(() => undefined);
     await started.tenancyStore?.close().catch(() => undefined);
     await started.store?.close().catch(() => undefined);
+    await started.shared?.close().catch(() => undefined);
     throw error;
   }
 }
@@ -195,6 +207,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 async function assembleGateway(config: GatewayConfig, options: GatewayOptions, started: Started): Promise<Gateway> {
   const { log } = options;
   const metrics = options.metrics ?? new GatewayMetrics();
+  // Shared state first: a Redis that cannot be reached is logged and retried in the background, never a reason not to start.
+  const redis = config.redis === undefined ? undefined : await import('./store/redis/index.js');
+  const shared = redis && config.redis && (await redis.openSharedState(config.redis, log));
+  started.shared = shared;
+  const changes = redis && shared && new redis.ChangeBus(shared, log);
   const maxBufferedRows = config.store.maxBufferedRows ?? DEFAULT_LEDGER_MAX_BUFFERED_ROWS;
   const whenFull = config.store.whenFull ?? DEFAULT_LEDGER_WHEN_FULL;
   // Each throws, naming the store, when it cannot be opened or written (PostgreSQL: reached and migrated).
@@ -214,8 +231,13 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
   const router = new Router(config.models, providers);
-  // Budgets shared by the replicas (Redis) when the caller provides the book; else this process's own.
-  const sharedBook = options.sharedBudgets?.({ spentSince: (ref, since) => spentSinceOf(ledger, ref, since), listener: notifications.budgetListener, log });
+  // Budgets shared by the replicas through Redis when it is configured (or the caller provides a book); else this process's own.
+  const sharedBudgets: SharedBudgetBookFactory | undefined =
+    options.sharedBudgets ??
+    (redis && shared && config.redis
+      ? (deps) => new redis.RedisBudgetBook({ redis: shared.client, keyPrefix: shared.prefix, whenUnavailable: shared.whenUnavailable, holdTtlMs: config.redis!.holdTtlMs, timeoutMs: config.redis!.commandTimeoutMs, ...deps })
+      : undefined);
+  const sharedBook = sharedBudgets?.({ spentSince: (ref, since) => spentSinceOf(ledger, ref, since), listener: notifications.budgetListener, log });
   started.sharedBook = sharedBook;
   const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener, sharedBook);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
@@ -226,10 +248,26 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     auth: config.auth,
     tenants: config.tenants,
     onConfigOverride: (name) => log.warn({ tenant: name }, `tenant '${name}' is declared in the configuration and was changed through the admin API: the configuration's settings apply`),
+    ...(changes === undefined ? {} : { onChange: (change: TenancyChange) => changes.publish(change) }),
   });
+  await changes?.start(tenancy);
 
   // Every budget in the store (tenants' and keys'), whether or not a call used it since the start.
   metrics.budgetStatuses = async () => Promise.all((await tenancy.listBudgets()).map(({ ref }) => budgets.status(ref)));
+  // Calls in flight, so that the replicas left write a ledger row for each call of one that dies.
+  const journal =
+    redis && shared && config.redis
+      ? new redis.CallJournal({
+          client: shared.client,
+          prefix: shared.prefix,
+          replica: replicaId(),
+          ledger,
+          heartbeatMs: config.redis.heartbeatMs,
+          deadAfterMs: config.redis.deadAfterMs,
+          onSwept: (replica, calls) => log.warn({ replica, calls: calls.length }, `replica ${replica} stopped without shutting down: its ${calls.length} calls in flight are in the ledger with status lost`),
+          onError: (error) => log.debug({ err: error }, 'the call journal could not reach Redis; it tries again with the next heartbeat'),
+        })
+      : undefined;
   const clock = options.clock ?? systemClock;
   const states = new DeploymentStates({
     clock,
@@ -248,7 +286,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
     // Budgets after rate limits: a call a rate limit refuses reserves nothing.
-    policies: [...ledgerPolicies, new RateLimiter(), budgets, ...(options.policies ?? [])],
+    policies: [...ledgerPolicies, redis && shared ? new redis.RedisRateLimiter({ shared, log }) : new RateLimiter(), budgets, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -260,6 +298,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
         ledger,
         log,
       }),
+      ...(journal === undefined ? [] : [journal]),
       ...(options.observers ?? []),
     ],
     streamKeepaliveMs: config.server.streamKeepaliveMs,
@@ -287,7 +326,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([storeCheck(store, ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler([storeCheck(store, ledger), ...(shared ? [redisCheck(shared)] : []), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({
@@ -320,12 +359,16 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   // Once serving: a start that fails has nothing to stop. Each summary's id is stored, so a restart sends none twice.
   const summaries = config.notifications.dailySummary === undefined ? undefined : startDailySummaries({ ledger, notifier: notifications.notifier, config, now: Date.now, log });
 
+  journal?.start();
+
   let closing: Promise<void> | undefined;
   function close(closeOptions: { readonly now?: boolean } = {}): Promise<void> {
     if (closeOptions.now === true) shutdown.hurry();
     closing ??= (async () => {
       summaries?.stop();
       await shutdown.run();
+      // Every call has ended: nothing of this replica is left for others to sweep.
+      await journal?.stop().catch((error: unknown) => log.warn({ err: error }, 'leaving the call journal failed; the other replicas will sweep this one after redis.dead_after'));
       await Promise.allSettled([...providers.values()].map((p) => p.close()));
       // After the calls have settled: its last settles are sent (or left to expire).
       await sharedBook?.close().catch((error: unknown) => log.error({ err: error }, 'closing the shared budget book failed'));
@@ -336,9 +379,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       tenancy.close();
       await tenancyStore.close();
       await store.close();
+      await shared?.close();
     })();
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, close };
+  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, shared, close };
 }

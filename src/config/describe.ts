@@ -6,6 +6,7 @@
  */
 import { storeLocation } from './store-schema.js';
 import { formatBytes, formatDuration } from './units.js';
+import { maskRedisUrl } from './redis-schema.js';
 import type { CircuitBreakerConfig, DeploymentConfig, GatewayConfig, ModelConfig, ProviderConfig, RetryConfig, StoreConfig } from './types.js';
 
 function describeAccess(config: GatewayConfig): string {
@@ -36,6 +37,7 @@ export function describeRoutes(config: GatewayConfig): string {
     `Configuration: ${config.source}`,
     `Server: http://${hostForUrl(server.host)}:${server.port} (body limit ${formatBytes(server.bodyLimitBytes)}, shutdown grace ${formatDuration(server.shutdownGraceMs)}, log level ${logging.level})`,
     `Store: ${describeStore(store)}`,
+    ...(config.redis === undefined ? [] : [`Redis: ${maskRedisUrl(config.redis.url)} (key prefix ${config.redis.keyPrefix}, ${config.redis.whenUnavailable.replace('_', ' ')} while unavailable)`]),
     `Access: ${describeAccess(config)}`,
     `Retries: ${describeRetry(config.resilience.retry)}`,
     `Circuit breaker: ${describeBreaker(config.resilience.circuitBreaker)}`,

@@ -156,3 +156,19 @@ function hasControlCharacters(value: string): boolean {
 
 /** An arbitrary JSON object (request body defaults, tool call arguments). */
 export const jsonObject = z.record(z.string(), z.unknown(), { error: (issue) => (issue.code === 'invalid_type' ? `expected a mapping (a JSON object), got ${describeType(issue.input)}` : undefined) });
+
+/** A URL with one of the schemes; secrets in it are never echoed in messages. */
+export function endpoint(what: string, schemes: readonly string[]) {
+  const expectation = `${what} (${schemes.map((s) => `${s}://`).join(' or ')}…)`;
+  return z.string({ error: (issue) => (issue.input === undefined ? undefined : `expected ${expectation}`) }).superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value.trim());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected ${expectation}; the value is not a valid URL (it is not shown: it may hold a secret)` });
+      return;
+    }
+    if (!schemes.includes(url.protocol.slice(0, -1))) ctx.addIssue({ code: 'custom', message: `expected ${expectation}, got a ${url.protocol}// URL` });
+    else if (url.hostname === '') ctx.addIssue({ code: 'custom', message: `expected ${expectation} (the host is missing)` });
+  });
+}

@@ -10,24 +10,8 @@
  */
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { headers, strictMapping } from './fields.js';
+import { endpoint, headers, strictMapping } from './fields.js';
 import type { NotificationsConfig } from './types.js';
-
-/** A URL with one of the schemes; secrets in it are never echoed in messages. */
-function endpoint(what: string, schemes: readonly string[]) {
-  const expectation = `${what} (${schemes.map((s) => `${s}://`).join(' or ')}…)`;
-  return z.string({ error: (issue) => (issue.input === undefined ? undefined : `expected ${expectation}`) }).superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value.trim());
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `expected ${expectation}; the value is not a valid URL (it is not shown: it may hold a secret)` });
-      return;
-    }
-    if (!schemes.includes(url.protocol.slice(0, -1))) ctx.addIssue({ code: 'custom', message: `expected ${expectation}, got a ${url.protocol}// URL` });
-    else if (url.hostname === '') ctx.addIssue({ code: 'custom', message: `expected ${expectation} (the host is missing)` });
-  });
-}
 
 const address = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, { error: 'expected an e-mail address such as finops@example.com' });
 

@@ -2,6 +2,7 @@ import { DEFAULT_PRICING, pricingSchema } from './pricing-schema.js';
 import { budgetListSchema, guardrailsSchema } from './budget-schema.js';
 import { notificationsSchema } from './notifications-schema.js';
 import { storeSchema } from './store-schema.js';
+import { redisSchema } from './redis-schema.js';
 /**
  * The input schema: snake_case YAML in, the resolved camelCase
  * `GatewayConfig` (without `source`) out, with every default applied.
@@ -387,6 +388,7 @@ export const configSchema = strictMapping(
     server: server.prefault({}),
     logging: logging.prefault({}),
     store: storeSchema.prefault({}),
+    redis: redisSchema.optional(),
     auth: auth.prefault({}),
     tenants: z.array(tenant).default([]),
     notifications: notificationsSchema.prefault({}),
@@ -413,5 +415,6 @@ export const configSchema = strictMapping(
   if (anonymous !== undefined && !raw.tenants.some((t) => t.name === anonymous)) {
     ctx.addIssue({ code: 'custom', path: ['auth', 'anonymous_tenant'], message: `tenant '${anonymous}' is not declared under tenants: declare it there (with the models and limits anonymous callers get)` });
   }
-  return { server: raw.server, auth: raw.auth, tenants: raw.tenants, notifications: raw.notifications, logging: raw.logging, store: raw.store, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
+  const redis = raw.redis === undefined ? {} : { redis: raw.redis };
+  return { server: raw.server, auth: raw.auth, tenants: raw.tenants, notifications: raw.notifications, logging: raw.logging, store: raw.store, ...redis, resilience, pricing: raw.pricing ?? DEFAULT_PRICING, providers, models: raw.models };
 });

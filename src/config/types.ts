@@ -194,6 +194,25 @@ export interface PostgresStoreConfig extends LedgerBufferConfig {
 
 export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig;
 
+/** How replicas share rate limits and key changes (see docs/configuration.md, `redis`). */
+export interface RedisConfig {
+  /** `redis://[:password@]host[:port][/db]`; holds a secret, never logged as it is. */
+  readonly url: string;
+  /** Put before every key and channel name, so gateways (or tests) can share a server. */
+  readonly keyPrefix: string;
+  /** While Redis cannot be reached: refuse rate-limited calls with 503, or count them in this replica alone. */
+  readonly whenUnavailable: 'fail_closed' | 'fail_open';
+  readonly connectTimeoutMs: number;
+  /** A command without a reply after this long fails (and counts as Redis being unavailable for that call). */
+  readonly commandTimeoutMs: number;
+  /** How long a budget hold outlives the last sign of its call (renewed every third of it while the call runs). */
+  readonly holdTtlMs: number;
+  /** How often a replica writes its calls in flight and its heartbeat (the call journal). */
+  readonly heartbeatMs: number;
+  /** A replica whose heartbeat is older than this is dead: its calls in flight are written to the ledger as lost. */
+  readonly deadAfterMs: number;
+}
+
 /** `refuse`: new calls get a 503 until rows can be written; `serve_unmetered`: they are served and their rows dropped (counted). */
 export type LedgerWhenFull = 'refuse' | 'serve_unmetered';
 
@@ -329,6 +348,8 @@ export interface GatewayConfig {
   readonly pricing: PricingConfig;
   readonly logging: LoggingConfig;
   readonly store: StoreConfig;
+  /** Shared state of several replicas; absent: rate limits and caches live in this process. */
+  readonly redis?: RedisConfig;
   readonly resilience: ResilienceConfig;
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];

@@ -263,6 +263,22 @@ export class LedgerUnavailableError extends GatewayError {
   }
 }
 
+/**
+ * The store replicas share rate limits through (Redis) cannot be reached and
+ * `redis.when_unavailable` is `fail_closed`: a call with a rate limit is
+ * refused rather than let through uncounted. Retrying soon is right: the
+ * connection is re-established in the background.
+ */
+export class RateLimitStoreUnavailableError extends GatewayError {
+  static readonly CODE = 'rate_limit_store_unavailable';
+  constructor(cause: unknown) {
+    super(503, 'server_error', RateLimitStoreUnavailableError.CODE, 'The gateway cannot reach its shared rate-limit store (Redis); try again shortly.', {
+      cause,
+      headers: { 'retry-after': '2' },
+    });
+  }
+}
+
 /** Anything thrown that is not a GatewayError becomes an InternalError: details stay in logs. */
 export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new InternalError(err);

@@ -8,17 +8,13 @@
  * the body's length (about four characters a token), so a burst of calls
  * cannot pass the limit before any of them is over; when the call settles the
  * estimate is replaced by the usage it really had (prompt and output). The
- * windows slide over a minute in 5-second steps and live in this process;
- * replicas sharing limits need a shared store.
+ * windows (see rate-limit-decision.ts) live in this process; replicas sharing
+ * limits use the Redis limiter (store/redis/rate-limiter.ts), which decides
+ * and answers with the same code.
  */
-import { RateLimitError } from '../errors/index.js';
 import type { Admission, AdmissionHandle, Call, CallOutcome, RateLimit, RequestPolicy } from '../pipeline/contracts.js';
 import { RollingCounts } from '../util/rolling-counts.js';
-
-const WINDOW_MS = 60_000;
-const BUCKETS = 12;
-/** Characters of request body per token, for the admission estimate (JSON framing makes it an over-estimate). */
-const CHARS_PER_TOKEN = 4;
+import { admittedHeaders, estimateTokens, RATE_BUCKETS, RATE_WINDOW_MS, refusalError, refusalOf, type WindowUsage } from './rate-limit-decision.js';
 
 interface Window {
   readonly limit: RateLimit;
@@ -26,57 +22,16 @@ interface Window {
   readonly counts: RollingCounts;
 }
 
-function describe(limit: RateLimit): string {
-  return limit.scope === 'key' ? `key ${limit.id}` : `tenant '${limit.id}'`;
+function usageOf(counts: RollingCounts, now: number): WindowUsage {
+  return { requests: counts.sumFirst(now), tokens: counts.sumSecond(now), resetMs: counts.msUntilOldestExpires(now) };
 }
 
-/** OpenAI's rate-limit headers, for the limit that refused (or the tightest one). */
-function limitHeaders(limit: RateLimit, counts: RollingCounts, now: number): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const reset = `${Math.max(1, Math.ceil(counts.msUntilOldestExpires(now) / 1000))}s`;
-  if (limit.rpm !== undefined) {
-    headers['x-ratelimit-limit-requests'] = String(limit.rpm);
-    headers['x-ratelimit-remaining-requests'] = String(Math.max(0, limit.rpm - counts.sumFirst(now)));
-    headers['x-ratelimit-reset-requests'] = reset;
-  }
-  if (limit.tpm !== undefined) {
-    headers['x-ratelimit-limit-tokens'] = String(limit.tpm);
-    headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(limit.tpm - counts.sumSecond(now))));
-    headers['x-ratelimit-reset-tokens'] = reset;
-  }
-  return headers;
-}
-
-/** The share of a limit used, this call included (0–100). */
-function usedPercent(window: Window, now: number): number {
-  const { limit, counts } = window;
-  const requests = limit.rpm === undefined ? 0 : (counts.sumFirst(now) / limit.rpm) * 100;
-  const tokens = limit.tpm === undefined ? 0 : (counts.sumSecond(now) / limit.tpm) * 100;
-  return Math.min(100, Math.max(requests, tokens));
-}
-
-/**
- * What an admitted call's response tells its client of its limits: OpenAI's
- * x-ratelimit-* for the limit closest to running out, and the same as Codex's
- * primary rate limit (shown by `/status`, warned at 75, 90 and 95 %).
- */
-function stateHeaders(windows: readonly Window[], now: number): Record<string, string> {
-  let tightest = windows[0]!;
-  let percent = usedPercent(tightest, now);
-  for (let i = 1; i < windows.length; i++) {
-    const used = usedPercent(windows[i]!, now);
-    if (used > percent) {
-      tightest = windows[i]!;
-      percent = used;
-    }
-  }
-  const resetAt = Math.ceil((now + Math.max(1_000, tightest.counts.msUntilOldestExpires(now))) / 1000);
-  return {
-    ...limitHeaders(tightest.limit, tightest.counts, now),
-    'x-codex-primary-used-percent': percent.toFixed(1),
-    'x-codex-primary-window-minutes': String(WINDOW_MS / 60_000),
-    'x-codex-primary-reset-at': String(resetAt),
-  };
+/** The tokens a settled call used beyond (or short of) its admission estimate; undefined when its usage is unknown. */
+export function tokenCorrection(outcome: CallOutcome, estimate: number): number | undefined {
+  const usage = outcome.usage;
+  // Without usage (refused upstream, client gone early) the estimate stands: the prompt may well have been read.
+  if (usage === undefined) return undefined;
+  return usage.promptTokens + usage.completionTokens - estimate;
 }
 
 class Charge implements AdmissionHandle {
@@ -87,12 +42,10 @@ class Charge implements AdmissionHandle {
   ) {}
 
   settle(outcome: CallOutcome): void {
-    const usage = outcome.usage;
-    // Without usage (refused upstream, client gone early) the estimate stands: the prompt may well have been read.
-    if (usage === undefined) return;
-    const actual = usage.promptTokens + usage.completionTokens;
+    const correction = tokenCorrection(outcome, this.estimate);
+    if (correction === undefined) return;
     const at = this.now();
-    for (const window of this.windows) window.counts.add(at, 0, actual - this.estimate);
+    for (const window of this.windows) window.counts.add(at, 0, correction);
   }
 }
 
@@ -114,39 +67,25 @@ export class RateLimiter implements RequestPolicy {
   }
 
   admit(call: Call): Admission | undefined {
-    const limits = call.principal.rateLimits;
+    return this.admitLimits(call.principal.rateLimits, call.client.text.length);
+  }
+
+  /** The admission of a call of `bodyChars` characters under `limits`: throws the 429, or counts it in every window. */
+  admitLimits(limits: readonly RateLimit[], bodyChars: number): Admission | undefined {
     if (limits.length === 0) return undefined;
     const now = this.now();
-    const estimate = Math.ceil(call.client.text.length / CHARS_PER_TOKEN);
+    const estimate = estimateTokens(bodyChars);
     const windows: Window[] = [];
     for (const limit of limits) {
       const window = this.windowFor(limit);
-      const { counts } = window;
-      if (limit.rpm !== undefined && counts.sumFirst(now) + 1 > limit.rpm) {
-        throw this.refusal(window, now, `Rate limit reached for ${describe(limit)}: ${limit.rpm} requests per minute`);
-      }
-      if (limit.tpm !== undefined) {
-        if (estimate > limit.tpm) {
-          throw this.refusal(window, now, `This request (about ${estimate} tokens) is larger than the ${limit.tpm} tokens per minute allowed to ${describe(limit)}; send a smaller request (shorter history)`);
-        }
-        const used = counts.sumSecond(now);
-        if (used + estimate > limit.tpm) {
-          throw this.refusal(window, now, `Rate limit reached for ${describe(limit)}: ${limit.tpm} tokens per minute (used ${Math.floor(used)}, this request about ${estimate})`);
-        }
-      }
+      const usage = usageOf(window.counts, now);
+      const refusal = refusalOf(limit, usage, estimate);
+      if (refusal !== undefined) throw refusalError(limit, usage, refusal, estimate);
       windows.push(window);
     }
     for (const window of windows) window.counts.add(now, 1, estimate);
-    return { handle: new Charge(windows, estimate, this.now), headers: stateHeaders(windows, now) };
-  }
-
-  private refusal(window: Window, now: number, what: string): RateLimitError {
-    const retryAfter = Math.max(1, Math.ceil(window.counts.msUntilOldestExpires(now) / 1000));
-    return new RateLimitError(`${what}. Try again in ${retryAfter}s, or ask your gateway administrator for a higher limit.`, retryAfter, {
-      ...limitHeaders(window.limit, window.counts, now),
-      // Codex prints "You've hit your usage limit. <this>, or try again at <time>."
-      'x-codex-promo-message': `${what} (ask your gateway administrator for a higher limit)`,
-    });
+    const usages = windows.map((window) => usageOf(window.counts, now));
+    return { handle: new Charge(windows, estimate, this.now), headers: admittedHeaders(limits, usages, now) };
   }
 
   private windowFor(limit: RateLimit): Window {
@@ -158,7 +97,7 @@ export class RateLimiter implements RequestPolicy {
       const oldest = this.windows.keys().next();
       if (!oldest.done) this.windows.delete(oldest.value);
     }
-    const window: Window = { limit, counts: existing?.counts ?? new RollingCounts(WINDOW_MS, BUCKETS) };
+    const window: Window = { limit, counts: existing?.counts ?? new RollingCounts(RATE_WINDOW_MS, RATE_BUCKETS) };
     this.windows.set(key, window);
     return window;
   }

@@ -1,7 +1,8 @@
 /**
  * Tenants and virtual keys: the operations of the admin API and the CLI, the
  * tenants declared in the configuration, and whether authentication is on.
- * Every change made here reaches this process's key cache at once.
+ * Every change made here reaches this process's key cache at once, and is
+ * told (onChange) so other replicas can drop theirs (applyChange).
  */
 import type { AuthConfig, BudgetConfig, GuardrailsConfig, TenantConfig } from '../config/types.js';
 import { GatewayError } from '../errors/index.js';
@@ -12,6 +13,7 @@ import { guardrailsText, budgetsText, StoredSettingsError } from './cost-control
 import { KeyDirectory, type KeyDirectoryOptions } from './key-directory.js';
 import type { KeyChanges, KeyRecord, Metadata, TenancyStore, TenantChanges, TenantRecord } from './records.js';
 import { TenancyConflictError } from './records.js';
+import type { TenancyChange } from './changes.js';
 import { formatKey, hashSecret, lastFour, newPublicId, newSecret } from './virtual-key.js';
 
 export class TenancyNotFoundError extends GatewayError {
@@ -72,6 +74,8 @@ export interface TenancyOptions {
   readonly onConfigOverride?: (tenant: string) => void;
   /** How often a running gateway re-reads whether any key exists (keys made by the CLI on the store directly). */
   readonly refreshMs?: number;
+  /** Told of every change made here, after it is stored (other replicas learn of it through this). */
+  readonly onChange?: (change: TenancyChange) => void;
 }
 
 function sameSettings(a: TenantRecord, b: TenantConfig): boolean {
@@ -165,6 +169,7 @@ export class Tenancy {
     }
     this.directory.invalidateAll();
     this.refreshAnonymous(tenant);
+    this.options.onChange?.({ kind: 'tenant', op: 'created', name: tenant.name });
     return tenant;
   }
 
@@ -174,6 +179,7 @@ export class Tenancy {
     if (!tenant) throw new TenancyNotFoundError('tenant', name);
     this.directory.invalidateAll();
     this.refreshAnonymous(tenant);
+    this.options.onChange?.({ kind: 'tenant', op: 'updated', name });
     return tenant;
   }
 
@@ -205,6 +211,7 @@ export class Tenancy {
     await this.options.store.insertKey(record);
     this.keysExist = true;
     this.directory.invalidate(id);
+    this.options.onChange?.({ kind: 'key', op: 'created', id });
     return { record, key };
   }
 
@@ -229,6 +236,7 @@ export class Tenancy {
     const key = await this.options.store.updateKey(id, changes);
     this.directory.invalidate(id);
     if (!key) throw new TenancyNotFoundError('key', id);
+    this.options.onChange?.({ kind: 'key', op: 'updated', id });
     return key;
   }
 
@@ -258,6 +266,7 @@ export class Tenancy {
     const key = await this.options.store.revokeKey(id, this.now());
     this.directory.invalidate(id);
     if (!key) throw new TenancyNotFoundError('key', id);
+    this.options.onChange?.({ kind: 'key', op: 'revoked', id });
     return key;
   }
 
@@ -270,7 +279,27 @@ export class Tenancy {
     const record = await this.options.store.rotateKey(id, { hash: hashSecret(secret), lastFour: lastFour(key) }, this.now() + graceMs);
     this.directory.invalidate(id);
     if (!record) throw new TenancyNotFoundError('key', id);
+    this.options.onChange?.({ kind: 'key', op: 'rotated', id });
     return { record, key };
+  }
+
+  // ------------------------------------------------------------ changes made elsewhere
+
+  /** A change another replica made: what this process cached of it is read again on next use. */
+  applyChange(change: TenancyChange): void {
+    if (change.kind === 'key') {
+      this.directory.invalidate(change.id);
+      if (change.op === 'created') this.keysExist = true;
+      return;
+    }
+    // Every key of the tenant may have changed with it.
+    this.directory.invalidateAll();
+    if (change.name === this.options.auth.anonymousTenant) void this.reloadAnonymous().catch(() => undefined);
+  }
+
+  /** Forgets every cached key and tenant (changes may have been missed: a message bus that was down). */
+  dropCaches(): void {
+    this.directory.invalidateAll();
   }
 
   // ------------------------------------------------------------ internals

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 
 /**
  * 32 random hex characters for response, item and call ids. `randomUUID`
@@ -7,4 +8,9 @@ import { randomUUID } from 'node:crypto';
  */
 export function randomToken(): string {
   return randomUUID().replaceAll('-', '');
+}
+
+/** This process among the replicas: host, process id and a random part (a restarted process is another replica). */
+export function replicaId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
