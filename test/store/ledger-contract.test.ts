@@ -181,6 +181,17 @@ describe.each([sqliteFactory(), postgresFactory()])('UsageLedger contract: $name
     await expect(ledger.recent(0)).rejects.toThrow(RangeError);
   });
 
+  it('stores every status a row can have, the lost calls of a dead replica included, and counts them in billing', async () => {
+    const ledger = await fresh();
+    const statuses = ['ok', 'error', 'client_error', 'cancelled', 'shutdown', 'lost'] as const;
+    for (const status of statuses) ledger.append(record({ time: T0, requestId: status, status, httpStatus: status === 'lost' ? 0 : 200 }));
+    expect((await ledger.recent(10)).map((r) => r.status).sort()).toEqual([...statuses].sort());
+    expect(ledger.stats().rejected).toBe(0);
+    const [line] = await ledger.billingLines({ start: T0, end: T0 + 1 });
+    // A lost call is not a success: it is counted with the errors.
+    expect(line).toMatchObject({ requests: 6, ok: 1, errors: 2, clientErrors: 1, clientClosed: 1, shutdown: 1 });
+  });
+
   it('totals a UTC day per tenant, exactly at the midnight boundary, including queued rows', async () => {
     const ledger = await fresh();
     const lastMs = Date.UTC(2025, 2, 1, 23, 59, 59, 999);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Call, CallOutcome } from '../../src/pipeline/contracts.js';
 import type { Deployment } from '../../src/routing/router.js';
 import { CallJournal } from '../../src/store/redis/call-journal.js';
@@ -117,5 +117,35 @@ describe('the call journal', () => {
     expect(await client.hkeys(`${prefix}calls:z`)).toEqual(['z1']);
     await journal.stop();
     await late.quit();
+  });
+});
+
+describe('the call journal of a gateway', () => {
+  it('holds each streamed call while it runs and lets go of it when it ends', async () => {
+    const { config: gatewayConfig, model: route, provider: upstream, startTestGateway } = await import('../helpers/gateway.js');
+    const { redisConfig } = await import('../helpers/redis.js');
+    const base = gatewayConfig([upstream({ name: 'sim', kind: 'mock' })], [route('demo', ['sim/demo'])]);
+    const gateway = await startTestGateway({ ...base, redis: { ...redisConfig(prefix), heartbeatMs: 100, deadAfterMs: 1_000 } });
+    try {
+      const journaled = async (): Promise<string[]> => {
+        const keys = await client.keys(`${prefix}calls:*`);
+        return (await Promise.all(keys.map((key) => client.hkeys(key)))).flat().sort();
+      };
+      const streams = ['s1', 's2'].map((id) =>
+        fetch(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': id },
+          body: JSON.stringify({ model: 'demo', stream: true, messages: [{ role: 'user', content: 'hi [mock:words=30] [mock:tps=30]' }] }),
+        }).then((response) => response.text()),
+      );
+      await vi.waitFor(async () => expect(await journaled()).toEqual(['s1', 's2']), { timeout: 3_000, interval: 50 });
+      await Promise.all(streams);
+      await vi.waitFor(async () => expect(await journaled()).toEqual([]), { timeout: 3_000, interval: 50 });
+      expect(await client.zscore(`${prefix}replicas`, (await client.zrange(`${prefix}replicas`, 0, -1))[0]!)).not.toBeNull();
+    } finally {
+      await gateway.close();
+    }
+    // A clean shutdown leaves nothing for the others to sweep.
+    expect(await client.zcard(`${prefix}replicas`)).toBe(0);
   });
 });

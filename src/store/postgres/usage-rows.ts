@@ -113,7 +113,7 @@ export interface UsageRow {
   readonly requested_model: string | null;
 }
 
-const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown']);
+const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown', 'lost']);
 
 function isStatus(value: string): value is UsageStatus {
   return STATUSES.has(value);
