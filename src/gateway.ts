@@ -48,6 +48,9 @@ import { SqliteNotificationStore } from './store/sqlite/notification-store.js';
 import type { BudgetListener } from './budgets/budget-book.js';
 import { ServerShuttingDownError, listenFailure, storeFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
+import { LiveConfig } from './server/live-config.js';
+import { Reloader, type ReloadOutcome } from './server/reload.js';
+import { ReloadMetrics } from './telemetry/reload-metrics.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -89,6 +92,13 @@ export interface Gateway {
    * of the delay and the deadline (a second signal).
    */
   close(options?: { readonly now?: boolean }): Promise<void>;
+  /**
+   * Loads the configuration again with `load` (throwing a ConfigError when it
+   * is invalid) and applies what can change while serving (see
+   * server/reload.ts); `config`, `router` and `providers` then return the new
+   * ones. A rejected configuration leaves the running one in place.
+   */
+  reload(load: () => GatewayConfig): Promise<ReloadOutcome>;
 }
 
 /** What a start-up got running before it failed: closed again, so nothing keeps the process alive. */
@@ -117,7 +127,7 @@ function providerCheck(provider: Provider): ReadinessCheck {
  * run time; a caller with neither costs one check). A budget's spend in its
  * current period is read from the ledger the first time it is seen.
  */
-function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, router: Router, metrics: GatewayMetrics, log: Logger, listener: BudgetListener | undefined): BudgetPolicy {
+function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBook, router: () => Router, metrics: GatewayMetrics, log: Logger, listener: BudgetListener | undefined): BudgetPolicy {
   return new BudgetPolicy({
     book: new BudgetBook(Date.now, listener),
     prices,
@@ -126,7 +136,7 @@ function openBudgets(config: GatewayConfig, ledger: UsageLedger, prices: PriceBo
     log,
     promptTokensBound: promptTokensBoundOf,
     countPromptTokens: estimatePromptTokens,
-    reroute: (principal, model) => resolveRoute(router, principal, model),
+    reroute: (principal, model) => resolveRoute(router(), principal, model),
     spentSince: (ref, since) => ledger.spentSince(ref.scope === 'tenant' ? { tenant: ref.owner } : { keyId: ref.owner }, since),
     watchStepTokens: DEFAULT_BUDGET_OUTPUT_RESERVE,
     assumedMaxOutputTokens: ASSUMED_MAX_OUTPUT_TOKENS,
@@ -186,8 +196,11 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
-  const router = new Router(config.models, providers);
-  const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener);
+  // Routes, providers and the configuration as served: a reload swaps them (see server/live-config.ts).
+  const live = new LiveConfig({ config, router: new Router(config.models, providers), providers }, log);
+  const reloadMetrics = new ReloadMetrics(metrics.registry);
+  reloadMetrics.loaded(Date.now());
+  const budgets = openBudgets(config, ledger, prices, () => live.router, metrics, log, notifications.budgetListener);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = SqliteTenancyStore.open(config.store.path);
   started.tenancyStore = tenancyStore;
@@ -214,11 +227,15 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     clock,
     random: options.random ?? systemRandom,
     states,
-    router,
+    // Read at each call: a reload's routes serve from the next call on.
+    get router() {
+      return live.router;
+    },
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
     // Budgets after rate limits: a call a rate limit refuses reserves nothing.
-    policies: [...ledgerPolicies, new RateLimiter(), budgets, ...(options.policies ?? [])],
+    // The live configuration first: it counts each call against the configuration it was routed with.
+    policies: [live, ...ledgerPolicies, new RateLimiter(), budgets, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -257,7 +274,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([ledgerCheck(ledger), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler(() => [ledgerCheck(ledger), ...[...live.providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({
@@ -296,7 +313,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     closing ??= (async () => {
       summaries?.stop();
       await shutdown.run();
-      await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      await live.close();
       // After the calls have settled (their alerts are stored), before the ledger.
       await notifications.close().catch((error: unknown) => log.error({ err: error }, 'closing the notifications failed'));
       // Every finished request's row is written before the process goes.
@@ -307,5 +324,35 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, close };
+  const reloader = new Reloader({
+    live,
+    log,
+    metrics: reloadMetrics,
+    prices,
+    tenancy,
+    states,
+    providerDeps: { onWarning: (message) => log.warn(message) },
+    shuttingDown: () => shutdown.started,
+  });
+
+  return {
+    url,
+    server,
+    get config() {
+      return live.config;
+    },
+    get router() {
+      return live.router;
+    },
+    get providers() {
+      return live.providers;
+    },
+    metrics,
+    ledger,
+    tenancy,
+    budgets,
+    notifier: notifications.notifier,
+    close,
+    reload: (load) => reloader.reload(load),
+  };
 }

@@ -12,11 +12,12 @@ export interface ReadinessCheck {
 }
 
 /** GET /readyz: 200 when every check passes, 503 with the failing ones named otherwise. */
-export function createReadyzHandler(checks: readonly ReadinessCheck[], isShuttingDown: () => boolean, circuits: () => Record<string, unknown> = () => ({})) {
+/** `checks` is asked for the list at each probe: a configuration reload changes the providers. */
+export function createReadyzHandler(checks: () => readonly ReadinessCheck[], isShuttingDown: () => boolean, circuits: () => Record<string, unknown> = () => ({})) {
   return async function handleReadyz(_req: unknown, res: ServerResponse, ctx: RequestContext): Promise<void> {
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(2_000)]);
     const results = await Promise.all(
-      checks.map(async (c) => {
+      checks().map(async (c) => {
         try {
           await c.check(signal);
           return { name: c.name, ok: true };
