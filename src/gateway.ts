@@ -116,6 +116,7 @@ function ledgerCheck(ledger: UsageLedger): ReadinessCheck {
 function providerCheck(provider: Provider): ReadinessCheck {
   return {
     name: `provider:${provider.name}`,
+    upstream: true,
     async check(signal) {
       if (provider.listModels) await provider.listModels(signal);
     },

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../../pipeline/contracts.js';
 import { sendJson } from '../../pipeline/respond.js';
 
@@ -8,23 +8,41 @@ export function handleHealthz(_req: unknown, res: ServerResponse, ctx: RequestCo
 
 export interface ReadinessCheck {
   readonly name: string;
+  /** An upstream provider: left out by `/readyz?upstreams=false`. */
+  readonly upstream?: boolean;
   check(signal: AbortSignal): Promise<void>;
 }
 
-/** GET /readyz: 200 when every check passes, 503 with the failing ones named otherwise. */
-/** `checks` is asked for the list at each probe: a configuration reload changes the providers. */
+/** Whether the probe asks to leave the upstream checks out (`?upstreams=false`). */
+function withoutUpstreams(url: string | undefined): boolean {
+  const query = url?.indexOf('?') ?? -1;
+  return query >= 0 && new URLSearchParams(url!.slice(query + 1)).get('upstreams') === 'false';
+}
+
+/**
+ * GET /readyz: 200 when every check passes, 503 with the failing ones named
+ * otherwise. `checks` is asked for the list at each probe (a configuration
+ * reload changes the providers). Behind a load balancer, `?upstreams=false`
+ * checks only what is this replica's own (the store, shutdown): an upstream
+ * outage is the same for every replica, and must not take them all out of
+ * rotation at once (clients would get the balancer's error instead of the
+ * gateway's).
+ */
 export function createReadyzHandler(checks: () => readonly ReadinessCheck[], isShuttingDown: () => boolean, circuits: () => Record<string, unknown> = () => ({})) {
-  return async function handleReadyz(_req: unknown, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  return async function handleReadyz(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(2_000)]);
+    const local = withoutUpstreams(req.url);
     const results = await Promise.all(
-      checks().map(async (c) => {
-        try {
-          await c.check(signal);
-          return { name: c.name, ok: true };
-        } catch (error) {
-          return { name: c.name, ok: false, error: error instanceof Error ? error.message : String(error) };
-        }
-      }),
+      checks()
+        .filter((c) => !(local && c.upstream === true))
+        .map(async (c) => {
+          try {
+            await c.check(signal);
+            return { name: c.name, ok: true };
+          } catch (error) {
+            return { name: c.name, ok: false, error: error instanceof Error ? error.message : String(error) };
+          }
+        }),
     );
     const ready = !isShuttingDown() && results.every((r) => r.ok);
     sendJson(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'not_ready', shutting_down: isShuttingDown(), checks: results, deployments: circuits() }), {
