@@ -50,6 +50,9 @@ import { ServerShuttingDownError, listenFailure } from './errors/index.js';
 import { Shutdown } from './server/shutdown.js';
 import { replicaId } from './util/ids.js';
 import type { SharedState } from './store/redis/index.js';
+import { LiveConfig } from './server/live-config.js';
+import { Reloader, type ReloadOutcome } from './server/reload.js';
+import { ReloadMetrics } from './telemetry/reload-metrics.js';
 
 export interface GatewayOptions {
   readonly log: Logger;
@@ -97,6 +100,13 @@ export interface Gateway {
    * of the delay and the deadline (a second signal).
    */
   close(options?: { readonly now?: boolean }): Promise<void>;
+  /**
+   * Loads the configuration again with `load` (throwing a ConfigError when it
+   * is invalid) and applies what can change while serving (see
+   * server/reload.ts); `config`, `router` and `providers` then return the new
+   * ones. A rejected configuration leaves the running one in place.
+   */
+  reload(load: () => GatewayConfig): Promise<ReloadOutcome>;
 }
 
 /** What a start-up got running before it failed: closed again, so nothing keeps the process alive. */
@@ -129,6 +139,7 @@ function redisCheck(shared: SharedState): ReadinessCheck {
 function providerCheck(provider: Provider): ReadinessCheck {
   return {
     name: `provider:${provider.name}`,
+    upstream: true,
     async check(signal) {
       if (provider.listModels) await provider.listModels(signal);
     },
@@ -144,7 +155,7 @@ function openBudgets(
   config: GatewayConfig,
   ledger: UsageLedger,
   prices: PriceBook,
-  router: Router,
+  router: () => Router,
   metrics: GatewayMetrics,
   log: Logger,
   listener: BudgetListener | undefined,
@@ -158,7 +169,7 @@ function openBudgets(
     log,
     promptTokensBound: promptTokensBoundOf,
     countPromptTokens: estimatePromptTokens,
-    reroute: (principal, model) => resolveRoute(router, principal, model),
+    reroute: (principal, model) => resolveRoute(router(), principal, model),
     spentSince: (ref, since) => spentSinceOf(ledger, ref, since),
     watchStepTokens: DEFAULT_BUDGET_OUTPUT_RESERVE,
     assumedMaxOutputTokens: ASSUMED_MAX_OUTPUT_TOKENS,
@@ -230,7 +241,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
   // After the store: a store that cannot be written stops the start before any provider holds a resource.
   const providers = await createProviders(config.providers, { onWarning: (message) => log.warn(message) });
   started.providers = providers;
-  const router = new Router(config.models, providers);
+  // Routes, providers and the configuration as served: a reload swaps them (see server/live-config.ts).
+  const live = new LiveConfig({ config, router: new Router(config.models, providers), providers }, log);
+  const reloadMetrics = new ReloadMetrics(metrics.registry);
+  reloadMetrics.loaded(Date.now());
   // Budgets shared by the replicas through Redis when it is configured (or the caller provides a book); else this process's own.
   const sharedBudgets: SharedBudgetBookFactory | undefined =
     options.sharedBudgets ??
@@ -239,7 +253,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       : undefined);
   const sharedBook = sharedBudgets?.({ spentSince: (ref, since) => spentSinceOf(ledger, ref, since), listener: notifications.budgetListener, log });
   started.sharedBook = sharedBook;
-  const budgets = openBudgets(config, ledger, prices, router, metrics, log, notifications.budgetListener, sharedBook);
+  const budgets = openBudgets(config, ledger, prices, () => live.router, metrics, log, notifications.budgetListener, sharedBook);
   metrics.seedTodayCost(await ledger.todayCostByTenant());
   const tenancyStore = store.openTenancy();
   started.tenancyStore = tenancyStore;
@@ -282,11 +296,15 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     clock,
     random: options.random ?? systemRandom,
     states,
-    router,
+    // Read at each call: a reload's routes serve from the next call on.
+    get router() {
+      return live.router;
+    },
     authenticator: options.authenticator ?? tenancy.authenticator,
     // The ledger's refusal first: a call it refuses reaches no other policy.
     // Budgets after rate limits: a call a rate limit refuses reserves nothing.
-    policies: [...ledgerPolicies, redis && shared ? new redis.RedisRateLimiter({ shared, log }) : new RateLimiter(), budgets, ...(options.policies ?? [])],
+    // The live configuration first: it counts each call against the configuration it was routed with.
+    policies: [live, ...ledgerPolicies, redis && shared ? new redis.RedisRateLimiter({ shared, log }) : new RateLimiter(), budgets, ...(options.policies ?? [])],
     tokens: { outputCounter: outputTokenCounter, estimateUsage },
     observers: [
       createMeteringObserver({
@@ -326,7 +344,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/v1/models', route([['GET', createModelsHandler(pipeline, Math.floor(Date.now() / 1000))]])],
     ['/healthz', route([['GET', handleHealthz]])],
     ['/metrics', route([['GET', createMetricsHandler(metrics)]])],
-    ['/readyz', route([['GET', createReadyzHandler([storeCheck(store, ledger), ...(shared ? [redisCheck(shared)] : []), ...[...providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
+    ['/readyz', route([['GET', createReadyzHandler(() => [storeCheck(store, ledger), ...(shared ? [redisCheck(shared)] : []), ...[...live.providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
   const server = createApp({
@@ -369,7 +387,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
       await shutdown.run();
       // Every call has ended: nothing of this replica is left for others to sweep.
       await journal?.stop().catch((error: unknown) => log.warn({ err: error }, 'leaving the call journal failed; the other replicas will sweep this one after redis.dead_after'));
-      await Promise.allSettled([...providers.values()].map((p) => p.close()));
+      await live.close();
       // After the calls have settled: its last settles are sent (or left to expire).
       await sharedBook?.close().catch((error: unknown) => log.error({ err: error }, 'closing the shared budget book failed'));
       // After the calls have settled (their alerts are stored), before the ledger.
@@ -384,5 +402,36 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     return closing;
   }
 
-  return { url, server, config, router, providers, metrics, ledger, tenancy, budgets, notifier: notifications.notifier, shared, close };
+  const reloader = new Reloader({
+    live,
+    log,
+    metrics: reloadMetrics,
+    prices,
+    tenancy,
+    states,
+    providerDeps: { onWarning: (message) => log.warn(message) },
+    shuttingDown: () => shutdown.started,
+  });
+
+  return {
+    url,
+    server,
+    get config() {
+      return live.config;
+    },
+    get router() {
+      return live.router;
+    },
+    get providers() {
+      return live.providers;
+    },
+    metrics,
+    ledger,
+    tenancy,
+    budgets,
+    notifier: notifications.notifier,
+    shared,
+    close,
+    reload: (load) => reloader.reload(load),
+  };
 }

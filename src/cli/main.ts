@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, describeRoutes, loadConfig } from '../config/index.js';
+import { ConfigError, describeRoutes, EMBEDDED_SOURCE, loadConfig } from '../config/index.js';
+import type { GatewayConfig } from '../config/index.js';
 import { StartupError } from '../errors/index.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -7,13 +8,14 @@ import { httpBackend, storeBackend, type AdminBackend } from './admin-backend.js
 import { ADMIN_USAGE, adminFailure, runAdminCommand, type AdminFlags } from './admin-commands.js';
 import { codexConfigBlock } from './codex-config.js';
 import { runMigrate } from './migrate-command.js';
+import { watchConfigFile } from './config-watch.js';
 import { REPORT_USAGE } from './report-command.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Tollgate ${VERSION} — one OpenAI-compatible endpoint in front of many models
 
 Usage:
-  tollgate start [--config FILE] [--port N] [--host H] [--demo]
+  tollgate start [--config FILE] [--port N] [--host H] [--demo] [--watch-config]
   tollgate check-config [--config FILE] [--demo]
   tollgate codex-config [--config FILE] [--model NAME] [--demo]
   tollgate migrate [--config FILE]
@@ -24,6 +26,8 @@ Without --config, TOLLGATE_CONFIG names the file; without either, the embedded
 default serves OpenAI (when OPENAI_API_KEY is set) and Ollama at 127.0.0.1:11434.
 --demo adds the built-in simulated model 'tollgate-demo' (no upstream needed).
 migrate applies the store's schema steps this release adds (start does too).
+SIGHUP reloads the configuration file (routes, providers, prices, tenants, log
+level, resilience); --watch-config also reloads it whenever its content changes.
 
 ${ADMIN_USAGE}`;
 
@@ -38,6 +42,7 @@ const OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   demo: { type: 'boolean' },
+  'watch-config': { type: 'boolean' },
   model: { type: 'string', short: 'm' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -108,7 +113,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (command === 'tenants' || command === 'keys' || command === 'usage' || command === 'report') return await admin(command, positionals.slice(1), values, io);
 
   try {
-    const config = loadConfig({ path: values.config, env: io.env, demo: values.demo === true });
+    const load = (): GatewayConfig => loadConfig({ path: values.config, env: io.env, demo: values.demo === true });
+    const config = load();
     switch (command) {
       case 'check-config':
         io.out(`Configuration OK (${config.source})\n\n${describeRoutes(config)}\n`);
@@ -119,7 +125,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'migrate':
         return await migrateCommand(config.store, io);
       case 'start':
-        return await serve(config, { host: values.host, port: parsePort(values.port) }, io.env['TOLLGATE_VALIDATE_STREAMS'] === '1', io);
+        return await serve(config, { host: values.host, port: parsePort(values.port) }, io.env['TOLLGATE_VALIDATE_STREAMS'] === '1', io, { load, watch: values['watch-config'] === true });
       default:
         io.err(`Unknown command '${command}'.\n\n${USAGE}`);
         return 2;
@@ -169,6 +175,7 @@ async function serve(
   listen: { host: string | undefined; port: number | undefined },
   validateStreams: boolean,
   io: Io,
+  reloading: { readonly load: () => GatewayConfig; readonly watch: boolean },
 ): Promise<number> {
   const log = createLogger(config.logging);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -191,6 +198,17 @@ async function serve(
   log.flush();
   const flusher = setInterval(() => log.flush(), 1_000);
   flusher.unref();
+  // SIGHUP (and, with --watch-config, a changed file) reloads; the outcome is logged by the gateway.
+  const reload = (): void => {
+    void gateway.reload(reloading.load).finally(() => log.flush());
+  };
+  process.on('SIGHUP', reload);
+  const source = gateway.config.source;
+  const watcher =
+    reloading.watch && gateway.config.source !== EMBEDDED_SOURCE
+      ? watchConfigFile(source, reload, { onError: (error) => log.warn({ err: error, config: source }, 'watching the configuration file failed; reload with SIGHUP') })
+      : undefined;
+  if (reloading.watch && watcher === undefined) log.warn('--watch-config needs a configuration file (--config or TOLLGATE_CONFIG); reload with SIGHUP');
   return await new Promise<number>((resolve) => {
     let signals = 0;
     // The first signal drains (see server/shutdown.ts); a second one ends the calls still open at once.
@@ -206,6 +224,8 @@ async function serve(
       const finish = (code: number): void => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        process.off('SIGHUP', reload);
+        watcher?.close();
         clearInterval(flusher);
         log.flush();
         resolve(code);

@@ -65,6 +65,21 @@ export class PriceBook {
   private readonly defaults = new Map<string, Price>();
 
   constructor(entries: readonly PriceEntry[], defaults: boolean) {
+    this.load(entries, defaults);
+  }
+
+  /**
+   * Replaces every price (a configuration reload): calls priced from now on,
+   * including those in flight when they settle, use the new ones.
+   */
+  replace(entries: readonly PriceEntry[], defaults: boolean): void {
+    this.exact.clear();
+    this.patternsByProvider.clear();
+    this.defaults.clear();
+    this.load(entries, defaults);
+  }
+
+  private load(entries: readonly PriceEntry[], defaults: boolean): void {
     for (const entry of entries) {
       const price: Price = {
         input: entry.input,

@@ -33,7 +33,9 @@ export type CircuitChangeReason =
   /** Every deployment of a route was open: a request was admitted as the probe before the cool-down elapsed. */
   | 'early_probe'
   | 'probe_succeeded'
-  | 'probe_failed';
+  | 'probe_failed'
+  /** The provider's settings changed (a configuration reload): its deployments start again with a closed circuit. */
+  | 'reconfigured';
 
 export interface CircuitStateChange {
   readonly from: CircuitState;

@@ -95,6 +95,8 @@ const UNKNOWN_HEALTH: CandidateHealth = { available: true, inFlight: 0, retryAt:
 export class DeploymentStates {
   private readonly states = new Map<string, DeploymentState>();
   private readonly maxEntries: number;
+  /** Breaker settings of providers a reload replaced: calls still on the old provider get states that are not kept. */
+  private readonly retired = new WeakSet<CircuitBreakerConfig>();
 
   constructor(private readonly options: DeploymentStatesOptions) {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -102,6 +104,8 @@ export class DeploymentStates {
 
   /** The state of a deployment, created with `policy` on first use. */
   get(key: string, policy: DeploymentPolicy): DeploymentState {
+    // A call that started before its provider was replaced must neither reuse nor seed the new provider's state.
+    if (this.retired.has(policy.circuitBreaker)) return new DeploymentState(key, policy, this.options.clock, undefined);
     const existing = this.states.get(key);
     if (existing !== undefined) {
       // Re-insert: Map order is then least recently used first.
@@ -125,6 +129,24 @@ export class DeploymentStates {
     const result: Record<string, DeploymentSnapshot> = {};
     for (const [key, state] of this.states) result[key] = state.snapshot();
     return result;
+  }
+
+  /**
+   * Forgets the deployments of a provider a configuration reload replaced
+   * (its settings changed): the new provider's deployments start with a
+   * closed circuit and a fresh retry budget under the new settings. An open
+   * circuit is reported closed (reason `reconfigured`). `circuitBreaker` is
+   * the replaced provider's own settings object.
+   */
+  retire(provider: string, circuitBreaker: CircuitBreakerConfig): void {
+    this.retired.add(circuitBreaker);
+    const prefix = `${provider}/`;
+    for (const [key, state] of this.states) {
+      if (!key.startsWith(prefix)) continue;
+      this.states.delete(key);
+      const from = state.breaker.state;
+      if (from !== 'closed') this.options.onStateChange?.(key, { from, to: 'closed', reason: 'reconfigured', at: this.options.clock.now(), coolDownMs: undefined });
+    }
   }
 
   get size(): number {

@@ -89,7 +89,8 @@ export class Tenancy {
   /** The budget refs of every principal and listing: one object per budget while its settings stay the same. */
   readonly budgetRefs = new BudgetRefs();
   private readonly now: () => number;
-  private readonly configured: ReadonlySet<string>;
+  /** The tenants the configuration declares (replaced by a reload). */
+  private configured: ReadonlySet<string>;
   private anonymous: Principal | undefined;
   /** When the anonymous tenant's stored settings last changed, as last read (its principal is rebuilt only on a change). */
   private anonymousUpdatedAt: number | undefined;
@@ -107,7 +108,7 @@ export class Tenancy {
   /** Writes the configured tenants into the store (the configuration wins) and learns whether keys exist. */
   static async open(options: TenancyOptions): Promise<Tenancy> {
     const tenancy = new Tenancy(options);
-    await tenancy.syncConfiguredTenants();
+    await tenancy.syncConfiguredTenants(options.tenants);
     await tenancy.refreshKeysExist();
     const refreshMs = options.refreshMs ?? 5_000;
     if (refreshMs > 0) {
@@ -133,6 +134,19 @@ export class Tenancy {
 
   close(): void {
     if (this.refresher) clearInterval(this.refresher);
+  }
+
+  /**
+   * The tenants of a reloaded configuration: written to the store (the
+   * configuration wins, as at a start), and every cached key resolved again
+   * from its next request on (calls in flight keep the settings they started
+   * with). A tenant no longer declared keeps its last settings in the store
+   * and can be changed through the admin API again.
+   */
+  async reconfigure(tenants: readonly TenantConfig[]): Promise<void> {
+    await this.syncConfiguredTenants(tenants);
+    this.configured = new Set(tenants.map((t) => t.name));
+    this.directory.invalidateAll();
   }
 
   // ------------------------------------------------------------ tenants
@@ -304,9 +318,9 @@ export class Tenancy {
 
   // ------------------------------------------------------------ internals
 
-  private async syncConfiguredTenants(): Promise<void> {
+  private async syncConfiguredTenants(tenants: readonly TenantConfig[]): Promise<void> {
     const at = this.now();
-    for (const declared of this.options.tenants) {
+    for (const declared of tenants) {
       const existing = await this.readReplaceable(declared.name);
       if (existing?.source === 'api' && !sameSettings(existing, declared)) this.options.onConfigOverride?.(declared.name);
       const tenant: TenantRecord = {

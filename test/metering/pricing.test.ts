@@ -10,6 +10,19 @@ const vllm = { name: 'vllm', kind: 'openai-compatible' };
 const sim = { name: 'sim', kind: 'mock' };
 
 describe('PriceBook', () => {
+  it('replace() swaps every price (a configuration reload), defaults included', () => {
+    const book = new PriceBook([{ provider: 'vllm', model: 'm', input: 1, output: 2, shadow: false }], false);
+    expect(book.priceFor(vllm, 'm')?.input).toBe(1);
+    expect(book.priceFor(openai, 'gpt-4o')).toBeUndefined();
+    book.replace([{ provider: 'vllm', model: 'n*', input: 3, output: 4, shadow: false }], true);
+    expect(book.priceFor(vllm, 'm')?.source).toBe('local');
+    expect(book.priceFor(vllm, 'nx')).toMatchObject({ input: 3, output: 4, source: 'config' });
+    expect(book.priceFor(openai, 'gpt-4o')?.source).toBe('default');
+    book.replace([], false);
+    expect(book.priceFor(vllm, 'nx')?.source).toBe('local');
+    expect(book.priceFor(openai, 'gpt-4o')).toBeUndefined();
+  });
+
   it('ships dated OpenAI prices for the common models', () => {
     expect(PRICES_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const book = new PriceBook([], true);

@@ -111,4 +111,31 @@ describe('DeploymentStates', () => {
     newer.end('success');
     busy.end('success');
   });
+
+  it('retire() forgets a replaced provider: its open circuit is reported closed, the new settings start fresh', () => {
+    const clock = new FakeClock();
+    const changes: Array<[string, CircuitStateChange]> = [];
+    const states = new DeploymentStates({ clock, onStateChange: (key, change) => changes.push([key, change]) });
+    const oldPolicy: DeploymentPolicy = { circuitBreaker: { ...DEFAULT_CIRCUIT_BREAKER, consecutiveFailures: 1 }, retryBudget: DEFAULT_RETRY.budget };
+    const old = states.get('up/m', oldPolicy);
+    states.get('other/m', POLICY);
+    must(old.begin()).end('failure');
+    expect(old.breaker.state).toBe('open');
+    changes.length = 0;
+
+    states.retire('up', oldPolicy.circuitBreaker);
+    expect(changes).toEqual([['up/m', expect.objectContaining({ from: 'open', to: 'closed', reason: 'reconfigured' })]]);
+    expect(states.health('up/m').available).toBe(true);
+    expect(Object.keys(states.snapshot())).toEqual(['other/m']);
+
+    // A call still on the replaced provider gets a state of its own, never kept.
+    const stray = states.get('up/m', oldPolicy);
+    expect(stray).not.toBe(old);
+    expect(states.size).toBe(1);
+    const newPolicy: DeploymentPolicy = { circuitBreaker: { ...DEFAULT_CIRCUIT_BREAKER }, retryBudget: DEFAULT_RETRY.budget };
+    const fresh = states.get('up/m', newPolicy);
+    expect(fresh).not.toBe(stray);
+    expect(states.get('up/m', newPolicy)).toBe(fresh);
+    expect(states.size).toBe(2);
+  });
 });

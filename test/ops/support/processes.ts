@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const INSTALL_HINT = 'run scripts/ci/install-tools.sh (apt-get install prometheus prometheus-alertmanager wrk)';
+export const INSTALL_HINT = 'run scripts/ci/install-tools.sh (apt-get install prometheus prometheus-alertmanager wrk nginx)';
 
 /** The absolute path of `name` on PATH; a missing tool fails the test with the way to install it. */
 export function requireBinary(name: string): string {
