@@ -257,7 +257,7 @@ export class LedgerUnavailableError extends GatewayError {
       503,
       'server_error',
       LedgerUnavailableError.CODE,
-      `The gateway cannot record usage, so it refuses new requests: ${detail}. Retry later; the operator must make the usage ledger writable again (see store.path) or set store.when_full: serve_unmetered.`,
+      `The gateway cannot record usage, so it refuses new requests: ${detail}. Retry later; the operator must make the usage store (store.path or store.url) writable again, or set store.when_full: serve_unmetered.`,
       { headers: { 'retry-after': '10' } },
     );
   }

@@ -262,6 +262,9 @@ describe('three replicas behind nginx', { timeout: 60_000 }, () => {
       expect((await call(replica.url, '/v1/chat/completions', { key: guarded.key, body: chatBody(false, 'warm') })).status).toBe(200);
       expect((await call(replica.url, '/v1/chat/completions', { key: free.key, body: chatBody(false, 'warm') })).status).toBe(200);
     }
+    const spentBefore = (await budget(replicas[0]!.url, 'budgeted')).spent_usd;
+    expect(spentBefore).toBeGreaterThan(0);
+    // Killed: it comes back empty (no persistence), as a restarted cache does.
     await redis.stop();
     const during = await Promise.all(
       Array.from({ length: 20 }, (_, i) => call(nginx.url, '/v1/chat/completions', { key: i % 2 === 0 ? guarded.key : free.key, requestId: `redis-down-${i}`, body: chatBody(false, 'hi') })),
@@ -278,6 +281,8 @@ describe('three replicas behind nginx', { timeout: 60_000 }, () => {
     await redis.start();
     await waitFor('calls with limits to be served again', async () => (await call(nginx.url, '/v1/chat/completions', { key: guarded.key, body: chatBody(false, 'back') })).status === 200, 15_000, 200);
     await waitFor('/readyz 200 again', async () => (await call(replicas[0]!.url, '/readyz')).status === 200, 15_000, 200);
+    // Nothing forgotten: the budget's spend this period is read again from the ledger.
+    expect((await budget(replicas[1]!.url, 'budgeted')).spent_usd).toBeCloseTo(spentBefore, 6);
     const ids = during.map((_, i) => `redis-down-${i}`);
     await waitFor('a ledger row for every call made while Redis was down', async () => {
       const rows = await schema.query<{ request_id: string }>('SELECT request_id FROM usage WHERE request_id = ANY($1)', [ids]);
