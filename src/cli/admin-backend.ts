@@ -1,7 +1,8 @@
 /**
  * Where the CLI's tenant, key and usage commands act: the configured store
- * directly (the gateway need not run; a running one sees a change within its
- * key cache's lifetime, a revocation included), or a running gateway's admin
+ * directly (the gateway need not run; running replicas hear of each change at
+ * once through Redis when it is configured, else within their key cache's
+ * lifetime, a revocation included), or a running gateway's admin
  * API (`--url`, with the admin token), which applies changes at once. Both
  * answer with the admin API's JSON objects.
  */
@@ -13,6 +14,7 @@ import type { UsageLedger } from '../metering/usage-ledger.js';
 import { openStore, type OpenStoreOptions, type Store } from '../store/open-store.js';
 import type { TenancyStore } from '../tenancy/records.js';
 import { parseKeyChanges, parseNewKey, parseNewTenant, parseRotation, parseTenantChanges, parseUsageQuery } from '../tenancy/admin-input.js';
+import type { TenancyChange } from '../tenancy/changes.js';
 import { Tenancy } from '../tenancy/tenancy.js';
 import { keyView, tenantView, usageView } from '../tenancy/views.js';
 
@@ -45,20 +47,34 @@ export class AdminCommandError extends Error {
 
 const asJson = (value: object): JsonValue => value as JsonValue;
 
-async function openTenancy(opened: Store, config: GatewayConfig): Promise<{ store: TenancyStore; tenancy: Tenancy }> {
+async function openTenancy(opened: Store, config: GatewayConfig, onChange: ((change: TenancyChange) => void) | undefined): Promise<{ store: TenancyStore; tenancy: Tenancy }> {
   const store = opened.openTenancy();
   try {
-    return { store, tenancy: await Tenancy.open({ store, auth: config.auth, tenants: config.tenants, refreshMs: 0 }) };
+    return { store, tenancy: await Tenancy.open({ store, auth: config.auth, tenants: config.tenants, refreshMs: 0, ...(onChange === undefined ? {} : { onChange }) }) };
   } catch (error) {
     await store.close();
     throw error;
   }
 }
 
-export async function storeBackend(config: GatewayConfig, options: OpenStoreOptions = {}): Promise<AdminBackend> {
+/**
+ * `notice` shows the user what did not go as it should without failing the
+ * command (a change the running replicas could not be told of).
+ */
+export async function storeBackend(config: GatewayConfig, options: OpenStoreOptions = {}, notice: (text: string) => void = () => undefined): Promise<AdminBackend> {
   const opened = await openStore(config.store, options);
-  const { store: tenancyStore, tenancy } = await openTenancy(opened, config).catch(async (error: unknown) => {
+  // With Redis, running replicas hear of each change at once, as they do of the admin API's (ioredis loaded only then).
+  const publisher =
+    config.redis === undefined
+      ? undefined
+      : new (await import('../store/redis/change-publisher.js')).ChangePublisher(config.redis, (error, change) =>
+          notice(
+            `The change was made, but the running gateways could not be told through Redis (${error instanceof Error ? error.message : String(error)}); they see it when their cached ${change.kind === 'key' ? 'key' : 'tenant'} expires (about 10 s).`,
+          ),
+        );
+  const { store: tenancyStore, tenancy } = await openTenancy(opened, config, publisher && ((change) => publisher.publish(change))).catch(async (error: unknown) => {
     // The pool must not keep the process alive.
+    await publisher?.close();
     await opened.close();
     throw error;
   });
@@ -89,6 +105,7 @@ export async function storeBackend(config: GatewayConfig, options: OpenStoreOpti
       return await readBillingReport(ledger, request, Date.now());
     },
     close: async () => {
+      await publisher?.close();
       tenancy.close();
       await tenancyStore.close();
       await ledger?.close();

@@ -153,7 +153,7 @@ async function migrateCommand(store: Parameters<typeof runMigrate>[0], io: Io): 
 async function admin(command: string, args: readonly string[], values: AdminFlags & { readonly url?: string | undefined; readonly config?: string | undefined }, io: Io): Promise<number> {
   let backend: AdminBackend | undefined;
   try {
-    backend = values.url !== undefined ? httpBackend(values.url, io.env['TOLLGATE_ADMIN_TOKEN']) : await storeBackend(loadConfig({ path: values.config, env: io.env, demo: false }));
+    backend = values.url !== undefined ? httpBackend(values.url, io.env['TOLLGATE_ADMIN_TOKEN']) : await storeBackend(loadConfig({ path: values.config, env: io.env, demo: false }), {}, (text) => io.err(text));
     io.out(await runAdminCommand(backend, command, args, values));
     return 0;
   } catch (error) {

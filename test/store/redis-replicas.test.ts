@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { Gateway } from '../../src/gateway.js';
+import { storeBackend } from '../../src/cli/admin-backend.js';
 import { config, model, provider, startTestGateway } from '../helpers/gateway.js';
 import { redisConfig, removePrefix, uniquePrefix, waitFor } from '../helpers/redis.js';
 
@@ -18,11 +19,12 @@ const prefix = uniquePrefix('replicas');
 let dir: string;
 let a: Gateway;
 let b: Gateway;
+let cfg: GatewayConfig;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tollgate-replicas-'));
   const base = config([provider({ name: 'sim', kind: 'mock' })], [model('m', ['sim/m'])]);
-  const cfg: GatewayConfig = { ...base, auth: { ...base.auth, adminToken: ADMIN }, store: { kind: 'sqlite', path: join(dir, 'tollgate.db') }, redis: redisConfig(prefix) };
+  cfg = { ...base, auth: { ...base.auth, adminToken: ADMIN }, store: { kind: 'sqlite', path: join(dir, 'tollgate.db') }, redis: redisConfig(prefix) };
   a = await startTestGateway(cfg);
   b = await startTestGateway(cfg);
 });
@@ -94,5 +96,30 @@ describe('replicas sharing Redis', () => {
     const statuses = [];
     for (const gateway of [a, b, a, b, a]) statuses.push((await chat(gateway, key)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  });
+
+  it('a key revoked with the CLI (writing the store directly) is refused by every running gateway within a second', async () => {
+    const { id, key } = await newKey();
+    expect((await chat(a, key)).status).toBe(200);
+    expect((await chat(b, key)).status).toBe(200);
+    const notices: string[] = [];
+    const cli = await storeBackend(cfg, {}, (text) => notices.push(text));
+    await cli.revokeKey(id);
+    await cli.close();
+    const at = performance.now();
+    await waitFor(async () => (await chat(a, key)).status === 401 && (await chat(b, key)).status === 401, 1_000);
+    expect(performance.now() - at).toBeLessThan(1_000);
+    expect(notices).toEqual([]);
+  });
+
+  it('the CLI without Redis still makes the change, and says the gateways will see it late', async () => {
+    const { id } = await newKey();
+    const notices: string[] = [];
+    const cli = await storeBackend({ ...cfg, redis: { ...cfg.redis!, url: 'redis://127.0.0.1:1', connectTimeoutMs: 200 } }, {}, (text) => notices.push(text));
+    const revoked = await cli.revokeKey(id);
+    await cli.close();
+    expect(revoked['revoked_at']).not.toBeNull();
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/change was made, but the running gateways could not be told through Redis .*about 10 s/);
   });
 });

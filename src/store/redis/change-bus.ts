@@ -10,6 +10,7 @@
  * stored, and other replicas see it when their cache entries expire.
  */
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { parseTenancyChange, type TenancyChange } from '../../tenancy/changes.js';
 import type { SharedState } from './connection.js';
@@ -18,6 +19,20 @@ import type { SharedState } from './connection.js';
 export interface ChangeListener {
   applyChange(change: TenancyChange): void;
   dropCaches(): void;
+}
+
+/** The channel every replica listens on for key and tenant changes. */
+export function changeChannel(prefix: string): string {
+  return `${prefix}changes`;
+}
+
+/**
+ * Publishes one change on the channel. `origin` tells the publisher's own
+ * messages from others' (a process that applies nothing itself, such as the
+ * CLI, passes one no replica has).
+ */
+export async function publishChange(client: Redis, channel: string, change: TenancyChange, origin: string): Promise<void> {
+  await client.publish(channel, JSON.stringify({ ...change, origin }));
 }
 
 export class ChangeBus {
@@ -30,13 +45,12 @@ export class ChangeBus {
     private readonly shared: SharedState,
     private readonly log: Logger,
   ) {
-    this.channel = `${shared.prefix}changes`;
+    this.channel = changeChannel(shared.prefix);
   }
 
   /** Tells the other replicas of a change made here; never throws (see above). */
   publish(change: TenancyChange): void {
-    const message = JSON.stringify({ ...change, origin: this.origin });
-    this.shared.client.publish(this.channel, message).catch((error: unknown) => {
+    publishChange(this.shared.client, this.channel, change, this.origin).catch((error: unknown) => {
       this.log.warn({ err: error, change }, 'could not tell other replicas of a key or tenant change: they see it when their cache entries expire');
     });
   }
