@@ -14,6 +14,9 @@
 //   npm run bench -- --budgets     also measure `tollgate-auth` with a monthly budget on its tenant, far from
 //                                  its limit (target `tollgate-budgets`; brings `tollgate-auth` along): the
 //                                  cost of budgets, as `tollgate-budgets / tollgate-auth`
+//   npm run bench -- --budgets --redis redis://127.0.0.1:6379
+//                                  the same, with `tollgate-budgets`'s budget shared through Redis (reserve and
+//                                  settle are Lua scripts, the call journal beats): the cost of a shared budget
 //   npm run bench -- --cells chat-json@16,chat-sse-50@1 --repeats 9
 //                                  only these cells (to rerun the disputed ones)
 //
@@ -54,6 +57,7 @@ const { values: args } = parseArgs({
     'watch-all': { type: 'boolean', default: false },
     auth: { type: 'boolean', default: false },
     budgets: { type: 'boolean', default: false },
+    redis: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -70,7 +74,9 @@ const options = {
   watchAll: args['watch-all'],
   auth: args.auth,
   budgets: args.budgets,
+  redis: args.redis,
 };
+if (options.redis !== undefined && !options.budgets) throw new Error('--redis shares the budgets of `tollgate-budgets` through Redis: give --budgets too');
 /** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-auth][, tollgate-watch]. */
 const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'], auth: args.auth, budgets: args.budgets });
 /** The one tenant of the `tollgate-auth` target; its key is created with the CLI before the target starts. */
@@ -194,7 +200,9 @@ async function startTargets(workDir, models, baseline) {
     const tenants = auth ? [{ name: AUTH_TENANT, ...(target === 'tollgate-budgets' ? { budgets: [{ period: 'month', limit_usd: 1_000_000_000 }] } : {}) }] : undefined;
     // Budgets need prices (an unpriced model is refused to a caller with a budget): both keyed targets get the same ones.
     const pricing = auth && options.budgets ? BENCH_PRICING : undefined;
-    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants, pricing }));
+    // A key prefix of its own: a run never reads another run's budgets.
+    const redis = target === 'tollgate-budgets' && options.redis !== undefined ? { url: options.redis, key_prefix: `tollgate-bench-${process.pid}:` } : undefined;
+    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants, pricing, redis }));
     // Every request to the target carries the key (validation, warm-up, load, memory check).
     const headers = auth ? { authorization: `Bearer ${createKey(configPath, AUTH_TENANT, env)}` } : {};
     const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirOf(target)] : [];

@@ -8,9 +8,10 @@ import { stringify } from 'yaml';
  * `trickle` (the same Chat server, sized for the memory check's thousand open streams).
  * Model names are `<provider>-<upstream model>`, one exact entry each, as users configure them.
  * `tenants` (e.g. `[{ name: 'bench' }]`, the `tollgate-auth` target's) turns authentication on;
- * without it the gateway is open. `pricing` (the `pricing:` block) prices the models for budgets.
+ * without it the gateway is open. `pricing` (the `pricing:` block) prices the models for budgets;
+ * `redis` (the `redis:` block) shares them (and the call journal) through Redis.
  */
-export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants, pricing }) {
+export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants, pricing, redis }) {
   const providers = [
     { name: 'chat', kind: 'openai-compatible', base_url: `${upstreamUrl}/v1` },
     { name: 'resp', kind: 'openai', base_url: `${upstreamUrl}/v1`, api_key: 'sk-bench-not-a-real-key' },
@@ -27,6 +28,7 @@ export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models,
     store: { path: storePath },
     ...(tenants === undefined ? {} : { tenants }),
     ...(pricing === undefined ? {} : { pricing }),
+    ...(redis === undefined ? {} : { redis }),
     providers: providers.filter((p) => models.has(p.name)),
     models: entries,
   });
