@@ -9,7 +9,15 @@ import type { IRUsage } from '../ir/index.js';
  * `lost`: the replica serving the call died before it ended (found by another
  * replica's sweep of the call journal); its cost is unknown and booked as 0.
  */
-export type UsageStatus = 'ok' | 'error' | 'client_error' | 'cancelled' | 'shutdown' | 'lost';
+export const USAGE_STATUSES = ['ok', 'error', 'client_error', 'cancelled', 'shutdown', 'lost'] as const;
+export type UsageStatus = (typeof USAGE_STATUSES)[number];
+
+const STATUS_SET: ReadonlySet<string> = new Set(USAGE_STATUSES);
+
+/** Whether a stored status is one this release writes (a later release's reads as an error). */
+export function isUsageStatus(value: string): value is UsageStatus {
+  return STATUS_SET.has(value);
+}
 
 export interface UsageRecord {
   /** When the call finished (its cost is booked then), epoch milliseconds. */

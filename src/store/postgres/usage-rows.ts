@@ -10,7 +10,7 @@
  * of the time pg takes to write twenty array literals, and that time is the
  * event loop's, taken from the requests.
  */
-import type { UsageRecord, UsageStatus } from '../../metering/usage-record.js';
+import { isUsageStatus, type UsageRecord } from '../../metering/usage-record.js';
 
 /** A queued row: the record and the id that makes writing it twice harmless. */
 export interface LedgerEntry {
@@ -113,12 +113,6 @@ export interface UsageRow {
   readonly requested_model: string | null;
 }
 
-const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown', 'lost']);
-
-function isStatus(value: string): value is UsageStatus {
-  return STATUSES.has(value);
-}
-
 export function fromRow(row: UsageRow): UsageRecord {
   return {
     time: row.time,
@@ -135,7 +129,7 @@ export function fromRow(row: UsageRow): UsageRecord {
     costUsd: row.cost_usd,
     estimated: row.estimated,
     // Written only by this code; an unknown value (a later release's) reads as an error.
-    status: isStatus(row.status) ? row.status : 'error',
+    status: isUsageStatus(row.status) ? row.status : 'error',
     httpStatus: row.http_status,
     latencyMs: row.latency_ms,
     ttftMs: row.ttft_ms,

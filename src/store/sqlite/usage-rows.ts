@@ -2,7 +2,7 @@
  * The `usage` table's columns and the mapping between its rows and
  * `UsageRecord`s.
  */
-import type { UsageRecord, UsageStatus } from '../../metering/usage-record.js';
+import { isUsageStatus, type UsageRecord } from '../../metering/usage-record.js';
 
 /** Insert order; `toParams` returns values in the same order. */
 export const COLUMNS = [
@@ -96,12 +96,6 @@ export function toParams(record: UsageRecord, day: string): InsertParams {
   ];
 }
 
-const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(['ok', 'error', 'client_error', 'cancelled', 'shutdown', 'lost']);
-
-function isStatus(value: string): value is UsageStatus {
-  return STATUSES.has(value);
-}
-
 export function fromRow(row: UsageRow): UsageRecord {
   return {
     time: row.time,
@@ -118,7 +112,7 @@ export function fromRow(row: UsageRow): UsageRecord {
     costUsd: row.cost_usd,
     estimated: row.estimated === 1,
     // Written only by this code; an unknown value (a later release's) reads as an error.
-    status: isStatus(row.status) ? row.status : 'error',
+    status: isUsageStatus(row.status) ? row.status : 'error',
     httpStatus: row.http_status,
     latencyMs: row.latency_ms,
     ttftMs: row.ttft_ms,
