@@ -70,6 +70,12 @@ export interface GatewayOptions {
   readonly validateStreams?: boolean;
   /** Defaults to a fresh registry with the process metrics. */
   readonly metrics?: GatewayMetrics;
+  /**
+   * Reads this gateway's configuration file again (the CLI's loader). With
+   * `redis`, a reload made here is announced to the other replicas, and one
+   * they announce reloads this gateway with it.
+   */
+  readonly loadConfig?: () => GatewayConfig;
   /** Budgets shared by several replicas (a RedisBudgetBook); default: this process's own book. */
   readonly sharedBudgets?: SharedBudgetBookFactory;
   /** The usage ledger of a `store.kind: postgres` store (see store/open-store.ts). */
@@ -412,6 +418,15 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     providerDeps: { onWarning: (message) => log.warn(message) },
     shuttingDown: () => shutdown.started,
   });
+  // One SIGHUP (or a changed file seen by one replica) reloads every replica: each reads its own file again.
+  const { loadConfig } = options;
+  if (changes !== undefined && loadConfig !== undefined) {
+    changes.onReloadAnnounced(() => {
+      log.info('another replica reloaded its configuration: reloading this one');
+      void reloader.reload(loadConfig);
+    });
+  }
+
 
   return {
     url,
@@ -432,6 +447,10 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     notifier: notifications.notifier,
     shared,
     close,
-    reload: (load) => reloader.reload(load),
+    reload: async (load) => {
+      const outcome = await reloader.reload(load);
+      if (outcome.result === 'ok') changes?.announceReload();
+      return outcome;
+    },
   };
 }

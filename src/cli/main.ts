@@ -180,7 +180,7 @@ async function serve(
   const log = createLogger(config.logging);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway(config, { log, host: listen.host, port: listen.port, validateStreams });
+    gateway = await startGateway(config, { log, host: listen.host, port: listen.port, validateStreams, loadConfig: reloading.load });
   } catch (error) {
     // One line that says what failed and what to do; the details (cause, stack) go to the debug log.
     log.debug({ err: error }, 'start-up failed');

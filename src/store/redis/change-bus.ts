@@ -21,6 +21,11 @@ export interface ChangeListener {
   dropCaches(): void;
 }
 
+/** Another replica reloaded its configuration file (see ChangeBus.announceReload). */
+function isReloadAnnouncement(value: unknown): value is { readonly kind: 'config'; readonly op: 'reloaded'; readonly origin: unknown } {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'config' && (value as { op?: unknown }).op === 'reloaded';
+}
+
 /** The channel every replica listens on for key and tenant changes. */
 export function changeChannel(prefix: string): string {
   return `${prefix}changes`;
@@ -40,6 +45,7 @@ export class ChangeBus {
   /** Tells this replica's own messages from others' (they are already applied here). */
   private readonly origin = randomUUID();
   private listener: ChangeListener | undefined;
+  private reloadListener: (() => void) | undefined;
 
   constructor(
     private readonly shared: SharedState,
@@ -53,6 +59,22 @@ export class ChangeBus {
     publishChange(this.shared.client, this.channel, change, this.origin).catch((error: unknown) => {
       this.log.warn({ err: error, change }, 'could not tell other replicas of a key or tenant change: they see it when their cache entries expire');
     });
+  }
+
+  /**
+   * Tells the other replicas that this one reloaded its configuration file:
+   * each reloads its own (the same file, or the same ConfigMap), so one
+   * SIGHUP reaches them all. Never throws.
+   */
+  announceReload(): void {
+    this.shared.client.publish(this.channel, JSON.stringify({ kind: 'config', op: 'reloaded', origin: this.origin })).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not tell other replicas of the configuration reload: reload each of them (SIGHUP)');
+    });
+  }
+
+  /** Called when another replica announces a configuration reload. */
+  onReloadAnnounced(listener: () => void): void {
+    this.reloadListener = listener;
   }
 
   /** Starts listening; resolves once subscribed, or at once while Redis is down (it subscribes when it is back). */
@@ -84,6 +106,10 @@ export class ChangeBus {
       parsed = JSON.parse(message);
     } catch {
       parsed = undefined;
+    }
+    if (isReloadAnnouncement(parsed)) {
+      if (parsed.origin !== this.origin) this.reloadListener?.();
+      return;
     }
     const change = parseTenancyChange(parsed);
     if (change === undefined) {
