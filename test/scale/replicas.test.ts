@@ -11,6 +11,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream } from '../../src/providers/mock/simulator.js';
@@ -310,5 +311,46 @@ describe('three replicas behind nginx', { timeout: 60_000 }, () => {
     expect(new Set(rows.map((r) => r.request_id)).size).toBe(ids.length);
     await waitFor('/readyz 200 again', async () => (await call(replicas[0]!.url, '/readyz')).status === 200, 15_000, 200);
   });
-});
 
+  it('SIGTERM of a replica with streams open: they finish or end with their terminal event, every row is written, its holds released, exit 0', async () => {
+    const { key } = await newKey(replicas[0]!.url, 'crash');
+    const leaving = replicas.at(-1)!;
+    const streams = Array.from({ length: 10 }, (_, i) => ({ id: `term-${i}`, long: i % 2 === 1, text: '', started: false }));
+    const reading = streams.map(async (stream) => {
+      const response = await fetch(`${leaving.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': stream.id },
+        // Short: about a second. Long: far past the 5 s grace (no ceiling: the answer runs on).
+        body: JSON.stringify(
+          stream.long
+            ? { model: 'pt', stream: true, messages: [{ role: 'user', content: `${stream.id} [mock:words=400] [mock:tps=20]` }] }
+            : chatBody(true, `${stream.id} [mock:words=20] [mock:tps=20]`),
+        ),
+      });
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body!) {
+        stream.text += decoder.decode(chunk as Uint8Array, { stream: true });
+        stream.started ||= stream.text.includes('delta');
+      }
+    });
+    await waitFor('every stream to have started', () => streams.every((s) => s.started), 10_000);
+    const exited = leaving.process.exit(20_000);
+    leaving.process.child.kill('SIGTERM');
+    await Promise.all(reading);
+    expect((await exited).code).toBe(0);
+    for (const stream of streams) {
+      // Never cut silently: every stream ends with [DONE]; one cut at the deadline says why before it.
+      expect(stream.text.trimEnd().endsWith('data: [DONE]'), stream.id).toBe(true);
+      if (stream.long) expect(stream.text, stream.id).toContain('server_shutting_down');
+      else expect(stream.text, stream.id).not.toContain('server_shutting_down');
+    }
+    // Every row written before the process went; none is left for the others to sweep as lost.
+    const rows = (await ledgerRows('crash')).filter((r) => r.request_id.startsWith('term-'));
+    expect(rows.map((r) => r.request_id).sort()).toEqual(streams.map((s) => s.id).sort());
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['ok', 'shutdown']));
+    expect(await budget(replicas[0]!.url, 'crash')).toMatchObject({ reserved_usd: 0 });
+    await sleep(DEAD_AFTER_MS + 1_000);
+    expect((await ledgerRows('crash')).filter((r) => r.request_id.startsWith('term-'))).toHaveLength(10);
+    replicas = replicas.slice(0, -1);
+  });
+});
