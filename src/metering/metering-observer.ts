@@ -5,7 +5,7 @@ import type { CallStatusLabel, GatewayMetrics } from '../telemetry/metrics.js';
 import { promptChars } from '../translators/prompt-size.js';
 import type { PriceBook, UnpricedWarnings } from './pricing.js';
 import { cost } from './pricing.js';
-import { buildUsageRecord } from './usage-record.js';
+import { buildUsageRecord, type UsageRecord } from './usage-record.js';
 import { refusedForLedger } from './ledger-admission.js';
 
 /** The `status` label of `llm_requests_total` for an outcome. */
@@ -23,6 +23,8 @@ export interface MeteringDeps {
   readonly unpriced: UnpricedWarnings;
   readonly ledger: UsageLedger | undefined;
   readonly log: Logger;
+  /** Called with each call's ledger row once it is queued (the live feed); must return at once. */
+  readonly onRecord?: (record: UsageRecord) => void;
 }
 
 /**
@@ -66,24 +68,24 @@ export function createMeteringObserver(deps: MeteringDeps): CallObserver {
       }
       // A call refused because the ledger has no room has no row: it cost nothing, and there is no room.
       if (refusedForLedger(outcome)) return;
-      deps.ledger?.append(
-        buildUsageRecord({
-          requestId: call.ctx.requestId,
-          tenant,
-          keyId: call.principal.keyId,
-          routeModel: call.route.name,
-          requestedModel: call.requestedModel,
-          deployment: deployment ? { provider, upstreamModel: deployment.model } : undefined,
-          startedAt: call.ctx.startedAtEpochMs,
-          durationMs: outcome.durationMs,
-          timeToFirstByteMs: outcome.timeToFirstByteMs,
-          status: statusLabel(outcome),
-          httpStatus: outcome.httpStatus,
-          usage,
-          estimated,
-          costUsd,
-        }),
-      );
+      const record = buildUsageRecord({
+        requestId: call.ctx.requestId,
+        tenant,
+        keyId: call.principal.keyId,
+        routeModel: call.route.name,
+        requestedModel: call.requestedModel,
+        deployment: deployment ? { provider, upstreamModel: deployment.model } : undefined,
+        startedAt: call.ctx.startedAtEpochMs,
+        durationMs: outcome.durationMs,
+        timeToFirstByteMs: outcome.timeToFirstByteMs,
+        status: statusLabel(outcome),
+        httpStatus: outcome.httpStatus,
+        usage,
+        estimated,
+        costUsd,
+      });
+      deps.ledger?.append(record);
+      deps.onRecord?.(record);
     },
   };
 }
