@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/types.js';
 import { DEFAULT_STREAM_OUTPUT_LIMIT_BYTES } from './config/constants.js';
 import { createMeteringObserver } from './metering/metering-observer.js';
 import { LedgerAdmission } from './metering/ledger-admission.js';
+import { RequestFeed } from './metering/request-feed.js';
 import { ledgerReporting } from './metering/ledger-reporting.js';
 import { DEFAULT_LEDGER_MAX_BUFFERED_ROWS, DEFAULT_LEDGER_WHEN_FULL } from './config/constants.js';
 import { PriceBook, UnpricedWarnings } from './metering/pricing.js';
@@ -94,6 +95,8 @@ export interface Gateway {
   readonly budgets: BudgetPolicy;
   /** Tenants and virtual keys (the admin API's and the CLI's operations). */
   readonly tenancy: Tenancy;
+  /** Every finished call's usage record, streamed to the admin API's live feed (`GET /admin/v1/events`). */
+  readonly feed: RequestFeed;
   /** Budget alerts and daily summaries go through it to the configured channels (durably, once per id). */
   readonly notifier: Notifier;
   /** The Redis replicas share state through (`redis` configured); undefined: everything stays in this process. */
@@ -289,6 +292,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
         })
       : undefined;
   const clock = options.clock ?? systemClock;
+  const feed = new RequestFeed();
   const states = new DeploymentStates({
     clock,
     onStateChange: (key, change) => {
@@ -321,6 +325,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
         ),
         ledger,
         log,
+        onRecord: feed.publish,
       }),
       ...(journal === undefined ? [] : [journal]),
       ...(options.observers ?? []),
@@ -357,7 +362,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     routes,
     log,
     limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
-    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref) })]],
+    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref), feed })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,
@@ -443,6 +448,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     metrics,
     ledger,
     tenancy,
+    feed,
     budgets,
     notifier: notifications.notifier,
     shared,

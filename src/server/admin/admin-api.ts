@@ -13,27 +13,19 @@ import { AdminInputError, parseKeyChanges, parseNewKey, parseNewTenant, parseRot
 import type { Tenancy } from '../../tenancy/tenancy.js';
 import { budgetView, keyView, tenantView, usageView } from '../../tenancy/views.js';
 import type { BudgetRef, BudgetStatus } from '../../budgets/budget-book.js';
-import { presentedKey } from '../../tenancy/authenticator.js';
-import { sameSecret } from '../../tenancy/virtual-key.js';
 import { readJsonObject } from '../body.js';
 import { ADMIN_OPENAPI } from './openapi.js';
 import { TextAnswer, reportAnswer } from './reports-route.js';
+import { AdminAuth } from './admin-auth.js';
+import type { ConsoleSessions, LoginThrottle } from './console-session.js';
+import type { RequestFeed } from '../../metering/request-feed.js';
+import { serveEvents, type EventStreamOptions } from './events-route.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
+const SESSION_PATH = `${ADMIN_PREFIX}/session`;
+const EVENTS_PATH = `${ADMIN_PREFIX}/events`;
 /** Admin bodies are small: a tenant or a key. */
 const ADMIN_BODY_LIMIT = 64 * 1024;
-
-class AdminAuthError extends GatewayError {
-  constructor(missing: boolean) {
-    super(
-      401,
-      'invalid_request_error',
-      missing ? 'missing_admin_token' : 'invalid_admin_token',
-      missing ? 'The admin API needs the admin token: send `Authorization: Bearer <auth.admin_token>`.' : 'The admin token is not the one configured (auth.admin_token).',
-      { headers: { 'www-authenticate': 'Bearer realm="tollgate-admin"' } },
-    );
-  }
-}
 
 class AdminOffError extends GatewayError {
   constructor() {
@@ -53,6 +45,12 @@ export interface AdminApiDeps {
   readonly ledger: UsageLedger;
   /** A budget's state now (limit, spend and reservations of its current period). */
   readonly budgetStatus: (ref: BudgetRef) => Promise<BudgetStatus>;
+  /** Finished calls, streamed to `GET /admin/v1/events`. */
+  readonly feed: RequestFeed;
+  /** Console sessions and the login throttle (tests pass their own clocks); defaults: fresh ones. */
+  readonly sessions?: ConsoleSessions;
+  readonly loginThrottle?: LoginThrottle;
+  readonly events?: Partial<EventStreamOptions>;
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -79,6 +77,7 @@ function sendText(res: ServerResponse, status: number, answer: TextAnswer, heade
 
 export function createAdminHandler(deps: AdminApiDeps) {
   const { tenancy } = deps;
+  const auth = deps.adminToken === undefined ? undefined : new AdminAuth({ adminToken: deps.adminToken, sessions: deps.sessions, throttle: deps.loginThrottle });
 
   async function route(method: string, segments: readonly string[], req: IncomingMessage): Promise<[number, unknown]> {
     const [collection, id, action] = segments;
@@ -125,19 +124,24 @@ export function createAdminHandler(deps: AdminApiDeps) {
   }
 
   return async function handleAdmin(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-    if (deps.adminToken === undefined) throw new AdminOffError();
-    const presented = presentedKey(req.headers);
-    if (presented === undefined) throw new AdminAuthError(true);
-    if (!sameSecret(presented, deps.adminToken)) throw new AdminAuthError(false);
+    if (auth === undefined) throw new AdminOffError();
+    const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const path = url.split('?', 1)[0]!;
+    const raw = url.split('?', 1)[0]!;
+    const path = raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw;
+    // The login is the one route that needs no credentials; GET finds the session by its cookie.
+    if (path === SESSION_PATH && method === 'POST') return auth.login(req, res, ctx);
+    if (path === SESSION_PATH && method === 'GET') return auth.current(req, res, ctx);
+    auth.authorize(req);
+    if (path === SESSION_PATH && method === 'DELETE') return auth.logout(req, res, ctx);
+    if (path === EVENTS_PATH && method === 'GET') return serveEvents(deps.feed, req, res, ctx, deps.events);
     const segments = path
       .slice(ADMIN_PREFIX.length)
       .split('/')
       .filter((s) => s !== '')
       .map(decodeSegment);
     try {
-      const [status, result] = await route(req.method ?? 'GET', segments, req);
+      const [status, result] = await route(method, segments, req);
       const headers = { 'x-request-id': ctx.requestId, 'cache-control': 'no-store' };
       if (result instanceof TextAnswer) sendText(res, status, result, headers);
       else sendJson(res, status, JSON.stringify(result), headers);
