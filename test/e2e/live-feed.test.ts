@@ -200,6 +200,13 @@ describe('GET /admin/v1/events', () => {
     }
   });
 
+  it('is described, with the session routes, in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${gateway.url}/admin/v1/openapi.json`, { headers: BEARER })).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.paths['/events']!)).toEqual(['get']);
+    expect(Object.keys(doc.paths['/session']!).sort()).toEqual(['delete', 'get', 'post']);
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['FeedEvent', 'Session']));
+  });
+
   it('holds at most 32 subscribers: one more is refused with 429 until one leaves', async () => {
     const feeds: Subscription[] = [];
     try {

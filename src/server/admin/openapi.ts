@@ -16,9 +16,14 @@ const costControlChanges = { budgets: { ...nullable(budgets), description: 'Repl
 
 export const ADMIN_OPENAPI = {
   openapi: '3.1.0',
-  info: { title: 'Tollgate admin API', version: '1', description: 'Tenants, virtual keys, their budgets and guardrails, usage and billing reports. Authenticate with `Authorization: Bearer <auth.admin_token>`.' },
+  info: {
+    title: 'Tollgate admin API',
+    version: '1',
+    description:
+      'Tenants, virtual keys, their budgets and guardrails, usage and billing reports, the live feed of calls. Authenticate with `Authorization: Bearer <auth.admin_token>`, or with the session cookie of POST /session (then send its CSRF token as `x-csrf-token` with every method but GET and HEAD).',
+  },
   servers: [{ url: '/admin/v1' }],
-  security: [{ adminToken: [] }],
+  security: [{ adminToken: [] }, { consoleSession: [] }],
   paths: {
     '/tenants': {
       get: { summary: 'List tenants', responses: { '200': json(list('Tenant')), ...errors } },
@@ -72,6 +77,23 @@ export const ADMIN_OPENAPI = {
         responses: { '200': json(list('UsageGroup')), ...errors },
       },
     },
+    '/session': {
+      post: {
+        summary: 'Log in with the admin token: sets the tollgate_session cookie (HttpOnly, SameSite=Strict, 12 h) and answers the CSRF token; 10 failures a minute from one address, then 429',
+        security: [],
+        requestBody: json({ type: 'object', required: ['token'], properties: { token: { type: 'string' } }, additionalProperties: false }),
+        responses: { '200': json(ref('Session')), '429': error, ...errors },
+      },
+      get: { summary: 'The session of the cookie (its CSRF token again)', security: [{ consoleSession: [] }], responses: { '200': json(ref('Session')), ...errors } },
+      delete: { summary: 'Log out: ends the session and clears the cookie', responses: { '204': { description: 'Logged out' }, '403': error, ...errors } },
+    },
+    '/events': {
+      get: {
+        summary: 'The live feed: each finished call as an SSE `event: request` (a FeedEvent); `event: dropped` with {"count"} after events a slow reader lost; a keep-alive comment every 15 s; at most 32 subscribers (then 429)',
+        parameters: [queryParam('tenant', 'Only this tenant'), queryParam('model', 'Only this model (the name sent or the route)'), { ...queryParam('status', 'Only this status'), schema: { enum: ['ok', 'error', 'client_error', 'cancelled', 'shutdown'] } }],
+        responses: { '200': { description: 'Server-Sent Events, each `data` a FeedEvent', content: { 'text/event-stream': { schema: ref('FeedEvent') } } }, '429': error, ...errors },
+      },
+    },
     '/reports': {
       get: {
         summary: 'A billing report of a calendar day or month: per tenant, requests, tokens and cost by key and by model, and the estimated share',
@@ -93,8 +115,29 @@ export const ADMIN_OPENAPI = {
     },
   },
   components: {
-    securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' }, consoleSession: { type: 'apiKey', in: 'cookie', name: 'tollgate_session' } },
     schemas: {
+      Session: { type: 'object', properties: { object: { const: 'session' }, csrf_token: { type: 'string' }, expires_at: { type: 'integer', description: 'Unix seconds' } } },
+      FeedEvent: {
+        type: 'object',
+        properties: {
+          time: { type: 'number', description: 'When the call finished, Unix seconds (to the millisecond)' },
+          request_id: { type: 'string' },
+          tenant: { type: 'string' },
+          key_id: { type: ['string', 'null'] },
+          model: { type: 'string', description: 'The name the client sent' },
+          route_model: { type: 'string' },
+          provider: { type: ['string', 'null'] },
+          upstream_model: { type: ['string', 'null'] },
+          status: { enum: ['ok', 'error', 'client_error', 'cancelled', 'shutdown'] },
+          http_status: { type: 'integer' },
+          prompt_tokens: { type: 'integer' },
+          completion_tokens: { type: 'integer' },
+          cost_usd: { type: 'number' },
+          latency_ms: { type: 'integer' },
+          ttft_ms: { type: ['integer', 'null'] },
+        },
+      },
       Error: { type: 'object', properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: 'string' } } } } },
       NewTenant: {
         type: 'object',
