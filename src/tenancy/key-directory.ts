@@ -7,6 +7,7 @@
  * remembered too, more briefly, so a client retrying a bad key does not reach
  * the store on every request. The map is bounded: the oldest entries go first.
  */
+import { KeyStoreUnavailableError } from '../errors/index.js';
 import type { KeyRecord, TenancyStore, TenantRecord } from './records.js';
 
 export interface KeyEntry {
@@ -19,6 +20,13 @@ export interface KeyDirectoryOptions {
   readonly positiveTtlMs?: number;
   readonly negativeTtlMs?: number;
   readonly maxEntries?: number;
+  /**
+   * While the store cannot be read, a key read from it less than this long
+   * ago is answered from memory, though its entry has expired: a store outage
+   * does not lock out the callers of the moment. (Changes announced over the
+   * change bus still remove entries at once.)
+   */
+  readonly staleIfErrorMs?: number;
   readonly now?: () => number;
 }
 
@@ -36,6 +44,7 @@ export class KeyDirectory {
   private readonly positiveTtlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
+  private readonly staleIfErrorMs: number;
   private readonly now: () => number;
   /** Bumped by invalidations, so a lookup that started before one does not store a stale answer. */
   private generation = 0;
@@ -47,16 +56,15 @@ export class KeyDirectory {
     this.positiveTtlMs = options.positiveTtlMs ?? 10_000;
     this.negativeTtlMs = options.negativeTtlMs ?? 2_000;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.staleIfErrorMs = options.staleIfErrorMs ?? 15 * 60_000;
     this.now = options.now ?? Date.now;
   }
 
   /** The cached entry when it is fresh (the request path's synchronous answer); undefined on a miss. */
   cached(id: string): Cached | undefined {
     const hit = this.cache.get(id);
-    if (hit === undefined) return undefined;
-    if (hit.until > this.now()) return hit;
-    this.cache.delete(id);
-    return undefined;
+    if (hit === undefined || hit.until <= this.now()) return undefined;
+    return hit;
   }
 
   /** Looks the key up in the store (once per id at a time), caching the answer. */
@@ -66,8 +74,16 @@ export class KeyDirectory {
     const generation = this.generation;
     const lookup = (async () => {
       try {
-        const key = await this.store.getKey(id);
-        const entry = key && { key, tenant: await this.store.getTenant(key.tenant) };
+        let entry: KeyEntry | undefined;
+        try {
+          const key = await this.store.getKey(id);
+          entry = key && { key, tenant: await this.store.getTenant(key.tenant) };
+        } catch (error) {
+          // Expired entries stay in the map (bounded) for this: a key seen recently is still answered.
+          const stale = this.cache.get(id);
+          if (stale?.entry !== undefined && this.now() - stale.loadedAt <= this.staleIfErrorMs) return stale.entry;
+          throw new KeyStoreUnavailableError({ cause: error });
+        }
         if (generation === this.generation) this.remember(id, entry);
         return entry;
       } finally {

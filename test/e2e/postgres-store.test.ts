@@ -138,7 +138,16 @@ describe('the gateway on a PostgreSQL store', () => {
     const gateway = await startTestGateway(pgConfig(url.href));
     try {
       expect((await readyz(gateway)).status).toBe(200);
+      expect((await admin(gateway, 'POST', '/tenants', { name: 'team-cut' })).status).toBe(201);
+      const used = String((await admin(gateway, 'POST', '/keys', { tenant: 'team-cut' })).body['key']);
+      const unseen = String((await admin(gateway, 'POST', '/keys', { tenant: 'team-cut' })).body['key']);
+      expect((await chat(gateway, used)).status).toBe(200);
       await proxy.stop();
+      // A key this gateway read a moment ago is still served; one it never read cannot be checked: a 503 that says why.
+      expect((await chat(gateway, used)).status).toBe(200);
+      const refused = await chat(gateway, unseen);
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ error: { code: 'key_store_unavailable', type: 'server_error' } });
       const down = await readyz(gateway);
       expect(down.status).toBe(503);
       const store = down.body.checks.find((c) => c.name === 'store');
