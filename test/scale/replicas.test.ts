@@ -282,6 +282,8 @@ describe('three replicas behind nginx', { timeout: 60_000 }, () => {
     await redis.start();
     await waitFor('calls with limits to be served again', async () => (await call(nginx.url, '/v1/chat/completions', { key: guarded.key, body: chatBody(false, 'back') })).status === 200, 15_000, 200);
     await waitFor('/readyz 200 again', async () => (await call(replicas[0]!.url, '/readyz')).status === 200, 15_000, 200);
+    // Each replica subscribed to changes again and dropped its cached keys (it may have missed a revocation).
+    await waitFor('every replica to subscribe again', () => replicas.every((r) => r.process.logs.some((l) => String(l['msg']).startsWith('subscribed to key and tenant changes again'))), 15_000, 100);
     // Nothing forgotten: the budget's spend this period is read again from the ledger.
     expect((await budget(replicas[1]!.url, 'budgeted')).spent_usd).toBeCloseTo(spentBefore, 6);
     const ids = during.map((_, i) => `redis-down-${i}`);
