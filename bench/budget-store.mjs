@@ -1,5 +1,7 @@
 // Microseconds per reserve + settle on the shared budget book (Redis at 127.0.0.1:6379) and on the in-process
-// book, one call after another and 64 at a time. Run after `npm run build`: node bench/budget-store.mjs
+// book, one call after another and 64 at a time: wall time, this process's CPU (what a replica pays; Redis's own
+// time is not in it) and, for the shared book, how many settles one script call carried.
+// Run after `npm run build`: node bench/budget-store.mjs
 // Its keys have a prefix of their own and are deleted afterwards.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -24,12 +26,17 @@ async function cycle(book) {
 async function measure(name, book, concurrency) {
   for (let i = 0; i < 1_000; i++) await cycle(book);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const callsStart = book.settleScriptCalls;
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next++ < N) await cycle(book);
   }));
   const us = ((performance.now() - start) * 1000) / N;
-  console.log(`${name.padEnd(40)} ${us.toFixed(2).padStart(8)} µs per reserve+settle (${Math.round(1e6 / us)}/s)`);
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuUs = (cpu.user + cpu.system) / N;
+  const batches = book.settleScriptCalls === undefined ? '' : `, ${(N / (book.settleScriptCalls - callsStart)).toFixed(1)} settles per script call`;
+  console.log(`${name.padEnd(32)} ${us.toFixed(2).padStart(8)} µs per reserve+settle (${Math.round(1e6 / us)}/s), ${cpuUs.toFixed(1).padStart(6)} µs CPU${batches}`);
 }
 
 const redis = new Redis({ host: '127.0.0.1', port: 6379 });

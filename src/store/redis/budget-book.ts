@@ -15,6 +15,8 @@
  *   this replica (fresh for each outage, seeded from the ledger; logged once
  *   per outage). Settles that cannot be sent are queued and sent again in the
  *   background, so the shared spend catches up with the ledger.
+ * - Settles are not on the answer's path: those asked for in one event-loop
+ *   turn are sent together on the next, as one script call (budget-settle-batch.ts).
  *
  * The client is given (its connection, retries and reconnects are the
  * caller's); it must not have a `keyPrefix` of its own: keys are prefixed here.
@@ -27,6 +29,7 @@ import type { BudgetHold, BudgetListener, BudgetRef, BudgetStatus, BudgetStore, 
 import { BudgetStoreUnavailableError } from '../../errors/index.js';
 import { BUDGET_SCRIPTS, type LuaScript } from './budget-scripts.js';
 import { keysOf, Places, Snapshot, type Place } from './budget-keys.js';
+import { SettleBatcher } from './budget-settle-batch.js';
 import { SettleRetryQueue } from './budget-settle-queue.js';
 
 export type WhenBudgetStoreUnavailable = 'fail_closed' | 'fail_open';
@@ -34,6 +37,8 @@ export type WhenBudgetStoreUnavailable = 'fail_closed' | 'fail_open';
 export const DEFAULT_HOLD_TTL_MS = 120_000;
 const DEFAULT_TIMEOUT_MS = 1_000;
 const DEFAULT_MAX_QUEUED_SETTLES = 10_000;
+/** Settles per script call at most: a script blocks Redis while it runs (a few µs per settle). */
+const MAX_SETTLES_PER_CALL = 256;
 /** A step is tried again this many times after seeding (a period's keys that expired between two steps). */
 const SEED_ATTEMPTS = 3;
 
@@ -54,7 +59,7 @@ export interface RedisBudgetBookOptions {
   readonly maxQueuedSettles?: number;
 }
 
-/** A settle to send again: a hold's release (`holdKeys`) and a booking (`bookKeys`), with their script arguments. */
+/** A settle, as its batch sends it and as the retry queue sends it again: a hold's release (`holdKeys`) and a booking (`bookKeys`), with their script arguments. */
 interface QueuedSettle {
   readonly id: string;
   readonly holdPairs: number;
@@ -95,6 +100,10 @@ export class RedisBudgetBook implements BudgetStore {
   /** The numbers last known of every budget seen (what `statuses()` lists). */
   private readonly known = new Map<string, BudgetStatus>();
   private readonly retries: SettleRetryQueue<QueuedSettle>;
+  private readonly batches: SettleBatcher<QueuedSettle, unknown[]>;
+  /** Settles not yet sent or answered (close() waits for them). */
+  private readonly settling = new Set<Promise<void>>();
+  private settleCalls = 0;
   /** While Redis is unreachable (fail_open): this replica's own book, fresh for each outage. */
   private fallbackBook: BudgetBook | undefined;
   private down = false;
@@ -107,9 +116,15 @@ export class RedisBudgetBook implements BudgetStore {
     this.places = new Places(options.keyPrefix);
     this.retries = new SettleRetryQueue<QueuedSettle>({
       capacity: options.maxQueuedSettles ?? DEFAULT_MAX_QUEUED_SETTLES,
-      send: (entry) => this.sendSettle(entry).then(() => undefined),
+      send: (entry) => this.sendSettles([entry]).then(() => undefined),
       onDropped: (entry) => options.log.error({ actual_usd: entry.actualUsd }, 'a budget settle waiting for Redis was dropped (the queue is full): the shared budgets undercount it'),
     });
+    this.batches = new SettleBatcher<QueuedSettle, unknown[]>({ maxBatch: MAX_SETTLES_PER_CALL, send: (entries) => this.sendSettles(entries) });
+  }
+
+  /** Script calls that carried settles (a batch, or one settle sent again), for metrics and tests. */
+  get settleScriptCalls(): number {
+    return this.settleCalls;
   }
 
   /** Settles waiting to be sent again. */
@@ -216,16 +231,28 @@ export class RedisBudgetBook implements BudgetStore {
     );
   }
 
-  /** Stops the heartbeat and the retries, after one last try to send the queued settles (holds left expire by their TTL). */
+  /**
+   * Stops the heartbeat and the retries, after the settles waiting for their batch are sent and one last try to
+   * send the queued ones (holds left expire by their TTL).
+   */
   async close(): Promise<void> {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.live.clear();
+    this.batches.flush();
+    await Promise.allSettled([...this.settling]);
     await this.retries.drain().catch(() => undefined);
     this.retries.close();
   }
 
-  private async book(id: string, holdPlaces: readonly Place[], refs: readonly BudgetRef[], actualUsd: number): Promise<void> {
+  private book(id: string, holdPlaces: readonly Place[], refs: readonly BudgetRef[], actualUsd: number): Promise<void> {
+    const settling = this.sendBooking(id, holdPlaces, refs, actualUsd).finally(() => this.settling.delete(settling));
+    this.settling.add(settling);
+    return settling;
+  }
+
+  /** Books in the periods of now (the settle's `at`, whenever its batch goes out); a batch that failed queues it for a retry. */
+  private async sendBooking(id: string, holdPlaces: readonly Place[], refs: readonly BudgetRef[], actualUsd: number): Promise<void> {
     const at = this.now();
     const bookPlaces = this.placesOf(refs, at);
     const entry: QueuedSettle = {
@@ -238,7 +265,7 @@ export class RedisBudgetBook implements BudgetStore {
     };
     let reply: unknown[];
     try {
-      reply = await this.sendSettle(entry);
+      reply = await this.batches.add(entry);
     } catch (error) {
       if (!(error instanceof Unreachable)) throw error;
       this.markDown(error);
@@ -250,8 +277,25 @@ export class RedisBudgetBook implements BudgetStore {
     if (this.options.listener !== undefined) for (let i = 0; i < view.size; i++) this.options.listener.settled(view.at(i));
   }
 
-  private sendSettle(entry: QueuedSettle): Promise<unknown[]> {
-    return this.run(BUDGET_SCRIPTS.settle, entry.keys, [entry.at, entry.id, entry.actualUsd, entry.holdPairs, ...entry.expireAts]);
+  /** Sends settles as one script call; resolves with each one's reply (the numbers of its booking pairs). */
+  private async sendSettles(entries: readonly QueuedSettle[]): Promise<unknown[][]> {
+    this.settleCalls++;
+    const keys: string[] = [];
+    const args: (string | number)[] = [entries.length];
+    for (const entry of entries) {
+      for (const key of entry.keys) keys.push(key);
+      args.push(entry.at, entry.id, entry.actualUsd, entry.holdPairs, entry.expireAts.length);
+      for (const expireAt of entry.expireAts) args.push(expireAt);
+    }
+    const reply = await this.run(BUDGET_SCRIPTS.settle, keys, args);
+    const replies = new Array<unknown[]>(entries.length);
+    let offset = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const size = 2 * entries[i]!.expireAts.length;
+      replies[i] = reply.slice(offset, offset + size);
+      offset += size;
+    }
+    return replies;
   }
 
   /** Runs a read or a reservation; budgets never seeded in their period are seeded from the ledger, then it runs again. */

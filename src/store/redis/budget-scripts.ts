@@ -180,31 +180,40 @@ return 1
 `;
 
 /**
- * Releases a hold (the first ARGV[4] pairs of KEYS: the budgets of the period it was reserved in; none for a call
- * held elsewhere) and books actual USD in the other pairs (the budgets' periods now).
- * ARGV: now, hold id, actual, number of hold pairs, then per booking pair the key's expiry.
- * Reply: {numbers…} of the booking pairs, after the booking.
+ * Applies n settles in their order, each as one alone would: it releases a hold (its first hold pairs of KEYS: the
+ * budgets of the period it was reserved in; none for a call held elsewhere) and books actual USD in its booking
+ * pairs (the budgets' periods at its own now). KEYS: each settle's hold pairs then booking pairs, settle after
+ * settle (the budgets of several tenants: one Redis, not a cluster).
+ * ARGV: n, then per settle: now, hold id, actual, number of hold pairs, number of booking pairs, per booking pair
+ * the key's expiry.
+ * Reply: {numbers…} of every settle's booking pairs just after its booking, settle after settle.
  */
 export const SETTLE = `${PRELUDE}
-local now, id, actual, m = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-for i = 1, m do
-  local b, h = KEYS[2 * i - 1], KEYS[2 * i]
-  local amount = redis.call('HGET', b, 'h:' .. id)
-  if amount then
-    redis.call('HDEL', b, 'h:' .. id)
-    redis.call('ZREM', h, id)
-    release(b, h, tonumber(amount))
+local out, k, a = {}, 0, 2
+for _ = 1, tonumber(ARGV[1]) do
+  local now, id, actual = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
+  local m, p = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  for i = 1, m do
+    local b, h = KEYS[k + 2 * i - 1], KEYS[k + 2 * i]
+    local amount = redis.call('HGET', b, 'h:' .. id)
+    if amount then
+      redis.call('HDEL', b, 'h:' .. id)
+      redis.call('ZREM', h, id)
+      release(b, h, tonumber(amount))
+    end
   end
-end
-local out = {}
-for j = 1, #KEYS / 2 - m do
-  local b, h = KEYS[2 * (m + j) - 1], KEYS[2 * (m + j)]
-  purge(b, h, now)
-  if actual > 0 then redis.call('HINCRBYFLOAT', b, 'settled', actual) end
-  redis.call('PEXPIREAT', b, tonumber(ARGV[4 + j]))
-  local s, r = numbers(b)
-  out[#out + 1] = fmt(s)
-  out[#out + 1] = fmt(r)
+  k = k + 2 * m
+  for j = 1, p do
+    local b, h = KEYS[k + 2 * j - 1], KEYS[k + 2 * j]
+    purge(b, h, now)
+    if actual > 0 then redis.call('HINCRBYFLOAT', b, 'settled', actual) end
+    redis.call('PEXPIREAT', b, tonumber(ARGV[a + 4 + j]))
+    local s, r = numbers(b)
+    out[#out + 1] = fmt(s)
+    out[#out + 1] = fmt(r)
+  end
+  k = k + 2 * p
+  a = a + 5 + p
 end
 return out
 `;
