@@ -104,6 +104,27 @@ describe('RedisRateLimiter', () => {
     expect(tooLarge.message).toContain('This request (about 1100 tokens) is larger than the 1000 tokens per minute');
   });
 
+  it('sends the token corrections of concurrent calls together: a few script calls, the same totals', async () => {
+    const time = clock();
+    const one = new RedisRateLimiter({ shared: a, log: silentLog, now: time.now });
+    const key = keyLimit(undefined, 10_000_000);
+    const tenant = { scope: 'tenant', id: `t${++ids}`, rpm: undefined, tpm: 10_000_000 } satisfies RateLimit;
+    // 200 characters: an estimate of 50 tokens each.
+    const admitted = await Promise.all(Array.from({ length: 300 }, () => one.admitLimits([key, tenant], 200)));
+    const before = one.correctionCalls;
+    // Each used 10 + i tokens: corrections of -40 + i, on both windows.
+    await Promise.all(
+      admitted.map(async (admission, i) => {
+        await (admission as Admission).handle?.settle(outcome(5, 5 + i));
+      }),
+    );
+    expect(one.correctionCalls - before).toBeLessThanOrEqual(3);
+    const used = 300 * 10 + (299 * 300) / 2;
+    const bucket = `t${Math.floor(time.now() / 5000)}`;
+    expect(Number(await a.client.hget(`${prefix}rl:key:${key.id}`, bucket))).toBe(used);
+    expect(Number(await a.client.hget(`${prefix}rl:tenant:${tenant.id}`, bucket))).toBe(used);
+  });
+
   it('answers with the same headers and refusals as the in-process limiter', async () => {
     const time = clock(2_500);
     const shared = new RedisRateLimiter({ shared: a, log: silentLog, now: time.now });

@@ -81,17 +81,28 @@ return reply
 `;
 
 /**
- * KEYS: the windows of a settled call's limits. ARGV: now, correction (the
- * tokens it used beyond its estimate; negative when fewer), bucketMs, ttlMs.
- * The correction goes into the current bucket, as in-process.
+ * Token corrections of settled calls, several at once (they are batched: see
+ * rate-limiter.ts). KEYS: the windows of every call, one call's after
+ * another. ARGV: bucketMs, ttlMs, then per call: how many of KEYS are its
+ * windows, the time it settled (its correction goes into that bucket, as
+ * in-process) and its correction (the tokens it used beyond its estimate;
+ * negative when fewer). Replies with the number of windows corrected.
  */
 export const SETTLE_LUA = `
-local field = 't' .. math.floor(tonumber(ARGV[1]) / tonumber(ARGV[3]))
-local correction = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[4])
-for i = 1, #KEYS do
-  redis.call('HINCRBY', KEYS[i], field, correction)
-  redis.call('PEXPIRE', KEYS[i], ttl)
+local bucketMs = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local k = 0
+local a = 3
+while a <= #ARGV do
+  local count = tonumber(ARGV[a])
+  local field = 't' .. math.floor(tonumber(ARGV[a + 1]) / bucketMs)
+  local correction = tonumber(ARGV[a + 2])
+  for i = k + 1, k + count do
+    redis.call('HINCRBY', KEYS[i], field, correction)
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
+  k = k + count
+  a = a + 3
 end
-return #KEYS
+return k
 `;

@@ -19,6 +19,18 @@ import { admittedHeaders, estimateTokens, RATE_BUCKET_MS, RATE_BUCKETS, RATE_WIN
 import { RateLimiter, tokenCorrection } from '../../tenancy/rate-limits.js';
 import type { SharedState } from './connection.js';
 import { ADMIT_LUA, SETTLE_LUA } from './rate-limit-scripts.js';
+import { SettleBatcher } from './budget-settle-batch.js';
+
+/** A settled call's token correction, waiting for its batch. */
+interface Correction {
+  readonly keys: readonly string[];
+  /** When the call settled: the correction goes into that bucket. */
+  readonly at: number;
+  readonly correction: number;
+}
+
+/** The most corrections one script call carries (each touches a few windows). */
+const MAX_CORRECTIONS_PER_CALL = 256;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -65,6 +77,8 @@ export class RedisRateLimiter implements RequestPolicy {
   private readonly local: RateLimiter;
   /** Whether the current outage was logged (once per outage). */
   private outage = false;
+  private readonly corrections = new SettleBatcher<Correction, undefined>({ maxBatch: MAX_CORRECTIONS_PER_CALL, send: (entries) => this.sendCorrections(entries) });
+  private sentCorrections = 0;
 
   constructor(private readonly options: RedisRateLimiterOptions) {
     this.client = options.shared.client;
@@ -123,13 +137,35 @@ export class RedisRateLimiter implements RequestPolicy {
     return { handle: new SharedCharge(this, keys, estimate), headers: admittedHeaders(limits, usages, now) };
   }
 
-  /** Adds a settled call's token correction to its windows; lost (logged at debug) while Redis is unavailable. */
+  /**
+   * Adds a settled call's token correction to its windows; lost (logged at
+   * debug) while Redis is unavailable. Corrections are not on any answer's
+   * path: those of one event-loop turn go out together on the next, as one
+   * script call.
+   */
   async correct(keys: readonly string[], correction: number): Promise<void> {
     try {
-      await this.client.tollgateRateSettle(keys.length, ...keys, this.now(), correction, RATE_BUCKET_MS, TTL_MS);
+      await this.corrections.add({ keys, at: this.now(), correction });
     } catch (error) {
       this.options.log.debug({ err: error }, 'a token correction was not counted: Redis is unavailable');
     }
+  }
+
+  /** Script calls that carried corrections since start (for tests and metrics). */
+  get correctionCalls(): number {
+    return this.sentCorrections;
+  }
+
+  private async sendCorrections(entries: readonly Correction[]): Promise<readonly undefined[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [RATE_BUCKET_MS, TTL_MS];
+    for (const entry of entries) {
+      for (const key of entry.keys) keys.push(key);
+      args.push(entry.keys.length, entry.at, entry.correction);
+    }
+    this.sentCorrections++;
+    await this.client.tollgateRateSettle(keys.length, ...keys, ...args);
+    return new Array<undefined>(entries.length);
   }
 
   private unavailable(limits: readonly RateLimit[], bodyChars: number, cause: unknown): Admission | undefined {
