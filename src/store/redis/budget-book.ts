@@ -16,7 +16,7 @@
  *   per outage). Settles that cannot be sent are queued and sent again in the
  *   background, so the shared spend catches up with the ledger.
  * - Settles are not on the answer's path: those asked for in one event-loop
- *   turn are sent together on the next, as one script call (budget-settle-batch.ts).
+ *   turn are sent together on the next, as one script call (settle-batch.ts).
  *
  * The client is given (its connection, retries and reconnects are the
  * caller's); it must not have a `keyPrefix` of its own: keys are prefixed here.
@@ -29,7 +29,7 @@ import type { BudgetHold, BudgetListener, BudgetRef, BudgetStatus, BudgetStore, 
 import { BudgetStoreUnavailableError } from '../../errors/index.js';
 import { BUDGET_SCRIPTS, type LuaScript } from './budget-scripts.js';
 import { keysOf, Places, Snapshot, type Place } from './budget-keys.js';
-import { SettleBatcher } from './budget-settle-batch.js';
+import { SettleBatcher } from './settle-batch.js';
 import { SettleRetryQueue } from './budget-settle-queue.js';
 
 export type WhenBudgetStoreUnavailable = 'fail_closed' | 'fail_open';

@@ -19,7 +19,7 @@ import { admittedHeaders, estimateTokens, RATE_BUCKET_MS, RATE_BUCKETS, RATE_WIN
 import { RateLimiter, tokenCorrection } from '../../tenancy/rate-limits.js';
 import type { SharedState } from './connection.js';
 import { ADMIT_LUA, SETTLE_LUA } from './rate-limit-scripts.js';
-import { SettleBatcher } from './budget-settle-batch.js';
+import { SettleBatcher } from './settle-batch.js';
 
 /** A settled call's token correction, waiting for its batch. */
 interface Correction {

@@ -1,5 +1,6 @@
 /**
- * Settles gathered into batches: every settle asked for in one event-loop
+ * Settles gathered into batches (budget settles, rate-limit corrections):
+ * every settle asked for in one event-loop
  * turn goes out on the next turn as one script call (up to `maxBatch` each),
  * instead of one call each. A settle is not on the answer's path, so the turn
  * it waits costs no caller anything, and the command building, encoding and
