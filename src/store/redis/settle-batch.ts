@@ -1,8 +1,7 @@
 /**
  * Settles gathered into batches (budget settles, rate-limit corrections):
- * every settle asked for in one event-loop
- * turn goes out on the next turn as one script call (up to `maxBatch` each),
- * instead of one call each. A settle is not on the answer's path, so the turn
+ * every settle asked for in one event-loop turn goes out on the next turn as
+ * one script call (up to `maxBatch` each), instead of one call each. A settle is not on the answer's path, so the turn
  * it waits costs no caller anything, and the command building, encoding and
  * reply parsing of the client (most of a shared budget's CPU) are paid once
  * per batch. Each settle still gets its own reply, or the batch's error.
