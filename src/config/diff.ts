@@ -29,7 +29,7 @@ export interface ConfigChanges {
  * Everything else (server, store, auth, notifications, and sections added
  * later) is bound at start-up: listeners, pools and stores hold it.
  */
-const LIVE_SECTIONS: ReadonlySet<string> = new Set(['models', 'providers', 'pricing', 'tenants', 'logging', 'resilience', 'source']);
+const LIVE_SECTIONS: ReadonlySet<string> = new Set(['models', 'providers', 'pricing', 'tenants', 'logging', 'resilience', 'source'] satisfies readonly (keyof GatewayConfig)[]);
 /** Parts of a live section that are bound at start-up all the same (the budget policy reads `pricing.unpriced` once). */
 const RESTART_ONLY_IN_LIVE: Readonly<Record<string, readonly string[]>> = { pricing: ['unpriced'] };
 
@@ -70,8 +70,9 @@ function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
 export function diffConfig(current: GatewayConfig, next: GatewayConfig): ConfigChanges {
   const live: string[] = [];
   const needsRestart: string[] = [];
-  const before = current as unknown as Readonly<Record<string, unknown>>;
-  const after = next as unknown as Readonly<Record<string, unknown>>;
+  // Spread: the sections as a plain record, to walk them whatever sections later releases add.
+  const before: Readonly<Record<string, unknown>> = { ...current };
+  const after: Readonly<Record<string, unknown>> = { ...next };
   for (const section of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (!LIVE_SECTIONS.has(section)) {
       needsRestart.push(...changedPaths(section, before[section], after[section]));
@@ -109,19 +110,18 @@ function withoutKeys(value: unknown, keys: readonly string[]): unknown {
  * (`gateway.config`) is what it does.
  */
 export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): GatewayConfig {
-  const before = current as unknown as Readonly<Record<string, unknown>>;
-  const merged: Record<string, unknown> = {};
-  for (const [section, value] of Object.entries(next)) {
-    if (!LIVE_SECTIONS.has(section)) continue;
-    const fixed = RESTART_ONLY_IN_LIVE[section];
-    if (fixed === undefined || !isRecord(value)) merged[section] = value;
-    else {
-      const kept = Object.fromEntries(fixed.filter((key) => recordOf(before[section])[key] !== undefined).map((key) => [key, recordOf(before[section])[key]]));
-      merged[section] = Object.freeze({ ...withoutKeys(value, fixed) as Record<string, unknown>, ...kept });
-    }
-  }
-  for (const [section, value] of Object.entries(before)) if (!LIVE_SECTIONS.has(section)) merged[section] = value;
-  return Object.freeze(merged) as unknown as GatewayConfig;
+  // Every section not named here (server, store, redis, auth, notifications, any added later) keeps its running value.
+  return Object.freeze({
+    ...current,
+    models: next.models,
+    providers: next.providers,
+    tenants: next.tenants,
+    logging: next.logging,
+    resilience: next.resilience,
+    source: next.source,
+    // The budget policy reads `unpriced` once, at start-up (RESTART_ONLY_IN_LIVE).
+    pricing: Object.freeze({ ...next.pricing, unpriced: current.pricing.unpriced }),
+  });
 }
 
 /** True when nothing at all changed. */
