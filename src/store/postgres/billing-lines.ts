@@ -9,33 +9,9 @@
  */
 import type { PoolClient } from 'pg';
 import type { BillingLine, BillingQuery } from '../../metering/usage-ledger.js';
+import { billingLineOf, type BillingRow } from '../billing-row.js';
 
 /** One result row, flat. */
-interface BillingRow {
-  readonly tenant: string;
-  readonly keyId: string | null;
-  readonly routeModel: string;
-  readonly provider: string | null;
-  readonly upstreamModel: string | null;
-  readonly requests: number;
-  readonly ok: number;
-  readonly errors: number;
-  readonly clientErrors: number;
-  readonly clientClosed: number;
-  readonly shutdown: number;
-  readonly inputTokens: number;
-  readonly cachedInputTokens: number;
-  readonly outputTokens: number;
-  readonly reasoningTokens: number;
-  readonly costUsd: number;
-  readonly estRequests: number;
-  readonly estInputTokens: number;
-  readonly estCachedInputTokens: number;
-  readonly estOutputTokens: number;
-  readonly estReasoningTokens: number;
-  readonly estCostUsd: number;
-}
-
 /** Counts and integer sums as double precision: pg returns those as numbers (BIGINT and NUMERIC as strings). */
 const SELECT = `SELECT tenant, key_id AS "keyId", route_model AS "routeModel", provider, upstream_model AS "upstreamModel",
   COUNT(*)::float8 AS requests,
@@ -67,34 +43,6 @@ export async function billingLines(client: PoolClient, query: BillingQuery): Pro
     query.tenant === undefined
       ? await client.query<BillingRow>(ALL_TENANTS, [query.start, query.end])
       : await client.query<BillingRow>(ONE_TENANT, [query.start, query.end, query.tenant]);
-  return result.rows.map(toLine);
+  return result.rows.map(billingLineOf);
 }
 
-function toLine(row: BillingRow): BillingLine {
-  return {
-    tenant: row.tenant,
-    keyId: row.keyId,
-    routeModel: row.routeModel,
-    provider: row.provider,
-    upstreamModel: row.upstreamModel,
-    requests: row.requests,
-    ok: row.ok,
-    errors: row.errors,
-    clientErrors: row.clientErrors,
-    clientClosed: row.clientClosed,
-    shutdown: row.shutdown,
-    inputTokens: row.inputTokens,
-    cachedInputTokens: row.cachedInputTokens,
-    outputTokens: row.outputTokens,
-    reasoningTokens: row.reasoningTokens,
-    costUsd: row.costUsd,
-    estimated: {
-      requests: row.estRequests,
-      inputTokens: row.estInputTokens,
-      cachedInputTokens: row.estCachedInputTokens,
-      outputTokens: row.estOutputTokens,
-      reasoningTokens: row.estReasoningTokens,
-      costUsd: row.estCostUsd,
-    },
-  };
-}

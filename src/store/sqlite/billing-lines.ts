@@ -13,33 +13,8 @@
  * the chunks' lines added up (sums of sums: a few hundred lines, not rows).
  */
 import type { BillingLine, BillingQuery } from '../../metering/usage-ledger.js';
+import { billingLineOf, type BillingRow } from '../billing-row.js';
 import type { SqliteDatabase } from './database.js';
-
-/** One result row, flat: SQLite returns columns, not nested objects. */
-interface BillingRow {
-  readonly tenant: string;
-  readonly keyId: string | null;
-  readonly routeModel: string;
-  readonly provider: string | null;
-  readonly upstreamModel: string | null;
-  readonly requests: number;
-  readonly ok: number;
-  readonly errors: number;
-  readonly clientErrors: number;
-  readonly clientClosed: number;
-  readonly shutdown: number;
-  readonly inputTokens: number;
-  readonly cachedInputTokens: number;
-  readonly outputTokens: number;
-  readonly reasoningTokens: number;
-  readonly costUsd: number;
-  readonly estRequests: number;
-  readonly estInputTokens: number;
-  readonly estCachedInputTokens: number;
-  readonly estOutputTokens: number;
-  readonly estReasoningTokens: number;
-  readonly estCostUsd: number;
-}
 
 /** `estimated` is 0 or 1 (a CHECK constraint), so multiplying by it keeps the estimated part only. */
 const SELECT = `SELECT tenant, key_id AS keyId, route_model AS routeModel, provider, upstream_model AS upstreamModel,
@@ -96,7 +71,7 @@ export async function billingLines(database: () => SqliteDatabase, query: Billin
     from = to;
     if (from < query.end) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return [...merged.values()].sort(compareRows).map(toLine);
+  return [...merged.values()].sort(compareRows).map(billingLineOf);
 }
 
 const SUMMED = [
@@ -143,31 +118,3 @@ function compareRows(a: BillingRow, b: BillingRow): number {
   );
 }
 
-function toLine(row: BillingRow): BillingLine {
-  return {
-    tenant: row.tenant,
-    keyId: row.keyId,
-    routeModel: row.routeModel,
-    provider: row.provider,
-    upstreamModel: row.upstreamModel,
-    requests: row.requests,
-    ok: row.ok,
-    errors: row.errors,
-    clientErrors: row.clientErrors,
-    clientClosed: row.clientClosed,
-    shutdown: row.shutdown,
-    inputTokens: row.inputTokens,
-    cachedInputTokens: row.cachedInputTokens,
-    outputTokens: row.outputTokens,
-    reasoningTokens: row.reasoningTokens,
-    costUsd: row.costUsd,
-    estimated: {
-      requests: row.estRequests,
-      inputTokens: row.estInputTokens,
-      cachedInputTokens: row.estCachedInputTokens,
-      outputTokens: row.estOutputTokens,
-      reasoningTokens: row.estReasoningTokens,
-      costUsd: row.estCostUsd,
-    },
-  };
-}
