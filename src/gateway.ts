@@ -32,6 +32,7 @@ import type { Authenticator, CallObserver, RequestPolicy } from './pipeline/cont
 import { Pipeline } from './pipeline/pipeline.js';
 import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
+import { routesView } from './server/admin/routes-view.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import type { TenancyChange } from './tenancy/changes.js';
 import { sendError } from './pipeline/respond.js';
@@ -362,7 +363,7 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     routes,
     log,
     limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
-    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref), feed })]],
+    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref), feed, routes: () => routesView(live.config, states.snapshot()) })]],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,

@@ -20,6 +20,7 @@ import { AdminAuth } from './admin-auth.js';
 import type { ConsoleSessions, LoginThrottle } from './console-session.js';
 import type { RequestFeed } from '../../metering/request-feed.js';
 import { serveEvents, type EventStreamOptions } from './events-route.js';
+import type { RoutesView } from './routes-view.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 const SESSION_PATH = `${ADMIN_PREFIX}/session`;
@@ -47,6 +48,8 @@ export interface AdminApiDeps {
   readonly budgetStatus: (ref: BudgetRef) => Promise<BudgetStatus>;
   /** Finished calls, streamed to `GET /admin/v1/events`. */
   readonly feed: RequestFeed;
+  /** The routes as configured now, with this replica's circuit states (`GET /admin/v1/routes`). */
+  readonly routes: () => RoutesView;
   /** Console sessions and the login throttle (tests pass their own clocks); defaults: fresh ones. */
   readonly sessions?: ConsoleSessions;
   readonly loginThrottle?: LoginThrottle;
@@ -119,6 +122,7 @@ export function createAdminHandler(deps: AdminApiDeps) {
       const usageQuery = parseUsageQuery(query(req.url ?? ''));
       return [200, { object: 'list', group_by: usageQuery.groupBy, data: (await deps.ledger.usage(usageQuery)).map(usageView) }];
     }
+    if (collection === 'routes' && segments.length === 1 && method === 'GET') return [200, deps.routes()];
     if (collection === 'reports' && segments.length === 1 && method === 'GET') return [200, await reportAnswer(deps.ledger, query(req.url ?? ''), Date.now())];
     throw new AdminNotFoundError(method, `${ADMIN_PREFIX}/${segments.join('/')}`);
   }

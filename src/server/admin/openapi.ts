@@ -94,6 +94,12 @@ export const ADMIN_OPENAPI = {
         responses: { '200': { description: 'Server-Sent Events, each `data` a FeedEvent', content: { 'text/event-stream': { schema: ref('FeedEvent') } } }, '429': error, ...errors },
       },
     },
+    '/routes': {
+      get: {
+        summary: 'The routes as configured now (a reload shows at once): each model with its deployments in attempt order (primary, then fallbacks), their circuit state on this replica, and the providers without credentials',
+        responses: { '200': json(ref('Routes')), ...errors },
+      },
+    },
     '/reports': {
       get: {
         summary: 'A billing report of a calendar day or month: per tenant, requests, tokens and cost by key and by model, and the estimated share',
@@ -117,6 +123,67 @@ export const ADMIN_OPENAPI = {
   components: {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' }, consoleSession: { type: 'apiKey', in: 'cookie', name: 'tollgate_session' } },
     schemas: {
+      Circuit: {
+        type: 'object',
+        properties: {
+          state: { enum: ['closed', 'open', 'half_open'] },
+          consecutive_failures: { type: 'integer' },
+          retry_at: { type: ['string', 'null'], format: 'date-time', description: 'When a probe is next admitted; null while closed' },
+          recent_requests: { type: 'integer' },
+          recent_failures: { type: 'integer' },
+        },
+      },
+      Routes: {
+        type: 'object',
+        properties: {
+          object: { const: 'list' },
+          data: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                model: { type: 'string' },
+                aliases: { type: 'array', items: { type: 'string' } },
+                wildcard: { type: 'boolean' },
+                balancing: { enum: ['weighted', 'least_inflight'] },
+                context_window: { type: ['integer', 'null'] },
+                description: { type: ['string', 'null'] },
+                deployments: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      provider: { type: 'string' },
+                      provider_kind: { type: ['string', 'null'] },
+                      model: { type: 'string' },
+                      priority: { type: 'integer' },
+                      weight: { type: 'number' },
+                      role: { enum: ['primary', 'fallback'] },
+                      api: { enum: ['chat', 'responses', null] },
+                      circuit: { oneOf: [ref('Circuit'), { type: 'null' }], description: 'Null for a wildcard pattern (see the provider’s deployments)' },
+                      in_flight: { type: 'integer' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          providers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                kind: { enum: ['openai', 'openai-compatible', 'ollama', 'mock'] },
+                base_url: { type: 'string' },
+                max_connections: { type: 'integer' },
+                timeouts_ms: { type: 'object', properties: { connect: { type: 'integer' }, first_byte: { type: 'integer' }, idle: { type: 'integer' }, total: { type: 'integer' } } },
+                deployments: { type: 'array', items: { type: 'object', properties: { model: { type: 'string' }, circuit: ref('Circuit'), in_flight: { type: 'integer' } } } },
+              },
+            },
+          },
+        },
+      },
       Session: { type: 'object', properties: { object: { const: 'session' }, csrf_token: { type: 'string' }, expires_at: { type: 'integer', description: 'Unix seconds' } } },
       FeedEvent: {
         type: 'object',
