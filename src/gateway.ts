@@ -33,6 +33,8 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { RateLimiter } from './tenancy/rate-limits.js';
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin/admin-api.js';
 import { routesView } from './server/admin/routes-view.js';
+import { defaultConsoleDirectory, loadConsoleAssets } from './server/console/console-assets.js';
+import { CONSOLE_PREFIX, createConsoleHandler } from './server/console/console-route.js';
 import { Tenancy } from './tenancy/tenancy.js';
 import type { TenancyChange } from './tenancy/changes.js';
 import { sendError } from './pipeline/respond.js';
@@ -82,6 +84,8 @@ export interface GatewayOptions {
   readonly sharedBudgets?: SharedBudgetBookFactory;
   /** The usage ledger of a `store.kind: postgres` store (see store/open-store.ts). */
   readonly postgresLedger?: PostgresLedgerFactory;
+  /** Where the built web console is (default: `dist/console` of this installation). */
+  readonly consoleDirectory?: string;
 }
 
 export interface Gateway {
@@ -359,11 +363,18 @@ async function assembleGateway(config: GatewayConfig, options: GatewayOptions, s
     ['/readyz', route([['GET', createReadyzHandler(() => [storeCheck(store, ledger), ...(shared ? [redisCheck(shared)] : []), ...[...live.providers.values()].map(providerCheck)], () => shutdown.started, () => states.snapshot())]])],
   ]);
 
+  // The console is a client of the admin API: without an admin token neither exists.
+  const consoleEnabled = config.auth.adminToken !== undefined;
+  const consoleAssets = consoleEnabled ? loadConsoleAssets(options.consoleDirectory ?? defaultConsoleDirectory()) : undefined;
+  if (consoleEnabled && consoleAssets === undefined) log.warn('the web console is not built (no dist/console/index.html): /console/ answers 503 until `npm run build` has run');
   const server = createApp({
     routes,
     log,
     limits: { ...config.server, maxConnections: clientConnectionLimit(config, openFileLimit()) },
-    prefixes: [[ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref), feed, routes: () => routesView(live.config, states.snapshot()) })]],
+    prefixes: [
+      [ADMIN_PREFIX, createAdminHandler({ adminToken: config.auth.adminToken, tenancy, ledger, budgetStatus: (ref) => budgets.status(ref), feed, routes: () => routesView(live.config, states.snapshot()) })],
+      [CONSOLE_PREFIX, createConsoleHandler({ enabled: consoleEnabled, assets: consoleAssets })],
+    ],
     onResponse: (method, path, status, seconds) => metrics.observeHttp(method, path, status, seconds),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     closing: () => shutdown.started,
