@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the operations tools the deploy checks and test/ops need:
-# prometheus + promtool, prometheus-alertmanager + amtool, wrk, nginx (Debian/Ubuntu
-# packages). Idempotent: does nothing when every binary is already on PATH.
+# prometheus + promtool, prometheus-alertmanager + amtool, wrk, nginx, and chromium
+# for the console's browser tests (Debian/Ubuntu packages). Idempotent: does nothing when every binary is already on PATH.
 # Works as root (CI containers, no sudo) or as a user with sudo; never prompts.
 set -euo pipefail
 
-binaries=(prometheus promtool prometheus-alertmanager amtool wrk nginx)
-packages=(prometheus prometheus-alertmanager wrk nginx)
+binaries=(prometheus promtool prometheus-alertmanager amtool wrk nginx chromium)
+packages=(prometheus prometheus-alertmanager wrk nginx chromium)
 
 missing=()
 for bin in "${binaries[@]}"; do
