@@ -21,10 +21,11 @@ export function freePort() {
 
 /**
  * Starts a child process. `stdout: 'listen'` reads its `LISTENING <port>` line; otherwise its
- * stdout goes to /dev/null (where a user's logs would go when nobody reads them).
+ * stdout goes to /dev/null (where a user's logs would go when nobody reads them). `ipc` opens
+ * Node's message channel to it (`proc.child.send`, `'message'` events).
  */
-export function startProcess(name, args, { env = process.env, stdout = 'ignore', listenTimeoutMs = 15_000 } = {}) {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', stdout === 'listen' ? 'pipe' : 'ignore', 'pipe'] });
+export function startProcess(name, args, { env = process.env, stdout = 'ignore', listenTimeoutMs = 15_000, ipc = false } = {}) {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', stdout === 'listen' ? 'pipe' : 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text) => {

@@ -1,10 +1,10 @@
 // Turns the runs into medians, ratios to the floor (and between Tollgate builds), the overhead
 // budget and a Markdown table.
 
-/** The targets of a default run. `--baseline` adds `baseline`, `--watch-all` `tollgate-watch`, `--auth` `tollgate-auth`. */
+/** The targets of a default run. `--baseline` adds `baseline`, `--watch-all` `tollgate-watch`, `--auth` `tollgate-auth`, `--console-feed` `tollgate-feed`. */
 export const TARGETS = ['direct', 'floor', 'tollgate'];
 /** Every target that is a Tollgate: same requests, same checks, same columns. */
-export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-auth', 'tollgate-budgets', 'tollgate-watch'];
+export const TOLLGATE_TARGETS = ['baseline', 'tollgate', 'tollgate-auth', 'tollgate-budgets', 'tollgate-feed', 'tollgate-watch'];
 export const isTollgate = (target) => TOLLGATE_TARGETS.includes(target);
 /** `tollgate / baseline` CPU per request above this is flagged (the acceptance allows +5 %). */
 export const BASELINE_LIMIT = 1.05;
@@ -12,18 +12,21 @@ export const BASELINE_LIMIT = 1.05;
 export const AUTH_LIMIT = 1.05;
 /** `tollgate-budgets / tollgate-auth` CPU per request above this is flagged (the acceptance allows +10 % for budgets on). */
 export const BUDGETS_LIMIT = 1.1;
+/** `tollgate-feed / tollgate-auth` CPU per request or p50 above this is flagged (a console watching should cost nothing measurable). */
+export const FEED_LIMIT = 1.05;
 const METRICS = ['rps', 'p50Us', 'p99Us', 'cpuUsPerReq', 'upstreamCpuUsPerReq'];
 
-/** The targets of a run, in table order: direct, floor, baseline, tollgate, tollgate-auth, tollgate-watch. */
-export function runTargets({ baseline = false, watch = false, auth = false, budgets = false } = {}) {
+/** The targets of a run, in table order: direct, floor, baseline, tollgate, tollgate-auth, tollgate-budgets, tollgate-feed, tollgate-watch. */
+export function runTargets({ baseline = false, watch = false, auth = false, budgets = false, feed = false } = {}) {
   return [
     'direct',
     'floor',
     ...(baseline ? ['baseline'] : []),
     'tollgate',
-    // Budgets are measured against the same key without a budget: `--budgets` brings `tollgate-auth` along.
-    ...(auth || budgets ? ['tollgate-auth'] : []),
+    // Budgets and the live feed are measured against the same key without them: both bring `tollgate-auth` along.
+    ...(auth || budgets || feed ? ['tollgate-auth'] : []),
     ...(budgets ? ['tollgate-budgets'] : []),
+    ...(feed ? ['tollgate-feed'] : []),
     ...(watch ? ['tollgate-watch'] : []),
   ];
 }
@@ -44,13 +47,13 @@ export function summarise(runs) {
   return out;
 }
 
-/** `a`'s CPU per request ÷ `b`'s, round by round (both ran in the same round, a few seconds apart). */
-function perRoundCpu(runs, a, b) {
+/** `a`'s `metric` (CPU per request unless told) ÷ `b`'s, round by round (both ran in the same round, a few seconds apart). */
+function perRoundCpu(runs, a, b, metric = 'cpuUsPerReq') {
   const out = [];
   for (const run of runs) {
     if (run.target !== a) continue;
     const other = runs.find((r) => r.target === b && r.round === run.round);
-    if (other?.cpuUsPerReq > 0 && run.cpuUsPerReq !== undefined) out.push(run.cpuUsPerReq / other.cpuUsPerReq);
+    if (other?.[metric] > 0 && run[metric] !== undefined) out.push(run[metric] / other[metric]);
   }
   return out;
 }
@@ -65,6 +68,7 @@ export function derive(cell) {
   const watch = cell.summary['tollgate-watch'];
   const auth = cell.summary['tollgate-auth'];
   const budgets = cell.summary['tollgate-budgets'];
+  const feed = cell.summary['tollgate-feed'];
   for (const [target, s] of Object.entries(cell.summary)) {
     if (!s || target === 'direct') continue;
     if (direct?.p50Us !== undefined && s.p50Us !== undefined) s.addedP50Us = s.p50Us - direct.p50Us;
@@ -115,6 +119,19 @@ export function derive(cell) {
       cpuBudgetsRounds: perRoundCpu(cell.runs, 'tollgate-budgets', 'tollgate-auth'),
       budgetsExtraCpuUs: budgets.cpuUsPerReq - auth.cpuUsPerReq,
       overBudgetsLimit: ratio > BUDGETS_LIMIT,
+    });
+  }
+  if (feed && auth && auth.cpuUsPerReq > 0) {
+    const ratio = feed.cpuUsPerReq / auth.cpuUsPerReq;
+    const p50Ratio = auth.p50Us > 0 ? feed.p50Us / auth.p50Us : undefined;
+    Object.assign(cell.ratios, {
+      cpuFeed: ratio,
+      cpuFeedRounds: perRoundCpu(cell.runs, 'tollgate-feed', 'tollgate-auth'),
+      feedExtraCpuUs: feed.cpuUsPerReq - auth.cpuUsPerReq,
+      p50Feed: p50Ratio,
+      p50FeedRounds: perRoundCpu(cell.runs, 'tollgate-feed', 'tollgate-auth', 'p50Us'),
+      feedExtraP50Us: feed.p50Us - auth.p50Us,
+      overFeedLimit: ratio > FEED_LIMIT || (p50Ratio ?? 0) > FEED_LIMIT,
     });
   }
   return cell;
@@ -194,6 +211,26 @@ export function compareTargets(cells) {
         budgeted,
         (c) => c.ratios.cpuBudgets,
         (c) => c.ratios.budgetsExtraCpuUs,
+      ),
+    };
+  }
+  const fed = cells.filter((c) => c.ratios?.cpuFeed !== undefined);
+  if (fed.length > 0) {
+    const worstCell = fed.reduce((a, b) => (b.ratios.cpuFeed > a.ratios.cpuFeed ? b : a));
+    out.feed = {
+      limit: FEED_LIMIT,
+      cells: fed.length,
+      overLimit: fed
+        .filter((c) => c.ratios.overFeedLimit)
+        .map((c) => ({ where: where(c), ratio: c.ratios.cpuFeed, rounds: c.ratios.cpuFeedRounds, p50Ratio: c.ratios.p50Feed, p50Rounds: c.ratios.p50FeedRounds })),
+      worst: { where: where(worstCell), ratio: worstCell.ratios.cpuFeed },
+      geomean: geomean(fed.map((c) => c.ratios.cpuFeed)),
+      p50Geomean: geomean(fed.map((c) => c.ratios.p50Feed).filter((v) => v !== undefined)),
+      extraCpuUsMedian: median(fed.map((c) => c.ratios.feedExtraCpuUs)),
+      byScenario: perScenario(
+        fed,
+        (c) => c.ratios.cpuFeed,
+        (c) => c.ratios.feedExtraCpuUs,
       ),
     };
   }
@@ -284,10 +321,12 @@ function renderComparison(result, targets) {
   const hasWatch = targets.includes('tollgate-watch');
   const hasAuth = targets.includes('tollgate-auth');
   const hasBudgets = targets.includes('tollgate-budgets');
+  const hasFeed = targets.includes('tollgate-feed');
   if (!hasBaseline && !hasWatch && !hasAuth) return [];
   const out = ['', '## Tollgate builds compared (CPU µs per request, medians)', ''];
   if (hasBaseline) out.push(`\`baseline\` is ${result.baseline?.ref ?? 'the baseline'} (${result.baseline?.short ?? '?'}); \`tollgate\` is ${result.revision}. A \`tollgate / baseline\` ratio above ${BASELINE_LIMIT} (+${Math.round((BASELINE_LIMIT - 1) * 100)} %) is flagged ⚠.`);
   if (hasAuth) out.push(...(hasBaseline ? [''] : []), `\`tollgate-auth\` is the same build as \`tollgate\`, started the same way with the same configuration plus one tenant, and every request carries that tenant's one virtual key (\`Authorization: Bearer tg_…\`); \`tollgate\` has no tenants (authentication off). A \`tollgate-auth / tollgate\` ratio above ${AUTH_LIMIT} (+${Math.round((AUTH_LIMIT - 1) * 100)} %) is flagged ⚠.`);
+  if (hasFeed) out.push('', `\`tollgate-feed\` is \`tollgate-auth\` (both with an admin token) with one live-feed subscriber, a separate process reading \`GET /admin/v1/events\` as a web console does (\`bench/feed-subscriber.mjs\`); only the gateway's CPU is counted. A \`tollgate-feed / tollgate-auth\` ratio (CPU per request or p50) above ${FEED_LIMIT} (+${Math.round((FEED_LIMIT - 1) * 100)} %) is flagged ⚠. "events / requests": the events the subscriber received during the cell's timed runs of \`tollgate-feed\`, and the requests they completed (the streams cut off by the end of a run add one each).`);
   if (hasWatch) out.push(...(hasBaseline || hasAuth ? [''] : []), `\`tollgate-watch\` is the same build as \`tollgate\` with one policy whose stream hook watches every call and always continues (\`bench/tollgate-watch.mjs\`).`);
   out.push('', '"rounds": the same ratio taken round by round (in each round the two targets run seconds apart): median (lowest–highest). When the range is wide, the machine was noisy: rerun the cell with more repeats (`--cells <scenario>@<conc> --repeats 9`).', '');
   const columns = [
@@ -297,10 +336,12 @@ function renderComparison(result, targets) {
     ['tollgate', '---:'],
     ...(hasAuth ? [['tollgate-auth', '---:']] : []),
     ...(hasBudgets ? [['tollgate-budgets', '---:']] : []),
+    ...(hasFeed ? [['tollgate-feed', '---:']] : []),
     ...(hasWatch ? [['tollgate-watch', '---:']] : []),
     ...(hasBaseline ? [['tollgate / baseline', '---:'], ['rounds', '---:']] : []),
     ...(hasAuth ? [['auth / tollgate', '---:'], ['auth +µs/req', '---:'], ['rounds', '---:']] : []),
     ...(hasBudgets ? [['budgets / auth', '---:'], ['budgets +µs/req', '---:'], ['rounds', '---:']] : []),
+    ...(hasFeed ? [['feed / auth', '---:'], ['feed +µs/req', '---:'], ['rounds', '---:'], ['feed / auth p50', '---:'], ['p50 rounds', '---:'], ['events / requests', '---:']] : []),
     ...(hasWatch ? [['watch / tollgate', '---:'], ['watch +µs/req', '---:'], ['rounds', '---:']] : []),
   ];
   const head = columns.map(([name]) => name);
@@ -314,10 +355,16 @@ function renderComparison(result, targets) {
     row.push(cpu('tollgate'));
     if (hasAuth) row.push(cpu('tollgate-auth'));
     if (hasBudgets) row.push(cpu('tollgate-budgets'));
+    if (hasFeed) row.push(cpu('tollgate-feed'));
     if (hasWatch) row.push(cpu('tollgate-watch'));
     if (hasBaseline) row.push(r.cpuVsBaseline === undefined ? '—' : r.overBaselineLimit ? `**${fmt(r.cpuVsBaseline, 3)} ⚠**` : fmt(r.cpuVsBaseline, 3), range(r.cpuVsBaselineRounds));
     if (hasAuth) row.push(r.cpuAuth === undefined ? '—' : r.overAuthLimit ? `**${fmt(r.cpuAuth, 3)} ⚠**` : fmt(r.cpuAuth, 3), signed(r.authExtraCpuUs), range(r.cpuAuthRounds));
     if (hasBudgets) row.push(r.cpuBudgets === undefined ? '—' : r.overBudgetsLimit ? `**${fmt(r.cpuBudgets, 3)} ⚠**` : fmt(r.cpuBudgets, 3), signed(r.budgetsExtraCpuUs), range(r.cpuBudgetsRounds));
+    if (hasFeed) {
+      const flag = (ratio) => (ratio === undefined ? '—' : ratio > FEED_LIMIT ? `**${fmt(ratio, 3)} ⚠**` : fmt(ratio, 3));
+      const events = cell.feedEvents === undefined ? '—' : `${cell.feedEvents.received} / ${cell.feedEvents.requests}`;
+      row.push(flag(r.cpuFeed), signed(r.feedExtraCpuUs), range(r.cpuFeedRounds), flag(r.p50Feed), range(r.p50FeedRounds), events);
+    }
     if (hasWatch) row.push(fmt(r.cpuWatch, 2), signed(r.watchExtraCpuUs), range(r.cpuWatchRounds));
     out.push(`| ${row.join(' | ')} |`);
   }
@@ -356,6 +403,19 @@ function renderComparison(result, targets) {
       out.push(`- \`${scenario}\`: ${perConcurrency}`);
     }
   }
+  if (cmp.feed) {
+    const f = cmp.feed;
+    out.push(
+      '',
+      `**Live-feed cost** (tollgate-feed / tollgate-auth, a console subscribed): CPU per request geometric mean over ${f.cells} cells ${fmt(f.geomean, 3)} (${pct(f.geomean)}), median ${signed(f.extraCpuUsMedian)} µs per request; p50 geometric mean ${fmt(f.p50Geomean, 3)} (${pct(f.p50Geomean)}); worst CPU ${fmt(f.worst.ratio, 3)} at ${f.worst.where}; ` +
+        (f.overLimit.length === 0 ? `no cell over ${FEED_LIMIT}.` : `over ${FEED_LIMIT}: ${f.overLimit.map((o) => `${o.where} (CPU ${fmt(o.ratio, 3)}, rounds ${range(o.rounds)}; p50 ${fmt(o.p50Ratio, 3)}, rounds ${range(o.p50Rounds)})`).join(', ')}.`),
+      '',
+    );
+    for (const [scenario, entry] of Object.entries(f.byScenario)) {
+      const perConcurrency = entry.cells.map((x) => `c${x.concurrency} ${fmt(x.ratio, 3)}× (${signed(x.extraCpuUs)} µs)`).join(', ');
+      out.push(`- \`${scenario}\`: ${perConcurrency}`);
+    }
+  }
   if (cmp.watch) {
     out.push('', `**Watch cost** (tollgate-watch / tollgate, CPU per request; geometric mean over all cells ${fmt(cmp.watch.geomean, 2)}):`, '');
     for (const [scenario, entry] of Object.entries(cmp.watch.byScenario)) {
@@ -373,6 +433,7 @@ export function renderMarkdown(result) {
     ...(targets.includes('baseline') ? [`baseline ${result.baseline?.ref ?? ''} (${result.baseline?.short ?? '?'})`] : []),
     ...(targets.includes('tollgate-auth') ? ['tollgate-auth (one virtual key)'] : []),
     ...(targets.includes('tollgate-budgets') ? ['tollgate-budgets (the key with a budget)'] : []),
+    ...(targets.includes('tollgate-feed') ? ['tollgate-feed (the key, a console on the live feed)'] : []),
     ...(targets.includes('tollgate-watch') ? ['tollgate-watch (every call watched)'] : []),
   ];
   const out = [];

@@ -17,6 +17,13 @@
 //   npm run bench -- --budgets --redis redis://127.0.0.1:6379
 //                                  the same, with `tollgate-budgets`'s budget shared through Redis (reserve and
 //                                  settle are Lua scripts, the call journal beats): the cost of a shared budget
+//   npm run bench -- --console-feed
+//                                  also measure `tollgate-auth` with a web console watching its live
+//                                  feed (target `tollgate-feed`: one subscriber of GET /admin/v1/events,
+//                                  a process of its own; both targets have an admin token; brings
+//                                  `tollgate-auth` along): the cost of the feed, as
+//                                  `tollgate-feed / tollgate-auth` (CPU per request and p50). Fails
+//                                  the run when the subscriber receives no event in a cell.
 //   npm run bench -- --cells chat-json@16,chat-sse-50@1 --repeats 9
 //                                  only these cells (to rerun the disputed ones)
 //
@@ -28,6 +35,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { FEED_ADMIN_TOKEN, subscribeToFeed } from './console-feed.mjs';
 import { findWrk, removeBodyFiles, runWrk } from './load.mjs';
 import { openStreamsCheck } from './memory.mjs';
 import { cpuNs, freePort, peakRssKb, resetPeakRss, startProcess, stopProcess, waitHealthy } from './procs.mjs';
@@ -58,6 +66,7 @@ const { values: args } = parseArgs({
     auth: { type: 'boolean', default: false },
     budgets: { type: 'boolean', default: false },
     redis: { type: 'string' },
+    'console-feed': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -75,10 +84,13 @@ const options = {
   auth: args.auth,
   budgets: args.budgets,
   redis: args.redis,
+  consoleFeed: args['console-feed'],
 };
 if (options.redis !== undefined && !options.budgets) throw new Error('--redis shares the budgets of `tollgate-budgets` through Redis: give --budgets too');
-/** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-auth][, tollgate-watch]. */
-const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'], auth: args.auth, budgets: args.budgets });
+/** direct, floor, then every Tollgate under test: [baseline,] tollgate[, tollgate-auth][, tollgate-budgets][, tollgate-feed][, tollgate-watch]. */
+const TARGETS = runTargets({ baseline: args.baseline !== undefined, watch: args['watch-all'], auth: args.auth, budgets: args.budgets, feed: options.consoleFeed });
+/** The targets whose every request carries the one tenant's virtual key. */
+const KEYED = ['tollgate-auth', 'tollgate-budgets', 'tollgate-feed'];
 /** The one tenant of the `tollgate-auth` target; its key is created with the CLI before the target starts. */
 const AUTH_TENANT = 'bench';
 /** Every model priced (USD per million tokens) for the keyed targets of a `--budgets` run. */
@@ -159,6 +171,7 @@ function tollgateArgv(target, configPath, baseline) {
     case 'tollgate':
     case 'tollgate-auth':
     case 'tollgate-budgets':
+    case 'tollgate-feed':
       return [join(ROOT, 'bin', 'tollgate.js'), 'start', '--config', configPath];
     case 'baseline':
       return [baseline.bin, 'start', '--config', configPath];
@@ -195,14 +208,16 @@ async function startTargets(workDir, models, baseline) {
   for (const target of TARGETS.filter(isTollgate)) {
     const port = await freePort();
     const configPath = join(workDir, `${target}.yaml`);
-    const auth = target === 'tollgate-auth' || target === 'tollgate-budgets';
+    const auth = KEYED.includes(target);
     // A budget far from its limit: every call reserves and settles, none is refused.
     const tenants = auth ? [{ name: AUTH_TENANT, ...(target === 'tollgate-budgets' ? { budgets: [{ period: 'month', limit_usd: 1_000_000_000 }] } : {}) }] : undefined;
     // Budgets need prices (an unpriced model is refused to a caller with a budget): both keyed targets get the same ones.
     const pricing = auth && options.budgets ? BENCH_PRICING : undefined;
     // A key prefix of its own: a run never reads another run's budgets.
     const redis = target === 'tollgate-budgets' && options.redis !== undefined ? { url: options.redis, key_prefix: `tollgate-bench-${process.pid}:` } : undefined;
-    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants, pricing, redis }));
+    // The admin API on every keyed target, so that `tollgate-feed` differs from `tollgate-auth` only by its subscriber.
+    const adminToken = auth && options.consoleFeed ? FEED_ADMIN_TOKEN : undefined;
+    writeFileSync(configPath, tollgateConfig({ upstreamUrl, port, storePath: join(workDir, `${target}.sqlite`), logLevel: options.logLevel, models, tenants, pricing, redis, adminToken }));
     // Every request to the target carries the key (validation, warm-up, load, memory check).
     const headers = auth ? { authorization: `Bearer ${createKey(configPath, AUTH_TENANT, env)}` } : {};
     const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirOf(target)] : [];
@@ -212,6 +227,8 @@ async function startTargets(workDir, models, baseline) {
     proc.headers = headers;
     await waitHealthy(proc, `http://127.0.0.1:${port}/healthz`);
     procs[target] = proc;
+    // A console on the live feed, from before the first request to the end of the run.
+    if (target === 'tollgate-feed') procs.feed = await subscribeToFeed(start, { name: 'feed-subscriber', port, token: FEED_ADMIN_TOKEN });
   }
   return procs;
 }
@@ -234,7 +251,7 @@ async function validate(procs, scenarios) {
       const { url, body, headers } = targetRequest(procs, target, scenario);
       const what = `${scenario.id} via ${target}`;
       try {
-        if (target === 'tollgate-auth' || target === 'tollgate-budgets') {
+        if (KEYED.includes(target)) {
           // Authentication must really be on: without the key the same request is refused.
           const refused = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
           await refused.body.dump();
@@ -318,22 +335,54 @@ async function runMatrix(procs, plan) {
       for (const target of order) {
         // The upstream's own figures move little: at concurrency > 1 once is enough.
         if (target === 'direct' && concurrency > 1 && round > 0) continue;
-        runs.push({ round, ...(await measure(procs, target, scenario, concurrency, durationS)) });
+        if (target !== 'tollgate-feed') {
+          runs.push({ round, ...(await measure(procs, target, scenario, concurrency, durationS)) });
+          continue;
+        }
+        // Counted from a settled count (the warm-up's last events may still be arriving) to a
+        // settled count, read after the gateway's CPU: the subscriber's waiting is not timed.
+        const before = await procs.feed.settle();
+        const run = await measure(procs, target, scenario, concurrency, durationS);
+        await assertAlive(procs.feed.proc, `${scenario.id} @ c${concurrency} via ${target}`);
+        const after = await procs.feed.settle();
+        runs.push({ round, ...run, feedEvents: after.requests - before.requests, feedDropped: after.dropped - before.dropped });
       }
     }
     const summary = Object.fromEntries(TARGETS.map((t) => [t, summarise(runs.filter((r) => r.target === t))]));
     const cell = derive({ scenario: scenario.id, group: scenario.group, concurrency, durationS, summary, runs });
+    if (procs.feed) cell.feedEvents = checkFeedEvents(runs, `${scenario.id} @ c${concurrency}`);
     const t = cell.summary.tollgate;
     const vsBaseline = cell.ratios.cpuVsBaseline === undefined ? '' : `, ${cell.ratios.cpuVsBaseline.toFixed(3)}× baseline${cell.ratios.overBaselineLimit ? ' (over +5 %)' : ''}`;
     const watch = cell.ratios.cpuWatch === undefined ? '' : `; watched ${cell.ratios.cpuWatch.toFixed(2)}×`;
     const auth = cell.ratios.cpuAuth === undefined ? '' : `; with a key ${cell.ratios.cpuAuth.toFixed(3)}×${cell.ratios.overAuthLimit ? ' (over +5 %)' : ''}`;
     const budgets = cell.ratios.cpuBudgets === undefined ? '' : `; with a budget ${cell.ratios.cpuBudgets.toFixed(3)}× the key alone${cell.ratios.overBudgetsLimit ? ' (over +10 %)' : ''}`;
+    const feed =
+      cell.ratios.cpuFeed === undefined
+        ? ''
+        : `; console on the feed ${cell.ratios.cpuFeed.toFixed(3)}× CPU, ${cell.ratios.p50Feed?.toFixed(3)}× p50 the key alone${cell.ratios.overFeedLimit ? ' (over +5 %)' : ''} (${cell.feedEvents.received} events for ${cell.feedEvents.requests} requests)`;
     log(
-      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${auth}${budgets}${watch}`,
+      `  ${scenario.id.padEnd(26)} c${String(concurrency).padEnd(3)} tollgate ${Math.round(t.rps)} req/s, ${Math.round(t.cpuUsPerReq)} µs CPU/req (${cell.ratios.cpu?.toFixed(2)}× floor${vsBaseline}), p50 +${Math.round(cell.ratios.p50OverFloorUs)} µs over floor${auth}${budgets}${feed}${watch}`,
     );
     results.push(cell);
   }
   return results;
+}
+
+/**
+ * The events the console received during a cell's timed runs of `tollgate-feed`, against the
+ * requests those runs completed: one each, plus one for each call the end of a run cut off (at
+ * most the concurrency per run). None at all, fewer than the requests, or any dropped is a
+ * harness error: the target would not have been watched as the table says.
+ */
+function checkFeedEvents(runs, where) {
+  const fed = runs.filter((r) => r.target === 'tollgate-feed');
+  const received = fed.reduce((sum, r) => sum + r.feedEvents, 0);
+  const dropped = fed.reduce((sum, r) => sum + r.feedDropped, 0);
+  const requests = fed.reduce((sum, r) => sum + r.requests, 0);
+  if (received === 0) harnessErrors.push(`${where} via tollgate-feed: the live-feed subscriber received no event (${requests} requests)`);
+  else if (received < requests) harnessErrors.push(`${where} via tollgate-feed: the live-feed subscriber received ${received} events for ${requests} requests`);
+  if (dropped > 0) harnessErrors.push(`${where} via tollgate-feed: the gateway dropped ${dropped} events for the live-feed subscriber (it read too slowly)`);
+  return { received, dropped, requests };
 }
 
 async function memoryChecks(procs, workDir) {

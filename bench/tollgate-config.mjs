@@ -9,9 +9,10 @@ import { stringify } from 'yaml';
  * Model names are `<provider>-<upstream model>`, one exact entry each, as users configure them.
  * `tenants` (e.g. `[{ name: 'bench' }]`, the `tollgate-auth` target's) turns authentication on;
  * without it the gateway is open. `pricing` (the `pricing:` block) prices the models for budgets;
- * `redis` (the `redis:` block) shares them (and the call journal) through Redis.
+ * `redis` (the `redis:` block) shares them (and the call journal) through Redis. `adminToken`
+ * (`auth.admin_token`) opens the admin API, the live feed's included.
  */
-export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants, pricing, redis }) {
+export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models, tenants, pricing, redis, adminToken }) {
   const providers = [
     { name: 'chat', kind: 'openai-compatible', base_url: `${upstreamUrl}/v1` },
     { name: 'resp', kind: 'openai', base_url: `${upstreamUrl}/v1`, api_key: 'sk-bench-not-a-real-key' },
@@ -26,6 +27,7 @@ export function tollgateConfig({ upstreamUrl, port, storePath, logLevel, models,
     server: { host: '127.0.0.1', port },
     logging: { level: logLevel },
     store: { path: storePath },
+    ...(adminToken === undefined ? {} : { auth: { admin_token: adminToken } }),
     ...(tenants === undefined ? {} : { tenants }),
     ...(pricing === undefined ? {} : { pricing }),
     ...(redis === undefined ? {} : { redis }),
