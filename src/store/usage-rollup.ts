@@ -1,0 +1,167 @@
+/**
+ * The hourly rollup of the usage ledger, shared by both stores: what a batch
+ * of rows adds to it (summed here, so a transaction upserts one row per hour
+ * × tenant × key × route model rather than touching it once per call), and
+ * how a time series is assembled from what the rollup returns.
+ *
+ * Two tables, both keyed by the hour's first millisecond:
+ * - `usage_hourly`: sums per hour × tenant × key × route model (key `''` for
+ *   calls without a key: a primary key column cannot be NULL in both stores);
+ * - `usage_latency_hourly`: per hour × tenant × route model × latency bucket
+ *   (see metering/latency-histogram.ts), the number of calls. A table rather
+ *   than one column per bucket: an hour's calls fill a handful of the ~75
+ *   buckets, so rows stay few, and a change of buckets is a new table, not a
+ *   change of every row's width.
+ */
+import { latencyBucket, histogramPercentile } from '../metering/latency-histogram.js';
+import { TIMESERIES_BUCKET_MS, type Timeseries, type TimeseriesPoint, type TimeseriesQuery, type TimeseriesSums } from '../metering/usage-ledger.js';
+import type { UsageRecord } from '../metering/usage-record.js';
+
+export const HOUR_MS = 3_600_000;
+/** The key column's value for calls without a virtual key. */
+export const NO_KEY = '';
+
+/** One `usage_hourly` row's key and what a batch adds to it. */
+export interface HourlySums {
+  readonly hour: number;
+  readonly tenant: string;
+  readonly keyId: string;
+  readonly routeModel: string;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+}
+
+/** One `usage_latency_hourly` row's key and the calls a batch adds to it. */
+export interface LatencyCount {
+  readonly hour: number;
+  readonly tenant: string;
+  readonly routeModel: string;
+  readonly bucket: number;
+  count: number;
+}
+
+export interface RollupBatch {
+  readonly hourly: readonly HourlySums[];
+  readonly latency: readonly LatencyCount[];
+}
+
+/** The hour a time is in; the same expression as the migrations' SQL (`time - time % 3600000`). */
+export function hourOf(time: number): number {
+  return time - (time % HOUR_MS);
+}
+
+/** The usage reports' definition: a call is an error unless it ended `ok` or was cancelled by its client. */
+export function isErrorStatus(status: string): boolean {
+  return status !== 'ok' && status !== 'cancelled';
+}
+
+/** Sums a batch of records into rollup rows, in key order (so concurrent writers lock rows in the same order). */
+export function rollUp(records: readonly UsageRecord[]): RollupBatch {
+  const hourly = new Map<string, HourlySums>();
+  const latency = new Map<string, LatencyCount>();
+  for (const r of records) {
+    const hour = hourOf(r.time);
+    const keyId = r.keyId ?? NO_KEY;
+    const sumsKey = `${hour}\u0000${r.tenant}\u0000${r.routeModel}\u0000${keyId}`;
+    let sums = hourly.get(sumsKey);
+    if (sums === undefined) {
+      sums = { hour, tenant: r.tenant, keyId, routeModel: r.routeModel, requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: 0 };
+      hourly.set(sumsKey, sums);
+    }
+    sums.requests++;
+    if (isErrorStatus(r.status)) sums.errors++;
+    sums.promptTokens += r.promptTokens;
+    sums.completionTokens += r.completionTokens;
+    sums.cachedTokens += r.cachedTokens;
+    sums.reasoningTokens += r.reasoningTokens;
+    sums.costUsd += r.costUsd;
+    const bucket = latencyBucket(r.latencyMs);
+    const latencyKey = `${hour}\u0000${r.tenant}\u0000${r.routeModel}\u0000${bucket}`;
+    const counted = latency.get(latencyKey);
+    if (counted === undefined) latency.set(latencyKey, { hour, tenant: r.tenant, routeModel: r.routeModel, bucket, count: 1 });
+    else counted.count++;
+  }
+  return { hourly: [...hourly.values()].sort(byKey), latency: [...latency.values()].sort(byLatencyKey) };
+}
+
+function byKey(a: HourlySums, b: HourlySums): number {
+  return a.hour - b.hour || compare(a.tenant, b.tenant) || compare(a.keyId, b.keyId) || compare(a.routeModel, b.routeModel);
+}
+
+function byLatencyKey(a: LatencyCount, b: LatencyCount): number {
+  return a.hour - b.hour || compare(a.tenant, b.tenant) || compare(a.routeModel, b.routeModel) || a.bucket - b.bucket;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Throws a RangeError unless the range is non-empty and both ends are on the bucket's boundaries (UTC). */
+export function assertTimeseriesQuery(query: TimeseriesQuery): void {
+  if (!Object.hasOwn(TIMESERIES_BUCKET_MS, query.bucket)) throw new RangeError(`expected a bucket of hour or day, got ${JSON.stringify(query.bucket)}`);
+  const width = TIMESERIES_BUCKET_MS[query.bucket];
+  const aligned = (t: number): boolean => Number.isSafeInteger(t) && t % width === 0;
+  if (!aligned(query.start) || !aligned(query.end) || query.end <= query.start) {
+    throw new RangeError(`expected a time range start < end on ${query.bucket} boundaries (UTC), got [${query.start}, ${query.end})`);
+  }
+}
+
+/** The rollup's sums of one bucket, as a store's query returns them. */
+export interface BucketSums {
+  readonly start: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+}
+
+/** Calls of one latency bucket within one time bucket. */
+export interface BucketLatency {
+  readonly start: number;
+  readonly bucket: number;
+  readonly count: number;
+}
+
+/** Every bucket of the range, zeros where the rollup had nothing, and the total with percentiles of the summed histogram. */
+export function assembleTimeseries(query: TimeseriesQuery, sums: readonly BucketSums[], latencies: readonly BucketLatency[]): Timeseries {
+  const width = TIMESERIES_BUCKET_MS[query.bucket];
+  const sumsAt = new Map(sums.map((row) => [row.start, row]));
+  const histograms = new Map<number, Map<number, number>>();
+  const overall = new Map<number, number>();
+  for (const { start, bucket, count } of latencies) {
+    let histogram = histograms.get(start);
+    if (histogram === undefined) histograms.set(start, (histogram = new Map<number, number>()));
+    histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
+    overall.set(bucket, (overall.get(bucket) ?? 0) + count);
+  }
+  const points: TimeseriesPoint[] = [];
+  const total = { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  for (let start = query.start; start < query.end; start += width) {
+    const row = sumsAt.get(start);
+    const histogram = histograms.get(start) ?? new Map<number, number>();
+    const point: TimeseriesPoint = {
+      start,
+      requests: row?.requests ?? 0,
+      errors: row?.errors ?? 0,
+      inputTokens: row?.inputTokens ?? 0,
+      outputTokens: row?.outputTokens ?? 0,
+      costUsd: row?.costUsd ?? 0,
+      latencyP50Ms: histogramPercentile(histogram, 0.5),
+      latencyP95Ms: histogramPercentile(histogram, 0.95),
+    };
+    points.push(point);
+    total.requests += point.requests;
+    total.errors += point.errors;
+    total.inputTokens += point.inputTokens;
+    total.outputTokens += point.outputTokens;
+    total.costUsd += point.costUsd;
+  }
+  const totals: TimeseriesSums = { ...total, latencyP50Ms: histogramPercentile(overall, 0.5), latencyP95Ms: histogramPercentile(overall, 0.95) };
+  return { points, total: totals };
+}
