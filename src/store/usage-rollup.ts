@@ -1,8 +1,10 @@
 /**
  * The hourly rollup of the usage ledger, shared by both stores: what a batch
- * of rows adds to it (summed here, so a transaction upserts one row per hour
- * × tenant × key × route model rather than touching it once per call), and
- * how a time series is assembled from what the rollup returns.
+ * of rows adds to it (summed here for the embedded store, so a transaction
+ * upserts one row per hour × tenant × key × route model rather than touching
+ * it once per call; PostgreSQL sums the rows its insert returns, see
+ * postgres/usage-rows.ts), and how a time series is assembled from what the
+ * rollup returns.
  *
  * Two tables, both keyed by the hour's first millisecond:
  * - `usage_hourly`: sums per hour × tenant × key × route model (key `''` for
@@ -60,18 +62,30 @@ export function isErrorStatus(status: string): boolean {
   return status !== 'ok' && status !== 'cancelled';
 }
 
-/** Sums a batch of records into rollup rows, in key order (so concurrent writers lock rows in the same order). */
+/**
+ * Sums a batch of records into rollup rows, in the order their keys first
+ * appear (the embedded store has one writer at a time: no lock order to
+ * keep). Maps nested by hour, tenant, model, then key or latency bucket
+ * rather than one map keyed by a joined string: no string is built per row.
+ */
 export function rollUp(records: readonly UsageRecord[]): RollupBatch {
-  const hourly = new Map<string, HourlySums>();
-  const latency = new Map<string, LatencyCount>();
+  const hourly: HourlySums[] = [];
+  const latency: LatencyCount[] = [];
+  const cells = new Map<number, Map<string, Map<string, Cell>>>();
   for (const r of records) {
     const hour = hourOf(r.time);
+    let tenants = cells.get(hour);
+    if (tenants === undefined) cells.set(hour, (tenants = new Map<string, Map<string, Cell>>()));
+    let models = tenants.get(r.tenant);
+    if (models === undefined) tenants.set(r.tenant, (models = new Map<string, Cell>()));
+    let cell = models.get(r.routeModel);
+    if (cell === undefined) models.set(r.routeModel, (cell = { keys: new Map(), buckets: new Map() }));
     const keyId = r.keyId ?? NO_KEY;
-    const sumsKey = `${hour}\u0000${r.tenant}\u0000${r.routeModel}\u0000${keyId}`;
-    let sums = hourly.get(sumsKey);
+    let sums = cell.keys.get(keyId);
     if (sums === undefined) {
       sums = { hour, tenant: r.tenant, keyId, routeModel: r.routeModel, requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: 0 };
-      hourly.set(sumsKey, sums);
+      cell.keys.set(keyId, sums);
+      hourly.push(sums);
     }
     sums.requests++;
     if (isErrorStatus(r.status)) sums.errors++;
@@ -81,24 +95,21 @@ export function rollUp(records: readonly UsageRecord[]): RollupBatch {
     sums.reasoningTokens += r.reasoningTokens;
     sums.costUsd += r.costUsd;
     const bucket = latencyBucket(r.latencyMs);
-    const latencyKey = `${hour}\u0000${r.tenant}\u0000${r.routeModel}\u0000${bucket}`;
-    const counted = latency.get(latencyKey);
-    if (counted === undefined) latency.set(latencyKey, { hour, tenant: r.tenant, routeModel: r.routeModel, bucket, count: 1 });
-    else counted.count++;
+    const counted = cell.buckets.get(bucket);
+    if (counted !== undefined) counted.count++;
+    else {
+      const added = { hour, tenant: r.tenant, routeModel: r.routeModel, bucket, count: 1 };
+      cell.buckets.set(bucket, added);
+      latency.push(added);
+    }
   }
-  return { hourly: [...hourly.values()].sort(byKey), latency: [...latency.values()].sort(byLatencyKey) };
+  return { hourly, latency };
 }
 
-function byKey(a: HourlySums, b: HourlySums): number {
-  return a.hour - b.hour || compare(a.tenant, b.tenant) || compare(a.keyId, b.keyId) || compare(a.routeModel, b.routeModel);
-}
-
-function byLatencyKey(a: LatencyCount, b: LatencyCount): number {
-  return a.hour - b.hour || compare(a.tenant, b.tenant) || compare(a.routeModel, b.routeModel) || a.bucket - b.bucket;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** The rollup rows of one hour × tenant × route model. */
+interface Cell {
+  readonly keys: Map<string, HourlySums>;
+  readonly buckets: Map<number, LatencyCount>;
 }
 
 /** Throws a RangeError unless the range is non-empty and both ends are on the bucket's boundaries (UTC). */
@@ -111,9 +122,9 @@ export function assertTimeseriesQuery(query: TimeseriesQuery): void {
   }
 }
 
-/** The rollup's sums of one bucket, as a store's query returns them. */
-export interface BucketSums {
-  readonly start: number;
+/** The rollup's sums of one hour, as a store's query returns them. */
+export interface HourSums {
+  readonly hour: number;
   readonly requests: number;
   readonly errors: number;
   readonly inputTokens: number;
@@ -121,20 +132,39 @@ export interface BucketSums {
   readonly costUsd: number;
 }
 
-/** Calls of one latency bucket within one time bucket. */
-export interface BucketLatency {
-  readonly start: number;
+/** Calls of one latency bucket within one hour. */
+export interface HourLatency {
+  readonly hour: number;
   readonly bucket: number;
   readonly count: number;
 }
 
-/** Every bucket of the range, zeros where the rollup had nothing, and the total with percentiles of the summed histogram. */
-export function assembleTimeseries(query: TimeseriesQuery, sums: readonly BucketSums[], latencies: readonly BucketLatency[]): Timeseries {
+/**
+ * Every bucket of the range, zeros where the rollup had nothing, and the
+ * total with percentiles of the summed histogram. The stores return hours
+ * (grouped in their primary key's order, without a sort); they are folded
+ * into the query's buckets here.
+ */
+export function assembleTimeseries(query: TimeseriesQuery, hours: readonly HourSums[], latencies: readonly HourLatency[]): Timeseries {
   const width = TIMESERIES_BUCKET_MS[query.bucket];
-  const sumsAt = new Map(sums.map((row) => [row.start, row]));
+  const bucketOf = (hour: number): number => hour - (hour % width);
+  const sumsAt = new Map<number, { requests: number; errors: number; inputTokens: number; outputTokens: number; costUsd: number }>();
+  for (const row of hours) {
+    const start = bucketOf(row.hour);
+    const sums = sumsAt.get(start);
+    if (sums === undefined) sumsAt.set(start, { requests: row.requests, errors: row.errors, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: row.costUsd });
+    else {
+      sums.requests += row.requests;
+      sums.errors += row.errors;
+      sums.inputTokens += row.inputTokens;
+      sums.outputTokens += row.outputTokens;
+      sums.costUsd += row.costUsd;
+    }
+  }
   const histograms = new Map<number, Map<number, number>>();
   const overall = new Map<number, number>();
-  for (const { start, bucket, count } of latencies) {
+  for (const { hour, bucket, count } of latencies) {
+    const start = bucketOf(hour);
     let histogram = histograms.get(start);
     if (histogram === undefined) histograms.set(start, (histogram = new Map<number, number>()));
     histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);

@@ -31,7 +31,7 @@ export const ROLLUP_MIGRATION: PostgresMigration = {
       route_model TEXT    NOT NULL,
       bucket      INTEGER NOT NULL,  -- see metering/latency-histogram.ts
       count       BIGINT  NOT NULL,
-      PRIMARY KEY (hour, tenant, route_model, bucket)
+      PRIMARY KEY (hour, bucket, tenant, route_model)  -- a time series groups by hour and bucket
     );
     INSERT INTO usage_hourly
       SELECT time - time % 3600000, tenant, COALESCE(key_id, ''), route_model, COUNT(*),

@@ -78,9 +78,9 @@ export const INSERT_SQL = `WITH inserted AS (
         cost_usd = h.cost_usd + EXCLUDED.cost_usd
   )
   INSERT INTO usage_latency_hourly AS l (hour, tenant, route_model, bucket, count)
-    SELECT hour, tenant, route_model, ${latencyBucketSql('latency_ms')}, COUNT(*)
-      FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (hour, tenant, route_model, bucket) DO UPDATE SET count = l.count + EXCLUDED.count`;
+    SELECT hour, tenant, route_model, ${latencyBucketSql('latency_ms')} AS bucket, COUNT(*)
+      FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY hour, bucket, tenant, route_model
+    ON CONFLICT (hour, bucket, tenant, route_model) DO UPDATE SET count = l.count + EXCLUDED.count`;
 
 /** The name the insert is prepared under on each connection. */
 export const INSERT_NAME = 'tollgate_usage_insert';

@@ -147,7 +147,7 @@ export const MIGRATIONS: readonly Migration[] = [
         route_model TEXT    NOT NULL,
         bucket      INTEGER NOT NULL,  -- see metering/latency-histogram.ts
         count       INTEGER NOT NULL,
-        PRIMARY KEY (hour, tenant, route_model, bucket)
+        PRIMARY KEY (hour, bucket, tenant, route_model)  -- a time series groups by hour and bucket
       ) WITHOUT ROWID;
       INSERT INTO usage_hourly
         SELECT time - time % 3600000, tenant, COALESCE(key_id, ''), route_model, COUNT(*),

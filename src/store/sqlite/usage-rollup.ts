@@ -5,9 +5,8 @@
  * reads the rollup only.
  */
 import type { Timeseries, TimeseriesQuery } from '../../metering/usage-ledger.js';
-import { TIMESERIES_BUCKET_MS } from '../../metering/usage-ledger.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
-import { assembleTimeseries, rollUp, type BucketLatency, type BucketSums } from '../usage-rollup.js';
+import { assembleTimeseries, rollUp, type HourLatency, type HourSums } from '../usage-rollup.js';
 import type { SqliteDatabase } from './database.js';
 
 export interface SqliteRollup {
@@ -19,7 +18,6 @@ export interface SqliteRollup {
 type SumsParams = [hour: number, tenant: string, keyId: string, routeModel: string, requests: number, errors: number, prompt: number, completion: number, cached: number, reasoning: number, cost: number];
 type LatencyParams = [hour: number, tenant: string, routeModel: string, bucket: number, count: number];
 interface RangeParams {
-  readonly width: number;
   readonly start: number;
   readonly end: number;
   readonly tenant: string | null;
@@ -41,16 +39,17 @@ export function prepareRollup(db: SqliteDatabase): SqliteRollup {
   );
   const addLatency = db.prepare<LatencyParams>(
     `INSERT INTO usage_latency_hourly (hour, tenant, route_model, bucket, count) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (hour, tenant, route_model, bucket) DO UPDATE SET count = count + excluded.count`,
+     ON CONFLICT (hour, bucket, tenant, route_model) DO UPDATE SET count = count + excluded.count`,
   );
-  const sums = db.prepare<[RangeParams], BucketSums>(
-    `SELECT hour - hour % @width AS start, SUM(requests) AS requests, SUM(errors) AS errors,
+  // Grouped in the primary keys' order (hour first, then bucket), so SQLite aggregates as it scans, without sorting.
+  const sums = db.prepare<[RangeParams], HourSums>(
+    `SELECT hour, SUM(requests) AS requests, SUM(errors) AS errors,
             SUM(prompt_tokens) AS inputTokens, SUM(completion_tokens) AS outputTokens, SUM(cost_usd) AS costUsd
-       FROM usage_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY 1`,
+       FROM usage_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY hour`,
   );
-  const latencies = db.prepare<[RangeParams], BucketLatency>(
-    `SELECT hour - hour % @width AS start, bucket, SUM(count) AS count
-       FROM usage_latency_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY 1, 2`,
+  const latencies = db.prepare<[RangeParams], HourLatency>(
+    `SELECT hour, bucket, SUM(count) AS count
+       FROM usage_latency_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY hour, bucket`,
   );
   return {
     add(records) {
@@ -59,7 +58,7 @@ export function prepareRollup(db: SqliteDatabase): SqliteRollup {
       for (const l of batch.latency) addLatency.run(l.hour, l.tenant, l.routeModel, l.bucket, l.count);
     },
     timeseries(query) {
-      const params: RangeParams = { width: TIMESERIES_BUCKET_MS[query.bucket], start: query.start, end: query.end, tenant: query.tenant ?? null, model: query.model ?? null };
+      const params: RangeParams = { start: query.start, end: query.end, tenant: query.tenant ?? null, model: query.model ?? null };
       return assembleTimeseries(query, sums.all(params), latencies.all(params));
     },
   };
