@@ -98,6 +98,44 @@ export interface BillingLine extends BillingSums {
   readonly upstreamModel: string | null;
 }
 
+/** The width of a time series' buckets: UTC hours or UTC days. */
+export type TimeseriesBucket = 'hour' | 'day';
+export const TIMESERIES_BUCKET_MS: Readonly<Record<TimeseriesBucket, number>> = { hour: 3_600_000, day: 86_400_000 };
+
+/** A time series over `[start, end)` (epoch ms, both on bucket boundaries), of every tenant and model or one. */
+export interface TimeseriesQuery {
+  readonly bucket: TimeseriesBucket;
+  readonly start: number;
+  readonly end: number;
+  readonly tenant?: string | undefined;
+  /** The route's model name. */
+  readonly model?: string | undefined;
+}
+
+/** Sums over a span of time; latencies are percentiles of a log-bucketed histogram (see latency-histogram.ts), null without calls. */
+export interface TimeseriesSums {
+  readonly requests: number;
+  /** Calls that did not end `ok` or `cancelled` (as in usage reports). */
+  readonly errors: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+  readonly latencyP50Ms: number | null;
+  readonly latencyP95Ms: number | null;
+}
+
+export interface TimeseriesPoint extends TimeseriesSums {
+  /** The bucket's first millisecond (epoch ms). */
+  readonly start: number;
+}
+
+export interface Timeseries {
+  /** Every bucket of the range, in time order, empty ones included. */
+  readonly points: readonly TimeseriesPoint[];
+  /** The whole range; its percentiles come from the summed histogram. */
+  readonly total: TimeseriesSums;
+}
+
 export interface LedgerStats {
   /** Records waiting to be written. */
   readonly buffered: number;
@@ -145,6 +183,13 @@ export interface UsageLedger {
    * are flushed first.
    */
   billingLines(query: BillingQuery): Promise<BillingLine[]>;
+  /**
+   * One point per bucket of the query's range (zeros where no call
+   * finished) and the range's total, read from the hourly rollup the ledger
+   * keeps with its rows; queued records are flushed first. Throws a
+   * RangeError for a range that is empty or not on bucket boundaries.
+   */
+  timeseries(query: TimeseriesQuery): Promise<Timeseries>;
   /** The newest `limit` records, newest first; queued records are flushed first. */
   recent(limit: number): Promise<UsageRecord[]>;
   /** Resolves when the store answers a query and rows can be written (readiness); rejects saying why otherwise. */

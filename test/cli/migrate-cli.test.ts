@@ -45,12 +45,12 @@ describe('tollgate migrate', () => {
   it('applies the PostgreSQL schema to a fresh database, then finds it up to date', async () => {
     const config = configFile('pg.yaml', '{ kind: postgres, url: "${DATABASE_URL}" }');
     const first = await tollgate(['migrate', '--config', config], { DATABASE_URL: schema.url });
-    expect(first).toEqual({ code: 0, stdout: `Applied schema steps 1, 2, 3 to the postgres store at ${schema.url} (now at version 3).\n`, stderr: '' });
+    expect(first).toEqual({ code: 0, stdout: `Applied schema steps 1, 2, 3, 4 to the postgres store at ${schema.url} (now at version 4).\n`, stderr: '' });
     const pool = schema.pool(1);
     const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
     const again = await tollgate(['migrate', '--config', config], { DATABASE_URL: schema.url });
-    expect(again).toEqual({ code: 0, stdout: `The postgres store at ${schema.url} is up to date (schema version 3).\n`, stderr: '' });
+    expect(again).toEqual({ code: 0, stdout: `The postgres store at ${schema.url} is up to date (schema version 4).\n`, stderr: '' });
   }, 30_000);
 
   it('says why it cannot, exit 1, with the password masked', async () => {
@@ -69,8 +69,8 @@ describe('tollgate migrate', () => {
   it('migrates the embedded store too', async () => {
     const path = join(work, 'fresh.sqlite');
     const config = configFile('sqlite.yaml', `{ path: ${JSON.stringify(path)} }`);
-    expect(await tollgate(['migrate', '--config', config])).toEqual({ code: 0, stdout: `Applied schema steps 1, 2, 3, 4, 5 to the sqlite store at ${path} (now at version 5).\n`, stderr: '' });
-    expect(await tollgate(['migrate', '--config', config])).toEqual({ code: 0, stdout: `The sqlite store at ${path} is up to date (schema version 5).\n`, stderr: '' });
+    expect(await tollgate(['migrate', '--config', config])).toEqual({ code: 0, stdout: `Applied schema steps 1, 2, 3, 4, 5, 6 to the sqlite store at ${path} (now at version 6).\n`, stderr: '' });
+    expect(await tollgate(['migrate', '--config', config])).toEqual({ code: 0, stdout: `The sqlite store at ${path} is up to date (schema version 6).\n`, stderr: '' });
   }, 30_000);
 
   it('is listed in the help', async () => {

@@ -87,7 +87,7 @@ describe('the gateway on a PostgreSQL store', () => {
       expect((await chat(second, key)).status).toBe(200);
       expect((await admin(second, 'GET', '/tenants/team-pg')).body).toMatchObject({ name: 'team-pg', models: ['demo'], rpm: 100 });
       // Migrated once, by the first.
-      expect((await pool.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect((await pool.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       // The served call's usage row, in the same database.
       await first.ledger.flush();
       const usage = await pool.query<{ tenant: string; status: string }>("SELECT tenant, status FROM usage WHERE tenant = 'team-pg'");

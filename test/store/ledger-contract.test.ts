@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { BillingLine, UsageLedger } from '../../src/metering/usage-ledger.js';
+import { LATENCY_RELATIVE_ERROR } from '../../src/metering/latency-histogram.js';
+import type { BillingLine, TimeseriesSums, UsageLedger } from '../../src/metering/usage-ledger.js';
 import type { UsageRecord } from '../../src/metering/usage-record.js';
 import { PostgresUsageLedger } from '../../src/store/postgres/usage-ledger.js';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.js';
@@ -18,6 +19,7 @@ import { randomRows, seeded, sums, usageRow } from '../reports/support/ledger-ro
 import { createLedgerSchema, type LedgerSchema } from './support/postgres-ledger.js';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
+const HOUR = 3_600_000;
 
 function record(overrides: Partial<UsageRecord> = {}): UsageRecord {
   return {
@@ -304,6 +306,51 @@ describe.each([sqliteFactory(), postgresFactory()])('UsageLedger contract: $name
     await expect(ledger.billingLines({ start: end, end: start })).rejects.toThrow(RangeError);
   });
 
+  it('reads a time series from its rollup: every hour, exact sums, percentiles within the buckets\' accuracy', async () => {
+    const ledger = await fresh();
+    const start = Date.UTC(2026, 11, 4, 2);
+    const end = start + 24 * HOUR;
+    const random = seeded(11);
+    // Hours 5 and 6 stay empty; rows around the range must not count.
+    const rows = randomRows(3_000, start - 2 * HOUR, end + 2 * HOUR, random)
+      .filter((r) => Math.floor((r.time - start) / HOUR) !== 5 && Math.floor((r.time - start) / HOUR) !== 6)
+      .map((r) => ({ ...r, latencyMs: 20 + Math.floor(random() * random() * 30_000) }));
+    // On the bounds: the start is in, the end is out.
+    rows.push(usageRow({ time: start, tenant: 'team-a', latencyMs: 7 }), usageRow({ time: end, tenant: 'team-a' }));
+    for (const row of rows) ledger.append(row);
+    const inRange = rows.filter((r) => r.time >= start && r.time < end);
+
+    const series = await ledger.timeseries({ bucket: 'hour', start, end });
+    expect(series.points.map((p) => p.start)).toEqual(Array.from({ length: 24 }, (_, i) => start + i * HOUR));
+    series.points.forEach((point, i) => expectSums(point, inRange.filter((r) => r.time >= start + i * HOUR && r.time < start + (i + 1) * HOUR)));
+    expect(series.points[5]).toEqual({ start: start + 5 * HOUR, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyP50Ms: null, latencyP95Ms: null });
+    expectSums(series.total, inRange);
+
+    const teamB = await ledger.timeseries({ bucket: 'hour', start, end, tenant: 'team-b' });
+    expectSums(teamB.total, inRange.filter((r) => r.tenant === 'team-b'));
+    const mini = await ledger.timeseries({ bucket: 'hour', start, end, model: 'gpt-5-mini', tenant: 'team-a' });
+    mini.points.forEach((point, i) => expectSums(point, inRange.filter((r) => r.routeModel === 'gpt-5-mini' && r.tenant === 'team-a' && r.time >= start + i * HOUR && r.time < start + (i + 1) * HOUR)));
+    expect((await ledger.timeseries({ bucket: 'hour', start, end, tenant: 'nobody' })).total).toEqual({ requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyP50Ms: null, latencyP95Ms: null });
+  });
+
+  it('reads a time series in UTC days, and refuses a range off the bucket boundaries', async () => {
+    const ledger = await fresh();
+    const day = 86_400_000;
+    const start = Date.UTC(2026, 10, 28);
+    const rows = randomRows(1_000, start - day, start + 4 * day, seeded(5));
+    // Appended and flushed in two writes: the second adds to the hours the first wrote.
+    for (const row of rows.slice(0, 400)) ledger.append(row);
+    await ledger.flush();
+    for (const row of rows.slice(400)) ledger.append(row);
+    const series = await ledger.timeseries({ bucket: 'day', start, end: start + 3 * day });
+    expect(series.points.map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual(['2026-11-28', '2026-11-29', '2026-11-30']);
+    series.points.forEach((point, i) => expectSums(point, rows.filter((r) => r.time >= start + i * day && r.time < start + (i + 1) * day)));
+    expectSums(series.total, rows.filter((r) => r.time >= start && r.time < start + 3 * day));
+    await expect(ledger.timeseries({ bucket: 'day', start: start + HOUR, end: start + day + HOUR })).rejects.toThrow(RangeError);
+    await expect(ledger.timeseries({ bucket: 'hour', start, end: start })).rejects.toThrow(RangeError);
+    await expect(ledger.timeseries({ bucket: 'hour', start: start + 1, end: start + HOUR })).rejects.toThrow(RangeError);
+  });
+
   it('writes around a row the store refuses on its own, and reports it', async () => {
     const drops: LedgerDropEvent[] = [];
     const ledger = await fresh({ onDrop: (event) => drops.push(event) });
@@ -322,6 +369,9 @@ describe.each([sqliteFactory(), postgresFactory()])('UsageLedger contract: $name
     ledger.append(record({ requestId: 'c' }));
     await ledger.flush();
     expect(await store.requestIds()).toEqual(['a', 'b', 'c']);
+    // The rollup counts the rows written, not the refused ones.
+    const hour = T0 - (T0 % HOUR);
+    expect((await ledger.timeseries({ bucket: 'hour', start: hour, end: hour + HOUR })).total).toMatchObject({ requests: 3, inputTokens: 300, costUsd: 0.75 });
   });
 
   it('writes everything queued on close, then drops later appends as closed', async () => {
@@ -347,6 +397,31 @@ describe.each([sqliteFactory(), postgresFactory()])('UsageLedger contract: $name
     expect((await fresh()).capacity).toBe(100_000);
   });
 });
+
+/** The sums of `rows` computed here; percentiles within the histogram's accuracy of the true (nearest-rank) ones. */
+function expectSums(actual: TimeseriesSums, rows: readonly UsageRecord[]): void {
+  const s = sums(rows);
+  expect({ requests: actual.requests, errors: actual.errors, inputTokens: actual.inputTokens, outputTokens: actual.outputTokens }).toEqual({
+    requests: s.requests,
+    errors: rows.filter((r) => r.status !== 'ok' && r.status !== 'cancelled').length,
+    inputTokens: s.input,
+    outputTokens: s.output,
+  });
+  expect(actual.costUsd).toBeCloseTo(s.cost, 9);
+  const latencies = rows.map((r) => r.latencyMs).sort((a, b) => a - b);
+  for (const [p, reported] of [
+    [0.5, actual.latencyP50Ms],
+    [0.95, actual.latencyP95Ms],
+  ] as const) {
+    if (latencies.length === 0) {
+      expect(reported).toBeNull();
+      continue;
+    }
+    const truth = latencies[Math.max(1, Math.ceil(p * latencies.length)) - 1]!;
+    expect(reported).not.toBeNull();
+    expect(Math.abs(reported! - truth) / truth).toBeLessThanOrEqual(LATENCY_RELATIVE_ERROR + 0.01);
+  }
+}
 
 function expectLines(lines: readonly BillingLine[], rows: readonly UsageRecord[]): void {
   const groups = new Map<string, UsageRecord[]>();

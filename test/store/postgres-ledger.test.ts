@@ -161,6 +161,11 @@ describe('PostgresUsageLedger outage', () => {
     await ledger.flush();
     expect(await stored()).toEqual(['warm-up', ...Array.from({ length: 50 }, (_, i) => `r${i}`)]);
     expect(ledger.failure()).toBeUndefined();
+    // The hourly rollup, written by the same statement, counts the batch sent twice once too.
+    const { rows } = await direct.query<{ requests: string }>('SELECT SUM(requests) AS requests FROM usage_hourly');
+    expect(rows[0]?.requests).toBe('51');
+    const { rows: latencies } = await direct.query<{ count: string }>('SELECT SUM(count) AS count FROM usage_latency_hourly');
+    expect(latencies[0]?.count).toBe('51');
   });
 
   it('does not hang on a server that never answers: writes and reads fail after the time limit', async () => {

@@ -39,9 +39,9 @@ async function closedPort(): Promise<number> {
 }
 
 describe('PostgreSQL migrations', () => {
-  it('lists steps 1 (tenancy), 2 (the usage ledger) and 3 (the outbox), in order', () => {
-    expect(POSTGRES_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
-    expect(POSTGRES_SCHEMA_VERSION).toBe(3);
+  it('lists steps 1 (tenancy), 2 (the usage ledger), 3 (the outbox) and 4 (the hourly rollup), in order', () => {
+    expect(POSTGRES_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(4);
   });
 
   it('five replicas migrating a new database at once apply each step exactly once, without an error', async () => {
@@ -49,27 +49,29 @@ describe('PostgreSQL migrations', () => {
     // Each its own pool: as separate processes would.
     const pools = Array.from({ length: 5 }, () => schema.pool(2));
     const results = await Promise.all(pools.map((pool) => migrate(pool)));
-    expect(results.flat().sort()).toEqual([1, 2, 3]);
-    expect(results.filter((applied) => applied.length > 0)).toEqual([[1, 2, 3]]);
+    expect(results.flat().sort()).toEqual([1, 2, 3, 4]);
+    expect(results.filter((applied) => applied.length > 0)).toEqual([[1, 2, 3, 4]]);
     const { rows } = await pools[0]!.query<{ version: number; n: string }>('SELECT version, COUNT(*) AS n FROM schema_migrations GROUP BY version ORDER BY version');
     expect(rows).toEqual([
       { version: 1, n: '1' },
       { version: 2, n: '1' },
       { version: 3, n: '1' },
+      { version: 4, n: '1' },
     ]);
-    expect(await tables(pools[0]!)).toEqual(['api_keys', 'notification_outbox', 'schema_migrations', 'tenants', 'usage']);
+    expect(await tables(pools[0]!)).toEqual(['api_keys', 'notification_outbox', 'schema_migrations', 'tenants', 'usage', 'usage_hourly', 'usage_latency_hourly']);
     expect(await migrate(pools[1]!)).toEqual([]);
   });
 
   it('applies only the steps a database lacks, in version order', async () => {
     const schema = await fresh();
     const pool = schema.pool();
-    const [first, ledger, outbox] = POSTGRES_MIGRATIONS;
+    const [first, ledger, outbox, rollup] = POSTGRES_MIGRATIONS;
     expect(await migrate(pool, [ledger!, first!])).toEqual([1, 2]);
-    expect(await migrate(pool, [outbox!, ledger!, first!])).toEqual([3]);
+    expect(await migrate(pool, [rollup!, outbox!, ledger!, first!])).toEqual([3, 4]);
     const { rows } = await pool.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
     expect(rows[2]?.name).toBe('notification outbox');
+    expect(rows[3]?.name).toBe('hourly usage rollup');
   });
 
   it('is all or nothing: a failing step leaves no step of the run behind', async () => {
@@ -78,19 +80,19 @@ describe('PostgreSQL migrations', () => {
     await expect(migrate(pool, [POSTGRES_MIGRATIONS[0]!, { version: 2, name: 'broken', sql: 'CREATE TABLE broken (' }])).rejects.toThrow(/syntax error/);
     expect(await tables(pool)).toEqual([]);
     // The connection went back to the pool usable (its transaction rolled back).
-    expect(await migrate(pool)).toEqual([1, 2, 3]);
+    expect(await migrate(pool)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses a database at a newer version than this release, with a clear message, changing nothing', async () => {
     const schema = await fresh();
     const pool = schema.pool();
     await migrate(pool);
-    await pool.query(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (4, 'from the future', '2030-01-01T00:00:00Z')`);
-    await expect(migrate(pool)).rejects.toThrow('the database schema is at version 4, newer than this release knows (3): upgrade Tollgate or use another database');
+    await pool.query(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (5, 'from the future', '2030-01-01T00:00:00Z')`);
+    await expect(migrate(pool)).rejects.toThrow('the database schema is at version 5, newer than this release knows (4): upgrade Tollgate or use another database');
     // The gateway's start says the same, naming the store.
     const opening = openStore(schema.store());
     await expect(opening).rejects.toBeInstanceOf(StartupError);
-    await expect(opening).rejects.toThrow(/^cannot open the PostgreSQL store at postgres:\/\/postgres@127\.0\.0\.1:5432\/test\?options=.*: the database schema is at version 4, newer/);
+    await expect(opening).rejects.toThrow(/^cannot open the PostgreSQL store at postgres:\/\/postgres@127\.0\.0\.1:5432\/test\?options=.*: the database schema is at version 5, newer/);
   });
 
   it('a store that cannot be reached fails the start naming the URL, its password masked', async () => {

@@ -16,6 +16,7 @@ import type { BudgetRef, BudgetStatus } from '../../budgets/budget-book.js';
 import { readJsonObject } from '../body.js';
 import { ADMIN_OPENAPI } from './openapi.js';
 import { TextAnswer, reportAnswer } from './reports-route.js';
+import { timeseriesAnswer } from './timeseries-route.js';
 import { AdminAuth } from './admin-auth.js';
 import type { ConsoleSessions, LoginThrottle } from './console-session.js';
 import type { RequestFeed } from '../../metering/request-feed.js';
@@ -124,6 +125,7 @@ export function createAdminHandler(deps: AdminApiDeps) {
     }
     if (collection === 'routes' && segments.length === 1 && method === 'GET') return [200, deps.routes()];
     if (collection === 'reports' && segments.length === 1 && method === 'GET') return [200, await reportAnswer(deps.ledger, query(req.url ?? ''), Date.now())];
+    if (collection === 'timeseries' && segments.length === 1 && method === 'GET') return [200, await timeseriesAnswer(deps.ledger, query(req.url ?? ''), Date.now())];
     throw new AdminNotFoundError(method, `${ADMIN_PREFIX}/${segments.join('/')}`);
   }
 

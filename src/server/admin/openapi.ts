@@ -119,6 +119,20 @@ export const ADMIN_OPENAPI = {
         },
       },
     },
+    '/timeseries': {
+      get: {
+        summary:
+          'Requests, errors, tokens, cost and latency p50/p95 per UTC hour or day (every bucket of the range, zeros when empty) and over the whole range, from the hourly rollup; percentiles within 10 % (log-spaced latency buckets, ratio 1.2)',
+        parameters: [
+          { ...queryParam('bucket', 'hour (default) or day'), schema: { enum: ['hour', 'day'], default: 'hour' } },
+          queryParam('from', 'First instant, ISO-8601 (2026-12-04T10:00:00Z) or epoch ms, rounded down to the bucket (default: `to` less 24 hours or 30 days)'),
+          queryParam('to', 'End instant (excluded), ISO-8601 or epoch ms, rounded up to the bucket (default: the end of the current bucket); at most 2000 buckets from `from`'),
+          queryParam('tenant', 'Only this tenant'),
+          queryParam('model', 'Only this model (the route’s name)'),
+        ],
+        responses: { '200': json(ref('Timeseries')), ...errors },
+      },
+    },
   },
   components: {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' }, consoleSession: { type: 'apiKey', in: 'cookie', name: 'tollgate_session' } },
@@ -399,6 +413,31 @@ export const ADMIN_OPENAPI = {
           cached_tokens: { type: 'integer' },
           reasoning_tokens: { type: 'integer' },
           cost_usd: { type: 'number' },
+        },
+      },
+      TimeseriesSums: {
+        type: 'object',
+        properties: {
+          requests: { type: 'integer' },
+          errors: { type: 'integer', description: 'Calls that did not end ok (a client that went away is not an error)' },
+          input_tokens: { type: 'integer' },
+          output_tokens: { type: 'integer' },
+          cost_usd: { type: 'number' },
+          latency_p50_ms: { type: ['number', 'null'], description: 'null without calls' },
+          latency_p95_ms: { type: ['number', 'null'] },
+        },
+      },
+      Timeseries: {
+        type: 'object',
+        properties: {
+          object: { const: 'timeseries' },
+          bucket: { enum: ['hour', 'day'] },
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time', description: 'Excluded' },
+          tenant: { type: ['string', 'null'] },
+          model: { type: ['string', 'null'] },
+          data: { type: 'array', items: { allOf: [{ type: 'object', properties: { start: { type: 'string', format: 'date-time' } } }, ref('TimeseriesSums')] } },
+          total: ref('TimeseriesSums'),
         },
       },
     },

@@ -7,6 +7,7 @@
  */
 import { LEDGER_MIGRATION } from './ledger-schema.js';
 import type { PostgresMigration } from './migration.js';
+import { ROLLUP_MIGRATION } from './rollup-schema.js';
 
 const TENANCY_MIGRATION: PostgresMigration = {
   version: 1,
@@ -70,7 +71,7 @@ const OUTBOX_MIGRATION: PostgresMigration = {
   `,
 };
 
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [TENANCY_MIGRATION, LEDGER_MIGRATION, OUTBOX_MIGRATION];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [TENANCY_MIGRATION, LEDGER_MIGRATION, OUTBOX_MIGRATION, ROLLUP_MIGRATION];
 
 /** The schema version of this release. */
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -23,7 +23,7 @@
  */
 import type { Pool } from 'pg';
 import { BoundedQueue } from '../bounded-queue.js';
-import type { BillingLine, BillingQuery, LedgerFailure, LedgerStats, TenantDayTotal, UsageGroup, UsageLedger, UsageQuery } from '../../metering/usage-ledger.js';
+import type { BillingLine, BillingQuery, LedgerFailure, LedgerStats, TenantDayTotal, Timeseries, TimeseriesQuery, UsageGroup, UsageLedger, UsageQuery } from '../../metering/usage-ledger.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 import { assertUtcDay, utcDay, type LedgerDropEvent, type LedgerEvents } from '../usage-ledger.js';
 import { billingLines } from './billing-lines.js';
@@ -31,6 +31,8 @@ import { costByTenant, dailyTotals, recent, spentSince } from './ledger-queries.
 import { errorCode, errorMessage, isRowError, withClient } from './ledger-pool.js';
 import { RowIds } from './ledger-row-ids.js';
 import { usageReport } from './usage-report.js';
+import { timeseries } from './rollup-queries.js';
+import { assertTimeseriesQuery } from '../usage-rollup.js';
 import { INSERT_NAME, INSERT_SQL, insertParam, type LedgerEntry } from './usage-rows.js';
 import type { PoolClient } from 'pg';
 
@@ -178,6 +180,11 @@ export class PostgresUsageLedger implements UsageLedger {
     if (!Number.isFinite(query.start) || !Number.isFinite(query.end) || query.end < query.start) throw new RangeError(`expected a time range start <= end, got [${query.start}, ${query.end})`);
     // Times are whole milliseconds: `time >= s` is `time >= ceil(s)`, `time < e` is `time < ceil(e)`.
     return this.read((client) => billingLines(client, { ...query, start: wholeMs(query.start), end: wholeMs(query.end) }));
+  }
+
+  async timeseries(query: TimeseriesQuery): Promise<Timeseries> {
+    assertTimeseriesQuery(query);
+    return this.read((client) => timeseries(client, query));
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {

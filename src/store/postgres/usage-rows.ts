@@ -10,7 +10,9 @@
  * of the time pg takes to write twenty array literals, and that time is the
  * event loop's, taken from the requests.
  */
+import { latencyBucketSql } from '../../metering/latency-histogram.js';
 import { isUsageStatus, type UsageRecord } from '../../metering/usage-record.js';
+import { HOUR_MS, NO_KEY } from '../usage-rollup.js';
 
 /** A queued row: the record and the id that makes writing it twice harmless. */
 export interface LedgerEntry {
@@ -51,10 +53,34 @@ const NAMES = COLUMNS.map(([name]) => name).join(', ');
  * server, a missing table or privilege): the probe of a failing store. A
  * value the column cannot hold (a number out of range, NaN sent as null)
  * fails the statement with a data or constraint error.
+ *
+ * The same statement adds the rows to the hourly rollup (rollup-schema.ts):
+ * only those the insert returns, so a batch sent again after a lost answer
+ * counts nowhere twice, and rows and rollup commit or fail together. The
+ * server sums the batch (one upsert per hour × tenant × key × model, and per
+ * latency bucket) in key order, so two gateways writing at once take the
+ * rollup's row locks in the same order.
  */
-export const INSERT_SQL = `INSERT INTO usage (${NAMES})
-  SELECT ${NAMES} FROM json_to_recordset($1::json) AS r(${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})
-  ON CONFLICT (row_id) DO NOTHING`;
+export const INSERT_SQL = `WITH inserted AS (
+    INSERT INTO usage (${NAMES})
+      SELECT ${NAMES} FROM json_to_recordset($1::json) AS r(${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})
+      ON CONFLICT (row_id) DO NOTHING
+      RETURNING time - time % ${HOUR_MS} AS hour, tenant, key_id, route_model, status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, latency_ms
+  ), hourly AS (
+    INSERT INTO usage_hourly AS h (hour, tenant, key_id, route_model, requests, errors, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd)
+      SELECT hour, tenant, COALESCE(key_id, '${NO_KEY}'), route_model, COUNT(*), COUNT(*) FILTER (WHERE status NOT IN ('ok', 'cancelled')),
+             SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(reasoning_tokens), SUM(cost_usd)
+        FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (hour, tenant, key_id, route_model) DO UPDATE SET
+        requests = h.requests + EXCLUDED.requests, errors = h.errors + EXCLUDED.errors,
+        prompt_tokens = h.prompt_tokens + EXCLUDED.prompt_tokens, completion_tokens = h.completion_tokens + EXCLUDED.completion_tokens,
+        cached_tokens = h.cached_tokens + EXCLUDED.cached_tokens, reasoning_tokens = h.reasoning_tokens + EXCLUDED.reasoning_tokens,
+        cost_usd = h.cost_usd + EXCLUDED.cost_usd
+  )
+  INSERT INTO usage_latency_hourly AS l (hour, tenant, route_model, bucket, count)
+    SELECT hour, tenant, route_model, ${latencyBucketSql('latency_ms')} AS bucket, COUNT(*)
+      FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY hour, bucket, tenant, route_model
+    ON CONFLICT (hour, bucket, tenant, route_model) DO UPDATE SET count = l.count + EXCLUDED.count`;
 
 /** The name the insert is prepared under on each connection. */
 export const INSERT_NAME = 'tollgate_usage_insert';

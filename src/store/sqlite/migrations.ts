@@ -3,6 +3,7 @@
  * database records the versions it has applied in `schema_migrations`; a new
  * release appends a migration and never edits a shipped one.
  */
+import { latencyBucketSql } from '../../metering/latency-histogram.js';
 
 export interface Migration {
   readonly version: number;
@@ -117,6 +118,45 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The model name the client sent; route_model is the route that served it (they differ after a downgrade).
       -- NULL in rows written before: read as route_model.
       ALTER TABLE usage ADD COLUMN requested_model TEXT;
+    `,
+  },
+  {
+    version: 6,
+    name: 'hourly usage rollup',
+    // Kept by the ledger in the transaction that inserts the rows (see store/usage-rollup.ts for
+    // the why of two tables); filled here from the rows written before. Latency buckets are
+    // computed with SQLite's math functions (better-sqlite3 builds with them).
+    sql: `
+      CREATE TABLE usage_hourly (
+        hour              INTEGER NOT NULL,  -- epoch ms of the UTC hour's start
+        tenant            TEXT    NOT NULL,
+        key_id            TEXT    NOT NULL,  -- '' for calls without a key
+        route_model       TEXT    NOT NULL,
+        requests          INTEGER NOT NULL,
+        errors            INTEGER NOT NULL,  -- status not ok nor cancelled
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cached_tokens     INTEGER NOT NULL,
+        reasoning_tokens  INTEGER NOT NULL,
+        cost_usd          REAL    NOT NULL,
+        PRIMARY KEY (hour, tenant, key_id, route_model)
+      ) WITHOUT ROWID;
+      CREATE TABLE usage_latency_hourly (
+        hour        INTEGER NOT NULL,
+        tenant      TEXT    NOT NULL,
+        route_model TEXT    NOT NULL,
+        bucket      INTEGER NOT NULL,  -- see metering/latency-histogram.ts
+        count       INTEGER NOT NULL,
+        PRIMARY KEY (hour, bucket, tenant, route_model)  -- a time series groups by hour and bucket
+      ) WITHOUT ROWID;
+      INSERT INTO usage_hourly
+        SELECT time - time % 3600000, tenant, COALESCE(key_id, ''), route_model, COUNT(*),
+               SUM(CASE WHEN status IN ('ok', 'cancelled') THEN 0 ELSE 1 END),
+               SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(reasoning_tokens), SUM(cost_usd)
+          FROM usage GROUP BY 1, 2, 3, 4;
+      INSERT INTO usage_latency_hourly
+        SELECT time - time % 3600000, tenant, route_model, ${latencyBucketSql('latency_ms')}, COUNT(*)
+          FROM usage GROUP BY 1, 2, 3, 4;
     `,
   },
 ];

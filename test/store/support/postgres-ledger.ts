@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL side of the ledger tests: a schema of their own in the
- * shared test database (created with the ledger's table, dropped afterwards),
+ * shared test database (created with the ledger's tables, dropped afterwards),
  * pools whose connections use it, and a TCP proxy in front of the server
  * that a test can cut, stall and restore to make an outage without touching
  * the server others use.
@@ -10,6 +10,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { LEDGER_MIGRATION } from '../../../src/store/postgres/ledger-schema.js';
+import { ROLLUP_MIGRATION } from '../../../src/store/postgres/rollup-schema.js';
 
 export const PG_HOST = '127.0.0.1';
 export const PG_PORT = 5432;
@@ -19,7 +20,7 @@ export interface LedgerSchema {
   readonly name: string;
   /** A pool on this schema, through `port` (the server's, or a proxy's); ended by `drop`. */
   pool(options?: { port?: number; max?: number }): Pool;
-  /** Empties the ledger's table. */
+  /** Empties the ledger's tables. */
   truncate(): Promise<void>;
   /** Ends the pools and drops the schema. */
   drop(): Promise<void>;
@@ -38,11 +39,12 @@ export async function createLedgerSchema(): Promise<LedgerSchema> {
   const admin = pool({ max: 1 });
   await admin.query(`CREATE SCHEMA ${name}`);
   await admin.query(LEDGER_MIGRATION.sql);
+  await admin.query(ROLLUP_MIGRATION.sql);
   return {
     name,
     pool,
     truncate: async () => {
-      await admin.query('TRUNCATE usage');
+      await admin.query('TRUNCATE usage, usage_hourly, usage_latency_hourly');
     },
     drop: async () => {
       await admin.query(`DROP SCHEMA ${name} CASCADE`);
