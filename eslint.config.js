@@ -19,6 +19,15 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in the browser (its vite.config.ts and tests run in Node).
+    files: ['console/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    files: ['console/vite.config.ts', 'console/test/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },
