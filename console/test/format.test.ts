@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDuration, formatPercent, formatTokens, formatUsd } from '../src/lib/format.js';
+import { axisLabels, formatCount, formatDuration, formatPercent, formatTokens, formatUsd } from '../src/lib/format.js';
 
 describe('formatUsd', () => {
   it('gives cents from a dollar up, with thousands separators', () => {
@@ -60,5 +60,21 @@ describe('formatPercent', () => {
     expect(formatPercent(0.0004)).toBe('<0.1%');
     expect(formatPercent(0)).toBe('0%');
     expect(formatPercent(Number.POSITIVE_INFINITY)).toBe('—');
+  });
+});
+
+describe('axisLabels', () => {
+  it('gives money ticks enough decimals to tell them apart', () => {
+    expect(axisLabels([0.05, 0.055, 0.06], 'usd')).toEqual(['$0.050', '$0.055', '$0.060']);
+    expect(axisLabels([0, 5, 10], 'usd')).toEqual(['$0.00', '$5.00', '$10.00']);
+  });
+  it('switches latency ticks to seconds from a second up', () => {
+    expect(axisLabels([0, 250, 500], 'ms')).toEqual(['0 ms', '250 ms', '500 ms']);
+    expect(axisLabels([1000, 1500, 2000], 'ms')).toEqual(['1.0 s', '1.5 s', '2.0 s']);
+    expect(axisLabels([0, 5000, 10_000], 'ms')).toEqual(['0 s', '5 s', '10 s']);
+  });
+  it('abbreviates token ticks and separates count ticks', () => {
+    expect(axisLabels([5000, 10_000, 15_000], 'tokens')).toEqual(['5,000', '10k', '15k']);
+    expect(axisLabels([0, 1500], 'count')).toEqual(['0', '1,500']);
   });
 });

@@ -5,10 +5,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { axisLabels, type AxisUnit } from '../lib/format.js';
 
 export interface ChartSeries {
   readonly label: string;
   readonly values: readonly (number | null)[];
+  /** A CSS custom property of the stylesheet (`--series-1`), so the line follows the colour scheme. */
   readonly color: string;
   readonly format: (value: number | null) => string;
   readonly dashed?: boolean;
@@ -21,6 +23,8 @@ export interface ChartProps {
   readonly x: readonly number[];
   readonly bucket: 'hour' | 'day';
   readonly series: readonly ChartSeries[];
+  /** How the value axis is labelled. */
+  readonly unit: AxisUnit;
 }
 
 function bucketLabel(seconds: number, bucket: 'hour' | 'day'): string {
@@ -28,13 +32,15 @@ function bucketLabel(seconds: number, bucket: 'hour' | 'day'): string {
   return bucket === 'day' ? date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) : date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-function PlotArea({ x, series, bucket, label }: Pick<ChartProps, 'x' | 'series' | 'bucket'> & { label: string }) {
+function PlotArea({ x, series, bucket, unit, label }: Pick<ChartProps, 'x' | 'series' | 'bucket' | 'unit'> & { label: string }) {
   const host = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const element = host.current;
     if (element === null) return;
     const width = (): number => Math.max(240, element.clientWidth);
+    const style = getComputedStyle(element);
+    const colour = (name: string): string => style.getPropertyValue(name).trim() || 'currentColor';
     const options: uPlot.Options = {
       width: width(),
       height: 180,
@@ -42,10 +48,10 @@ function PlotArea({ x, series, bucket, label }: Pick<ChartProps, 'x' | 'series' 
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 64, values: (_u, ticks) => ticks.map((t) => series[0]?.format(t) ?? String(t)) },
+        { stroke: colour('--text'), grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
+        { stroke: colour('--text'), grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 64, values: (_u, ticks) => axisLabels(ticks, unit) },
       ],
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: x.length <= 31 }, spanGaps: false, dash: s.dashed === true ? [6, 4] : undefined, value: (_u: uPlot, v: number | null) => s.format(v) }))],
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: colour(s.color), width: 2, points: { show: x.length <= 31 }, spanGaps: false, dash: s.dashed === true ? [6, 4] : undefined, value: (_u: uPlot, v: number | null) => s.format(v) }))],
     };
     const data = [x.slice(), ...series.map((s) => s.values.slice())] as uPlot.AlignedData;
     let plot: uPlot | null = null;
@@ -61,12 +67,12 @@ function PlotArea({ x, series, bucket, label }: Pick<ChartProps, 'x' | 'series' 
       observer?.disconnect();
       plot?.destroy();
     };
-  }, [x, series, bucket]);
+  }, [x, series, bucket, unit]);
 
   return <div ref={host} class="plot" role="img" aria-label={label} />;
 }
 
-export function Chart({ id, title, x, bucket, series }: ChartProps) {
+export function Chart({ id, title, x, bucket, series, unit }: ChartProps) {
   const [asTable, setAsTable] = useState(false);
   const summary = `${title}: ${series.map((s) => s.label).join(', ')} per ${bucket}, ${x.length} points`;
   return (
@@ -106,7 +112,7 @@ export function Chart({ id, title, x, bucket, series }: ChartProps) {
           </table>
         </div>
       ) : (
-        <PlotArea x={x} series={series} bucket={bucket} label={summary} />
+        <PlotArea x={x} series={series} bucket={bucket} unit={unit} label={summary} />
       )}
     </figure>
   );

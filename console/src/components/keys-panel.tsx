@@ -115,9 +115,9 @@ export function KeysPanel({ tenant }: { tenant: string }) {
                   </td>
                   <td>{limitsText(key)}</td>
                   <td>{formatLocalDate(key.created_at)}</td>
-                  <td class="row-actions">
+                  <td>
                     {key.status !== 'revoked' && (
-                      <>
+                      <div class="row-actions">
                         <button type="button" class="quiet small" onClick={() => setShown({ kind: 'edit', key })} aria-describedby={`key-${key.id}`}>
                           Edit limits
                         </button>
@@ -127,7 +127,7 @@ export function KeysPanel({ tenant }: { tenant: string }) {
                         <button type="button" class="danger small" onClick={() => setShown({ kind: 'revoke', key })}>
                           Revoke
                         </button>
-                      </>
+                      </div>
                     )}
                     <span id={`key-${key.id}`} class="visually-hidden">
                       key {key.id}

@@ -66,3 +66,28 @@ export function formatLocalDate(unixSeconds: number): string {
 export function formatClock(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
+
+export type AxisUnit = 'count' | 'tokens' | 'usd' | 'ms';
+
+/** Labels of a chart axis: as many decimals as the step between ticks needs, so two ticks never read the same. */
+export function axisLabels(ticks: readonly number[], unit: AxisUnit): string[] {
+  const first = ticks[0] ?? 0;
+  const step = Math.abs((ticks[1] ?? first) - first) || Math.abs(first) || 1;
+  const decimalsFor = (size: number): number => Math.max(0, Math.min(8, Math.ceil(-Math.log10(size))));
+  switch (unit) {
+    case 'count':
+      return ticks.map(formatCount);
+    case 'tokens':
+      return ticks.map(formatTokens);
+    case 'usd': {
+      const decimals = Math.max(2, decimalsFor(step));
+      return ticks.map((t) => `$${t.toFixed(decimals)}`);
+    }
+    case 'ms': {
+      const largest = Math.max(...ticks.map(Math.abs));
+      if (largest < 1000) return ticks.map((t) => `${Math.round(t)} ms`);
+      const decimals = decimalsFor(step / 1000);
+      return ticks.map((t) => `${(t / 1000).toFixed(decimals)} s`);
+    }
+  }
+}

@@ -39,26 +39,26 @@ function Charts({ series }: { series: Timeseries }) {
     return {
       x,
       traffic: [
-        { label: 'Requests', values: pick((b) => b.requests), color: '#1f5fbf', format: count },
-        { label: 'Errors', values: pick((b) => b.errors), color: '#b3261e', format: count, dashed: true },
+        { label: 'Requests', values: pick((b) => b.requests), color: '--series-1', format: count },
+        { label: 'Errors', values: pick((b) => b.errors), color: '--series-2', format: count, dashed: true },
       ],
       latency: [
-        { label: 'p50', values: pick((b) => b.latency_p50_ms), color: '#1f5fbf', format: formatDuration },
-        { label: 'p95', values: pick((b) => b.latency_p95_ms), color: '#8a4b00', format: formatDuration, dashed: true },
+        { label: 'p50', values: pick((b) => b.latency_p50_ms), color: '--series-1', format: formatDuration },
+        { label: 'p95', values: pick((b) => b.latency_p95_ms), color: '--series-3', format: formatDuration, dashed: true },
       ],
       tokens: [
-        { label: 'Input tokens', values: pick((b) => b.input_tokens), color: '#1f5fbf', format: tokens },
-        { label: 'Output tokens', values: pick((b) => b.output_tokens), color: '#6a3fb5', format: tokens, dashed: true },
+        { label: 'Input tokens', values: pick((b) => b.input_tokens), color: '--series-1', format: tokens },
+        { label: 'Output tokens', values: pick((b) => b.output_tokens), color: '--series-4', format: tokens, dashed: true },
       ],
-      cost: [{ label: 'Cost', values: pick((b) => b.cost_usd), color: '#1b6e3a', format: usd }],
+      cost: [{ label: 'Cost', values: pick((b) => b.cost_usd), color: '--series-5', format: usd }],
     };
   }, [series]);
   return (
     <div class="charts">
-      <Chart id="chart-requests" title="Requests and errors" x={charts.x} bucket={series.bucket} series={charts.traffic} />
-      <Chart id="chart-latency" title="Latency p50 and p95" x={charts.x} bucket={series.bucket} series={charts.latency} />
-      <Chart id="chart-tokens" title="Tokens in and out" x={charts.x} bucket={series.bucket} series={charts.tokens} />
-      <Chart id="chart-cost" title="Cost" x={charts.x} bucket={series.bucket} series={charts.cost} />
+      <Chart id="chart-requests" title="Requests and errors" x={charts.x} bucket={series.bucket} series={charts.traffic} unit="count" />
+      <Chart id="chart-latency" title="Latency p50 and p95" x={charts.x} bucket={series.bucket} series={charts.latency} unit="ms" />
+      <Chart id="chart-tokens" title="Tokens in and out" x={charts.x} bucket={series.bucket} series={charts.tokens} unit="tokens" />
+      <Chart id="chart-cost" title="Cost" x={charts.x} bucket={series.bucket} series={charts.cost} unit="usd" />
     </div>
   );
 }

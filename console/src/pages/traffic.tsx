@@ -111,7 +111,7 @@ export function TrafficPage() {
         <p class={`connection connection-${connection}`} role="status" aria-live="polite" data-testid="connection-state">
           {CONNECTION_TEXT[connection]}
         </p>
-        <button type="button" onClick={() => setPaused(!paused)} aria-pressed={paused}>
+        <button type="button" onClick={() => setPaused(!paused)}>
           {paused ? 'Resume' : 'Pause'}
         </button>
       </div>
