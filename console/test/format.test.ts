@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { axisLabels, formatCount, formatDuration, formatPercent, formatTokens, formatUsd } from '../src/lib/format.js';
 
 describe('formatUsd', () => {
-  it('gives cents from a dollar up, with thousands separators', () => {
+  it('gives cents from a dollar up, with thousands separators, and two significant digits below', () => {
     expect(formatUsd(12.345)).toBe('$12.35');
     expect(formatUsd(1234.5)).toBe('$1,234.50');
     expect(formatUsd(1)).toBe('$1.00');
     expect(formatUsd(0.42)).toBe('$0.42');
+    expect(formatUsd(0.1)).toBe('$0.10');
+    expect(formatUsd(0.0125)).toBe('$0.013');
+    expect(formatUsd(0.05)).toBe('$0.05');
   });
   it('keeps two significant digits below a cent, so per-call costs stay readable', () => {
     expect(formatUsd(0.0042)).toBe('$0.0042');

@@ -54,18 +54,14 @@ function PlotArea({ x, series, bucket, unit, label }: Pick<ChartProps, 'x' | 'se
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: colour(s.color), width: 2, points: { show: x.length <= 31 }, spanGaps: false, dash: s.dashed === true ? [6, 4] : undefined, value: (_u: uPlot, v: number | null) => s.format(v) }))],
     };
     const data = [x.slice(), ...series.map((s) => s.values.slice())] as uPlot.AlignedData;
-    let plot: uPlot | null = null;
-    try {
-      plot = new uPlot(options, data, element);
-    } catch {
-      // No canvas (a headless test DOM): the table below still carries the numbers.
-      return;
-    }
-    const observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => plot?.setSize({ width: width(), height: 180 }));
+    // Without a 2D canvas (a headless DOM) there is nothing to draw on; "Show as table" still gives the numbers.
+    if (document.createElement('canvas').getContext('2d') === null) return;
+    const plot = new uPlot(options, data, element);
+    const observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => plot.setSize({ width: width(), height: 180 }));
     observer?.observe(element);
     return () => {
       observer?.disconnect();
-      plot?.destroy();
+      plot.destroy();
     };
   }, [x, series, bucket, unit]);
 

@@ -1,16 +1,15 @@
 /** How the console writes numbers: money, tokens, durations, shares and times. */
 
-/** Dollars with the precision the amount needs: $12.35, $0.42, $0.0042, $0.000012. */
+/** Dollars with the precision the amount needs: $12.35, $0.42, $0.013, $0.0042, $0.000012. */
 export function formatUsd(usd: number): string {
   if (!Number.isFinite(usd)) return '—';
   const sign = usd < 0 ? '-' : '';
   const abs = Math.abs(usd);
   if (abs === 0) return '$0.00';
   if (abs >= 1) return `${sign}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  if (abs >= 0.01) return `${sign}$${abs.toFixed(2)}`;
-  // Below a cent: two significant digits, so small per-call costs stay readable.
-  const digits = Math.min(8, 1 - Math.floor(Math.log10(abs)));
-  return `${sign}$${abs.toFixed(digits).replace(/0+$/, '')}`;
+  // Below a dollar: two significant digits (at least cents), so small per-call costs stay readable.
+  const digits = Math.min(8, Math.max(2, 1 - Math.floor(Math.log10(abs))));
+  return `${sign}$${abs.toFixed(digits).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 /** A count with thousands separators: 1,234,567. */

@@ -6,11 +6,21 @@ export interface Loaded<T> {
   readonly data: T | null;
   readonly error: string | null;
   readonly loading: boolean;
+  /** The data answers the current arguments (not those before a change that is still loading). */
+  readonly fresh: boolean;
   readonly reload: () => void;
 }
 
+interface LoadState<T> {
+  readonly data: T | null;
+  readonly error: string | null;
+  readonly loading: boolean;
+  /** The loader whose answer `data` is. */
+  readonly source: (() => Promise<T>) | null;
+}
+
 export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: string | null; loading: boolean }>({ data: null, error: null, loading: true });
+  const [state, setState] = useState<LoadState<T>>({ data: null, error: null, loading: true, source: null });
   const generation = useRef(0);
   const run = useCallback(load, deps);
 
@@ -19,10 +29,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
     setState((s) => ({ ...s, loading: true }));
     run().then(
       (data) => {
-        if (mine === generation.current) setState({ data, error: null, loading: false });
+        if (mine === generation.current) setState({ data, error: null, loading: false, source: run });
       },
       (error: unknown) => {
-        if (mine === generation.current) setState((s) => ({ data: s.data, error: messageOf(error), loading: false }));
+        if (mine === generation.current) setState((s) => ({ ...s, error: messageOf(error), loading: false }));
       },
     );
   }, [run]);
@@ -35,5 +45,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
     };
   }, [reload]);
 
-  return { ...state, reload };
+  return { data: state.data, error: state.error, loading: state.loading, fresh: state.source === run && !state.loading, reload };
 }

@@ -66,12 +66,13 @@ function Charts({ series }: { series: Timeseries }) {
 export function OverviewPage() {
   const api = useApi();
   const [range, setRange] = useState<OverviewRange>('today');
-  const { data, error, loading } = useLoad(() => {
+  const { data, error, loading, fresh } = useLoad(() => {
     const window = overviewWindow(range, new Date());
     return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString() });
   }, [api, range]);
   const total = data?.total;
-  const ready = data !== null && !loading;
+  // Ready once the data of the chosen range is on the page, never with the previous range's.
+  const ready = data !== null && fresh;
 
   return (
     <section class="page" aria-labelledby="overview-title" data-ready={ready ? 'true' : 'false'} aria-busy={loading}>
