@@ -97,8 +97,8 @@ describe('the console app, served from the same origin as an admin API on loopba
 
     const rows = [...document.querySelectorAll('[data-testid=usage-tenant] tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent));
     expect(rows).toEqual([
-      ['big', '2', '0', '15k', '900', '$3.00', '75%'],
-      ['small', '10', '0', '15k', '900', '$1.00', '25%'],
+      ['big', '2', '15k', '900', '$3.00', '75%'],
+      ['small', '10', '15k', '900', '$1.00', '25%'],
     ]);
     const today = new Date().toISOString().slice(0, 10);
     expect(server.received.find((r) => r.path.startsWith('/usage?group_by=model'))?.path).toBe(`/usage?group_by=model&from=${today}&to=${today}`);

@@ -15,8 +15,8 @@ export function BudgetBar({ budget }: { budget: Budget }) {
         </span>
         <span class="budget-amount">
           {formatUsd(budget.spent_usd)} of {formatUsd(budget.limit_usd)}
-          {g.overLimit && <strong class="badge badge-bad"> Over limit</strong>}
-          {!g.overLimit && g.passedSoft !== null && <strong class="badge badge-warn"> Past {formatPercent(g.passedSoft)}</strong>}
+          {g.overLimit && <> <strong class="badge badge-bad">Over limit</strong></>}
+          {!g.overLimit && g.passedSoft !== null && <> <strong class="badge badge-warn">Past {formatPercent(g.passedSoft)}</strong></>}
         </span>
       </div>
       <div

@@ -43,7 +43,6 @@ function UsageTable({ group, from, to }: { group: Group; from: string; to: strin
               <tr>
                 <th scope="col">{GROUP_COLUMN[group]}</th>
                 <th scope="col" class="num">Requests</th>
-                <th scope="col" class="num">Errors</th>
                 <th scope="col" class="num">Tokens in</th>
                 <th scope="col" class="num">Tokens out</th>
                 <th scope="col" class="num">Cost</th>
@@ -55,7 +54,6 @@ function UsageTable({ group, from, to }: { group: Group; from: string; to: strin
                 <tr key={groupName(row, group)}>
                   <th scope="row">{groupName(row, group)}</th>
                   <td class="num">{formatCount(row.requests)}</td>
-                  <td class="num">{formatCount(row.errors)}</td>
                   <td class="num">{formatTokens(row.prompt_tokens)}</td>
                   <td class="num">{formatTokens(row.completion_tokens)}</td>
                   <td class="num">{formatUsd(row.cost_usd)}</td>
