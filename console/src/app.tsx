@@ -1,5 +1,5 @@
 /** The console: a login form until there is a session, then the pages behind a nav. */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient, messageOf } from './api/client.js';
 import { ApiContext } from './components/api-context.js';
 import { ErrorNote } from './components/error-note.js';
@@ -42,6 +42,7 @@ export function App() {
   const [auth, setAuth] = useState<AuthState>({ kind: 'checking' });
   const api = useMemo(() => new ApiClient({ onUnauthorized: () => setAuth({ kind: 'signed-out', notice: 'Your session has ended. Sign in again.' }) }), []);
   const page = useHashPage();
+  const main = useRef<HTMLElement>(null);
 
   useEffect(() => {
     api.resume().then(
@@ -53,6 +54,8 @@ export function App() {
   useEffect(() => {
     const label = PAGES.find((p) => p.id === page)?.label ?? '';
     document.title = auth.kind === 'signed-in' ? `${label} · Tollgate` : 'Tollgate console';
+    // After signing in or changing page, keyboard and screen-reader users start at the new content, not on a control that is gone.
+    if (auth.kind === 'signed-in') main.current?.focus({ preventScroll: true });
   }, [page, auth.kind]);
 
   const signOut = (): void => {
@@ -87,7 +90,7 @@ export function App() {
           </>
         )}
       </header>
-      <main id="main">
+      <main id="main" ref={main} tabIndex={-1}>
         {auth.kind === 'checking' && <p class="muted">Loading…</p>}
         {auth.kind === 'failed' && <ErrorNote message={auth.message} />}
         {auth.kind === 'signed-out' && <LoginForm notice={auth.notice} signIn={(token) => api.signIn(token).then(() => setAuth({ kind: 'signed-in' }))} />}
