@@ -151,12 +151,13 @@ describe('KeysPanel against an admin API on loopback', () => {
     void act(() => button('Done').click());
 
     void act(() => button('Revoke', row()).click());
-    const confirm = document.querySelector('[role=alertdialog]')!;
+    const confirm = document.querySelector('[data-testid=confirm-dialog]')!;
+    expect(confirm.getAttribute('role')).toBe('dialog');
     expect(confirm.getAttribute('aria-modal')).toBe('true');
     expect(server.received.some((r) => r.path.endsWith('/revoke'))).toBe(false);
     void act(() => button('Revoke key', confirm).click());
     await until(() => row().textContent?.includes('revoked') === true, 'the revoked status');
-    expect(document.querySelector('[role=alertdialog]')).toBeNull();
+    expect(document.querySelector('[data-testid=confirm-dialog]')).toBeNull();
     expect(server.received.filter((r) => r.path.endsWith('/revoke'))).toHaveLength(1);
     expect(row().querySelector('button')).toBeNull();
   });

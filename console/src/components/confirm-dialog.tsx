@@ -13,7 +13,7 @@ export interface ConfirmDialogProps {
 
 export function ConfirmDialog({ title, confirmLabel, busy, onConfirm, onCancel, children }: ConfirmDialogProps) {
   return (
-    <Modal title={title} onClose={onCancel} role="alertdialog" testId="confirm-dialog">
+    <Modal title={title} onClose={onCancel} testId="confirm-dialog">
       {children}
       <div class="actions">
         <button type="button" class="quiet" onClick={onCancel} data-autofocus>

@@ -11,11 +11,10 @@ export interface ModalProps {
   readonly title: string;
   readonly onClose: () => void;
   readonly children: ComponentChildren;
-  readonly role?: 'dialog' | 'alertdialog';
   readonly testId?: string;
 }
 
-export function Modal({ title, onClose, children, role = 'dialog', testId }: ModalProps) {
+export function Modal({ title, onClose, children, testId }: ModalProps) {
   const box = useRef<HTMLDivElement>(null);
   const titleId = useRef(`dialog-${Math.random().toString(36).slice(2)}`).current;
 
@@ -48,7 +47,7 @@ export function Modal({ title, onClose, children, role = 'dialog', testId }: Mod
 
   return (
     <div class="backdrop">
-      <div ref={box} class="modal card" role={role} aria-modal="true" aria-labelledby={titleId} data-testid={testId} onKeyDown={onKeyDown}>
+      <div ref={box} class="modal card" role="dialog" aria-modal="true" aria-labelledby={titleId} data-testid={testId} onKeyDown={onKeyDown}>
         <h2 id={titleId}>{title}</h2>
         {children}
       </div>
