@@ -19,6 +19,23 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in the browser (its vite.config.ts and tests run in Node).
+    files: ['console/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // console/tsconfig.json also serves its Node-side files (tests, vite.config.ts), so Node's types are in scope: keep them out of the browser code.
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The console runs in the browser.' }, { group: ['**/src/*', '../../src/**'], message: 'The console talks to the gateway over HTTP only.' }] }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'The console runs in the browser.' }, { name: 'Buffer', message: 'The console runs in the browser.' }, { name: 'require', message: 'The console runs in the browser.' }],
+    },
+  },
+  {
+    files: ['console/vite.config.ts', 'console/test/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },

@@ -1,5 +1,7 @@
 // @ts-check
 // Checks the import graph of src/ against the layering rules below; run with `npm run check:layers`.
+// console/ (the web console, a browser app that reaches the gateway only over HTTP and imports nothing from src/)
+// is outside the root and not part of the graph.
 //
 //   1. No import cycle between top-level folders of the root (src/server/relay/x.ts belongs to `server`).
 //      Files directly in the root (src/gateway.ts) are the composition root and are not folder nodes.
