@@ -21,8 +21,10 @@ const tokens = (v: number | null): string => (v === null ? '—' : formatTokens(
 const usd = (v: number | null): string => (v === null ? '—' : formatUsd(v));
 
 function Tile({ label, value, detail }: { label: string; value: string; detail?: string }) {
+  // `tile-requests`, `tile-p95-latency`…: a stable handle for tests and for scripts reading the page.
+  const testId = `tile-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '')}`;
   return (
-    <div class="tile card">
+    <div class="tile card" data-testid={testId}>
       <dt>{label}</dt>
       <dd>
         <span class="tile-value">{value}</span>
