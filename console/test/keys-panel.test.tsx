@@ -136,7 +136,7 @@ describe('KeysPanel against an admin API on loopback', () => {
     expect(server.received.filter((r) => r.method === 'POST')).toHaveLength(0);
   });
 
-  it('rotates a key into the same one-time dialog, and revokes only after confirmation', async () => {
+  it('rotates a key after asking how long the old secret may work, into the same one-time dialog, and revokes only after confirmation', async () => {
     keys = [keyView()];
     server.on('POST', '/keys/ewxyo7sphvza/rotate', () => ({ status: 201, body: { ...keyView({ last_four: 'uyrX' }), key: ROTATED } }));
     server.on('POST', '/keys/ewxyo7sphvza/revoke', () => {
@@ -146,7 +146,14 @@ describe('KeysPanel against an admin API on loopback', () => {
     await mount();
     const row = (): HTMLElement => host.querySelector<HTMLElement>('tr[data-key-id=ewxyo7sphvza]')!;
     void act(() => button('Rotate', row()).click());
+    const asked = document.querySelector<HTMLElement>('[data-testid=confirm-dialog]')!;
+    expect(server.received.some((r) => r.path.endsWith('/rotate'))).toBe(false);
+    const grace = asked.querySelector<HTMLSelectElement>('select')!;
+    grace.value = '86400';
+    void act(() => grace.dispatchEvent(new Event('change', { bubbles: true })));
+    void act(() => button('Rotate key', asked).click());
     await until(() => document.querySelector('[data-testid=new-key]') !== null, 'the rotated key');
+    expect(server.received.find((r) => r.path.endsWith('/rotate'))?.body).toEqual({ grace_seconds: 86_400 });
     expect(document.querySelector('[data-testid=new-key]')?.textContent).toBe(ROTATED);
     void act(() => button('Done').click());
 

@@ -54,17 +54,31 @@ function NewKeyForm({ tenant, created }: { tenant: string; created: (key: ApiKey
   );
 }
 
-type Shown = { readonly kind: 'none' } | { readonly kind: 'secret'; readonly key: ApiKey; readonly rotated: boolean } | { readonly kind: 'revoke'; readonly key: ApiKey } | { readonly kind: 'edit'; readonly key: ApiKey };
+type Shown =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'secret'; readonly key: ApiKey; readonly rotated: boolean }
+  | { readonly kind: 'revoke'; readonly key: ApiKey }
+  | { readonly kind: 'rotate'; readonly key: ApiKey }
+  | { readonly kind: 'edit'; readonly key: ApiKey };
+
+/** How long the old secret keeps working after a rotation: at once for a leaked key, longer to roll a fleet over. */
+const GRACE_CHOICES: ReadonlyArray<readonly [seconds: number, label: string]> = [
+  [0, 'Stops at once'],
+  [3_600, 'Works 1 more hour'],
+  [86_400, 'Works 24 more hours'],
+  [7 * 86_400, 'Works 7 more days'],
+];
 
 export function KeysPanel({ tenant }: { tenant: string }) {
   const api = useApi();
   const keys = useLoad(() => api.get<List<ApiKey>>('/keys', { tenant }), [api, tenant]);
   const [shown, setShown] = useState<Shown>({ kind: 'none' });
+  const [graceSeconds, setGraceSeconds] = useState(0);
   const action = useAction();
 
   const rotate = (key: ApiKey): void =>
     action.run(() =>
-      api.post<ApiKey>(`/keys/${encodeURIComponent(key.id)}/rotate`, {}).then((rotated) => {
+      api.post<ApiKey>(`/keys/${encodeURIComponent(key.id)}/rotate`, { grace_seconds: graceSeconds }).then((rotated) => {
         setShown({ kind: 'secret', key: rotated, rotated: true });
         keys.reload();
       }),
@@ -82,7 +96,7 @@ export function KeysPanel({ tenant }: { tenant: string }) {
     <section aria-labelledby="keys-title">
       <h2 id="keys-title">Keys of {tenant}</h2>
       <ErrorNote message={keys.error} />
-      <ErrorNote message={shown.kind === 'revoke' ? null : action.error} />
+      <ErrorNote message={shown.kind === 'revoke' || shown.kind === 'rotate' ? null : action.error} />
       {keys.data === null && keys.loading && <p class="muted">Loading…</p>}
       {keys.data !== null && list.length === 0 && <p class="muted">No keys yet. Create one below.</p>}
       {list.length > 0 && (
@@ -121,7 +135,15 @@ export function KeysPanel({ tenant }: { tenant: string }) {
                         <button type="button" class="quiet small" onClick={() => setShown({ kind: 'edit', key })} aria-describedby={`key-${key.id}`}>
                           Edit limits
                         </button>
-                        <button type="button" class="quiet small" onClick={() => rotate(key)} disabled={action.busy}>
+                        <button
+                          type="button"
+                          class="quiet small"
+                          onClick={() => {
+                            setGraceSeconds(0);
+                            setShown({ kind: 'rotate', key });
+                          }}
+                          disabled={action.busy}
+                        >
                           Rotate
                         </button>
                         <button type="button" class="danger small" onClick={() => setShown({ kind: 'revoke', key })}>
@@ -157,6 +179,20 @@ export function KeysPanel({ tenant }: { tenant: string }) {
         }}
       />
       {shown.kind === 'secret' && shown.key.key !== undefined && <KeyDialog keyId={shown.key.id} secret={shown.key.key} rotated={shown.rotated} onClose={() => setShown({ kind: 'none' })} />}
+      {shown.kind === 'rotate' && (
+        <ConfirmDialog title={`Rotate key ${shown.key.id}?`} confirmLabel="Rotate key" busy={action.busy} onConfirm={() => rotate(shown.key)} onCancel={() => setShown({ kind: 'none' })}>
+          <p>The key gets a new secret, shown once. Its id, limits and budgets stay.</p>
+          <label for="rotate-grace">The old secret</label>
+          <select id="rotate-grace" value={String(graceSeconds)} onChange={(e) => setGraceSeconds(Number(e.currentTarget.value))}>
+            {GRACE_CHOICES.map(([seconds, label]) => (
+              <option key={seconds} value={String(seconds)}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <ErrorNote message={action.error} />
+        </ConfirmDialog>
+      )}
       {shown.kind === 'revoke' && (
         <ConfirmDialog title={`Revoke key ${shown.key.id}?`} confirmLabel="Revoke key" busy={action.busy} onConfirm={() => revoke(shown.key)} onCancel={() => setShown({ kind: 'none' })}>
           <p>
