@@ -92,12 +92,13 @@ const existingTenants = new Set((await tenancy.listTenants()).map((x) => x.name)
 for (let t = 1; t <= tenantCount; t++) {
   const name = `team-${String(t).padStart(2, '0')}`;
   if (!existingTenants.has(name)) {
-    // Every third tenant has budgets, so the Spend page shows bars near and over their soft marks.
+    // Every third tenant has budgets sized to what the seeded calls spend, so the Spend page shows
+    // bars below, between and past their soft marks, and some over the limit.
     const budgets =
       t % 3 === 0
         ? [
-            { period: 'day', limitUsd: 5 + (t % 7) * 5, soft: [0.5, 0.8], timeZone: 'UTC', reset: { hour: 0, minute: 0 } },
-            { period: 'month', limitUsd: 100 + (t % 5) * 100, soft: [0.8], timeZone: 'UTC', reset: { hour: 0, minute: 0 } },
+            { period: 'day', limitUsd: 0.25 + (t % 7) * 0.25, soft: [0.5, 0.8], timeZone: 'UTC', reset: { hour: 0, minute: 0 } },
+            { period: 'month', limitUsd: 20 + (t % 5) * 15, soft: [0.8], timeZone: 'UTC', reset: { hour: 0, minute: 0 } },
           ]
         : undefined;
     await tenancy.createTenant({ name, rpm: t % 4 === 0 ? 600 : undefined, ...(budgets === undefined ? {} : { budgets }) });

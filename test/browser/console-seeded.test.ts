@@ -137,6 +137,7 @@ describe('a console over 30 days of 50 tenants', () => {
         const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
         expect(overflow, `${name} scrolls sideways by ${overflow}px at ${viewport.width}px`).toBeLessThanOrEqual(0);
         await saveScreenshot(page, `${label}-${name}`);
+        if (name === 'Spend' && label === 'laptop') await saveScreenshot(page.locator('section[aria-labelledby="budgets-title"]'), 'laptop-spend-budgets');
       }
       await context.close();
     });
