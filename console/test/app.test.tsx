@@ -72,9 +72,12 @@ describe('the console app, served from the same origin as an admin API on loopba
     });
     server.on('GET', '/usage', (request) => {
       const group = new URL(request.path, 'http://x').searchParams.get('group_by');
-      const row = (name: string, cost: number, requests: number) => ({ [group === 'key' ? 'key_id' : (group ?? 'day')]: name, requests, errors: 0, prompt_tokens: 15_000, completion_tokens: 900, cached_tokens: 0, reasoning_tokens: 0, cost_usd: cost });
-      return { status: 200, body: { object: 'list', group_by: [group], data: [row('small', 1, 10), row('big', 3, 2)] } };
+      const sums = { errors: 0, prompt_tokens: 15_000, completion_tokens: 900, cached_tokens: 0, reasoning_tokens: 0 };
+      const row = (name: string, cost: number, requests: number) =>
+        group === 'tenant,key' ? { tenant: 'team-a', key_id: name, requests, ...sums, cost_usd: cost } : { [group ?? 'day']: name, requests, ...sums, cost_usd: cost };
+      return { status: 200, body: { object: 'list', group_by: group?.split(','), data: [row('small', 1, 10), row('big', 3, 2)] } };
     });
+    server.on('GET', '/keys', () => ({ status: 200, body: { object: 'list', data: [{ object: 'api_key', id: 'big', name: 'ci-runners', tenant: 'team-a' }] } }));
     server.on('GET', '/budgets', () => ({
       status: 200,
       body: { object: 'list', data: [{ object: 'budget', scope: 'tenant', owner: 'team-c', tenant: 'team-c', key_id: null, period: 'day', timezone: 'UTC', reset_at: '00:00', soft: [0.5, 0.8], limit_usd: 40, spent_usd: 46, reserved_usd: 2, remaining_usd: 0, used_ratio: 1.2, period_start: 1_796_428_800, resets_at: 1_796_515_200 }] },
@@ -100,6 +103,11 @@ describe('the console app, served from the same origin as an admin API on loopba
       ['big', '2', '15k', '900', '$3.00', '75%'],
       ['small', '10', '15k', '900', '$1.00', '25%'],
     ]);
+    // Keys by their name where they have one, with their id and tenant; grouped with the tenant to say whose they are.
+    await until(() => document.querySelector('[data-testid=usage-key] tbody tr th')?.textContent?.startsWith('ci-runners') === true, 'the key names');
+    const keyRows = [...document.querySelectorAll('[data-testid=usage-key] tbody tr th')].map((th) => th.textContent);
+    expect(keyRows).toEqual(['ci-runners big · team-a', 'small team-a']);
+    expect(server.received.some((r) => r.path.startsWith('/usage?group_by=tenant%2Ckey'))).toBe(true);
     const today = new Date().toISOString().slice(0, 10);
     expect(server.received.find((r) => r.path.startsWith('/usage?group_by=model'))?.path).toBe(`/usage?group_by=model&from=${today}&to=${today}`);
 

@@ -150,7 +150,9 @@ describe('KeysPanel against an admin API on loopback', () => {
     expect(server.received.some((r) => r.path.endsWith('/rotate'))).toBe(false);
     const grace = asked.querySelector<HTMLSelectElement>('select')!;
     grace.value = '86400';
-    void act(() => grace.dispatchEvent(new Event('change', { bubbles: true })));
+    void act(() => {
+      grace.dispatchEvent(new Event('change', { bubbles: true }));
+    });
     void act(() => button('Rotate key', asked).click());
     await until(() => document.querySelector('[data-testid=new-key]') !== null, 'the rotated key');
     expect(server.received.find((r) => r.path.endsWith('/rotate'))?.body).toEqual({ grace_seconds: 86_400 });

@@ -1,6 +1,6 @@
 /** Who spent what: usage by tenant, key and model for a period, the budgets, and the billing report as CSV. */
 import { useState } from 'preact/hooks';
-import type { Budget, List, UsageRow } from '../api/types.js';
+import type { ApiKey, Budget, List, UsageRow } from '../api/types.js';
 import { useApi } from '../components/api-context.js';
 import { BudgetBar } from '../components/budget-bar.js';
 import { ErrorNote } from '../components/error-note.js';
@@ -16,7 +16,18 @@ const GROUP_COLUMN: Record<Group, string> = { tenant: 'Tenant', key: 'Key', mode
 function groupName(row: UsageRow, group: Group): string {
   if (group === 'tenant') return row.tenant ?? '—';
   if (group === 'model') return row.model ?? '—';
-  return row.key_id ?? '(no key)';
+  return `${row.tenant ?? ''}/${row.key_id ?? ''}`;
+}
+
+/** A key as people know it: its name (when it has one) and id, and its tenant. */
+function KeyLabel({ row, names }: { row: UsageRow; names: ReadonlyMap<string, string | null> }) {
+  if (row.key_id === null || row.key_id === undefined) return <>(no key) <span class="muted small">{row.tenant}</span></>;
+  const name = names.get(row.key_id);
+  return (
+    <>
+      {name ?? <code>{row.key_id}</code>} <span class="muted small">{name === null || name === undefined ? row.tenant : `${row.key_id} · ${row.tenant}`}</span>
+    </>
+  );
 }
 
 /** Rows sorted by cost, most expensive first (requests break ties). */
@@ -26,7 +37,10 @@ export function byCost(rows: readonly UsageRow[]): UsageRow[] {
 
 function UsageTable({ group, from, to }: { group: Group; from: string; to: string }) {
   const api = useApi();
-  const { data, error, loading } = useLoad(() => api.get<List<UsageRow>>('/usage', { group_by: group, from, to }), [api, group, from, to]);
+  // Keys are grouped with their tenant, so a row can say whose key it is.
+  const { data, error, loading } = useLoad(() => api.get<List<UsageRow>>('/usage', { group_by: group === 'key' ? 'tenant,key' : group, from, to }), [api, group, from, to]);
+  const keys = useLoad(() => (group === 'key' ? api.get<List<ApiKey>>('/keys') : Promise.resolve(null)), [api, group]);
+  const names = new Map((keys.data?.data ?? []).map((k) => [k.id, k.name] as const));
   const rows = data === null ? [] : byCost(data.data);
   const totalCost = rows.reduce((sum, r) => sum + r.cost_usd, 0);
   const titleId = `usage-${group}`;
@@ -52,7 +66,7 @@ function UsageTable({ group, from, to }: { group: Group; from: string; to: strin
             <tbody>
               {rows.map((row) => (
                 <tr key={groupName(row, group)}>
-                  <th scope="row">{groupName(row, group)}</th>
+                  <th scope="row">{group === 'key' ? <KeyLabel row={row} names={names} /> : groupName(row, group)}</th>
                   <td class="num">{formatCount(row.requests)}</td>
                   <td class="num">{formatTokens(row.prompt_tokens)}</td>
                   <td class="num">{formatTokens(row.completion_tokens)}</td>
