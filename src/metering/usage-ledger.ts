@@ -110,7 +110,12 @@ export interface TimeseriesQuery {
   readonly tenant?: string | undefined;
   /** The route's model name. */
   readonly model?: string | undefined;
+  /** Also the whole range's sums per route model or per tenant (`Timeseries.groups`). */
+  readonly groupBy?: TimeseriesGroupBy | undefined;
 }
+
+/** What a time series' range may be broken down by. */
+export type TimeseriesGroupBy = 'model' | 'tenant';
 
 /** Sums over a span of time; latencies are percentiles of a log-bucketed histogram (see latency-histogram.ts), null without calls. */
 export interface TimeseriesSums {
@@ -134,6 +139,13 @@ export interface Timeseries {
   readonly points: readonly TimeseriesPoint[];
   /** The whole range; its percentiles come from the summed histogram. */
   readonly total: TimeseriesSums;
+  /** With `groupBy`: the whole range per route model (or tenant), by name; absent otherwise. */
+  readonly groups?: readonly TimeseriesGroup[];
+}
+
+export interface TimeseriesGroup extends TimeseriesSums {
+  /** The route model's or the tenant's name. */
+  readonly name: string;
 }
 
 export interface LedgerStats {

@@ -22,7 +22,7 @@
  * distinct key of the batch; the fewer keys a batch holds, the less.
  */
 import { latencyBucket, histogramPercentile } from '../metering/latency-histogram.js';
-import { TIMESERIES_BUCKET_MS, type Timeseries, type TimeseriesPoint, type TimeseriesQuery, type TimeseriesSums } from '../metering/usage-ledger.js';
+import { TIMESERIES_BUCKET_MS, type Timeseries, type TimeseriesPoint, type TimeseriesQuery, type TimeseriesSums, type TimeseriesGroup } from '../metering/usage-ledger.js';
 import type { UsageRecord } from '../metering/usage-record.js';
 
 export const HOUR_MS = 3_600_000;
@@ -131,6 +131,8 @@ export function assertTimeseriesQuery(query: TimeseriesQuery): void {
 /** The rollup's sums of one hour, as a store's query returns them. */
 export interface HourSums {
   readonly hour: number;
+  /** The route model or tenant the row sums, when the query breaks the range down (`groupBy`). */
+  readonly name?: string;
   readonly requests: number;
   readonly errors: number;
   readonly inputTokens: number;
@@ -141,6 +143,7 @@ export interface HourSums {
 /** Calls of one latency bucket within one hour. */
 export interface HourLatency {
   readonly hour: number;
+  readonly name?: string;
   readonly bucket: number;
   readonly count: number;
 }
@@ -199,5 +202,34 @@ export function assembleTimeseries(query: TimeseriesQuery, hours: readonly HourS
     total.costUsd += point.costUsd;
   }
   const totals: TimeseriesSums = { ...total, latencyP50Ms: histogramPercentile(overall, 0.5), latencyP95Ms: histogramPercentile(overall, 0.95) };
-  return { points, total: totals };
+  return query.groupBy === undefined ? { points, total: totals } : { points, total: totals, groups: groupTotals(hours, latencies) };
+}
+
+/** The whole range per name (route model or tenant), most requests first, then by name. */
+function groupTotals(hours: readonly HourSums[], latencies: readonly HourLatency[]): TimeseriesGroup[] {
+  const sums = new Map<string, { requests: number; errors: number; inputTokens: number; outputTokens: number; costUsd: number }>();
+  for (const row of hours) {
+    const name = row.name ?? '';
+    const into = sums.get(name);
+    if (into === undefined) sums.set(name, { requests: row.requests, errors: row.errors, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: row.costUsd });
+    else {
+      into.requests += row.requests;
+      into.errors += row.errors;
+      into.inputTokens += row.inputTokens;
+      into.outputTokens += row.outputTokens;
+      into.costUsd += row.costUsd;
+    }
+  }
+  const histograms = new Map<string, Map<number, number>>();
+  for (const { name = '', bucket, count } of latencies) {
+    let histogram = histograms.get(name);
+    if (histogram === undefined) histograms.set(name, (histogram = new Map<number, number>()));
+    histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
+  }
+  return [...sums]
+    .map(([name, s]) => {
+      const histogram = histograms.get(name) ?? new Map<number, number>();
+      return { name, ...s, latencyP50Ms: histogramPercentile(histogram, 0.5), latencyP95Ms: histogramPercentile(histogram, 0.95) };
+    })
+    .sort((a, b) => b.requests - a.requests || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

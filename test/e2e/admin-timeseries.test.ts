@@ -109,6 +109,20 @@ describe('GET /admin/v1/timeseries', () => {
     expect(ossB.body).toMatchObject({ bucket: 'day', model: 'oss-b', total: { requests: 1, errors: 0 } });
     expect(ossB.body.data).toHaveLength(30);
     expect(ossB.body.data.at(-1)?.start).toBe(new Date(Math.floor(before / DAY) * DAY).toISOString());
+    // Broken down by route model: which model is slow or failing.
+    const byModel = await get<Series & { groups: Array<{ model: string } & Sums> }>('/timeseries?tenant=team-ts&group_by=model');
+    expect(byModel.body.groups.map((g) => [g.model, g.requests, g.errors])).toEqual([
+      ['gpt-a', 2, 0],
+      ['broken', 1, 1],
+      ['oss-b', 1, 0],
+    ]);
+    for (const group of byModel.body.groups) expect(Object.keys(group)).toEqual(['model', ...SUM_KEYS]);
+    expect(byModel.body.groups.reduce((n, g) => n + g.requests, 0)).toBe(byModel.body.total.requests);
+    expect(byModel.body.data.map((p) => [p.start, p.requests, p.errors, p.input_tokens, p.output_tokens])).toEqual(body.data.map((p) => [p.start, p.requests, p.errors, p.input_tokens, p.output_tokens]));
+    const byTenant = await get<Series & { groups: Array<{ tenant: string } & Sums> }>('/timeseries?model=gpt-a&group_by=tenant');
+    const { model: _gptA, ...gptASums } = byModel.body.groups[0]!;
+    expect(byTenant.body.groups).toEqual([{ tenant: 'team-ts', ...gptASums }]);
+    expect((await get<ErrorBody>('/timeseries?group_by=key')).body.error.message).toMatch(/group_by: expected model or tenant/);
     expect((await get<Series>('/timeseries?tenant=nobody')).body.total).toEqual({ requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, latency_p50_ms: null, latency_p95_ms: null });
   });
 

@@ -331,6 +331,22 @@ describe.each([sqliteFactory(), postgresFactory()])('UsageLedger contract: $name
     const mini = await ledger.timeseries({ bucket: 'hour', start, end, model: 'gpt-5-mini', tenant: 'team-a' });
     mini.points.forEach((point, i) => expectSums(point, inRange.filter((r) => r.routeModel === 'gpt-5-mini' && r.tenant === 'team-a' && r.time >= start + i * HOUR && r.time < start + (i + 1) * HOUR)));
     expect((await ledger.timeseries({ bucket: 'hour', start, end, tenant: 'nobody' })).total).toEqual({ requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyP50Ms: null, latencyP95Ms: null });
+
+    // Broken down by route model and by tenant: each group's sums and percentiles exact to the rows, most requests first.
+    for (const [groupBy, nameOf] of [
+      ['model', (r: UsageRecord) => r.routeModel],
+      ['tenant', (r: UsageRecord) => r.tenant],
+    ] as const) {
+      const broken = await ledger.timeseries({ bucket: 'hour', start, end, groupBy });
+      // The same points (their costs summed in another order, so compared to the rows, not bit for bit).
+      broken.points.forEach((point, i) => expectSums(point, inRange.filter((r) => r.time >= start + i * HOUR && r.time < start + (i + 1) * HOUR)));
+      const names = [...new Set(inRange.map(nameOf))];
+      expect(broken.groups!.map((g) => g.name).sort()).toEqual(names.sort());
+      for (const group of broken.groups!) expectSums(group, inRange.filter((r) => nameOf(r) === group.name));
+      const requests = broken.groups!.map((g) => g.requests);
+      expect(requests).toEqual([...requests].sort((a, b) => b - a));
+    }
+    expect(series.groups).toBeUndefined();
   });
 
   it('reads a time series in UTC days, and refuses a range off the bucket boundaries', async () => {

@@ -33,13 +33,14 @@ const timeseriesQuery = z.strictObject({
   to: instant.optional(),
   tenant: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
+  group_by: z.enum(['model', 'tenant'], { error: 'expected model or tenant' }).optional(),
 });
 
 /** The query of a time series: `from` rounded down and `to` up to the bucket's boundaries (UTC), defaults filled in. */
 export function parseTimeseriesQuery(input: Readonly<Record<string, string>>, now: number): TimeseriesQuery {
   const result = timeseriesQuery.safeParse(input);
   if (!result.success) throw new AdminInputError(result.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)));
-  const { bucket, from, to, tenant, model } = result.data;
+  const { bucket, from, to, tenant, model, group_by: groupBy } = result.data;
   const width = TIMESERIES_BUCKET_MS[bucket];
   // The bucket now is in: it ends at the next boundary.
   const end = to === undefined ? Math.floor(now / width) * width + width : Math.ceil(to / width) * width;
@@ -47,7 +48,7 @@ export function parseTimeseriesQuery(input: Readonly<Record<string, string>>, no
   if (start >= end) throw new AdminInputError([`from: must be before to (got from ${new Date(start).toISOString()}, to ${new Date(end).toISOString()} on ${bucket} boundaries)`]);
   const buckets = (end - start) / width;
   if (buckets > MAX_BUCKETS) throw new AdminInputError([`from: the range holds ${buckets} ${bucket} buckets, more than the ${MAX_BUCKETS} one answer may hold: narrow it or use a wider bucket`]);
-  return { bucket, start, end, tenant, model };
+  return { bucket, start, end, tenant, model, groupBy };
 }
 
 interface SumsView {
@@ -69,6 +70,8 @@ export interface TimeseriesView {
   readonly model: string | null;
   readonly data: ReadonlyArray<{ readonly start: string } & SumsView>;
   readonly total: SumsView;
+  /** With `group_by`: the range's sums per route model (`model`) or per tenant (`tenant`), most requests first. */
+  readonly groups?: ReadonlyArray<Readonly<Record<string, string | number | null>>>;
 }
 
 function sumsView(s: TimeseriesSums): SumsView {
@@ -95,5 +98,6 @@ export async function timeseriesAnswer(ledger: UsageLedger, input: Readonly<Reco
     model: query.model ?? null,
     data: series.points.map((point) => ({ start: new Date(point.start).toISOString(), ...sumsView(point) })),
     total: sumsView(series.total),
+    ...(query.groupBy === undefined ? {} : { groups: (series.groups ?? []).map((group) => ({ [query.groupBy!]: group.name, ...sumsView(group) })) }),
   };
 }

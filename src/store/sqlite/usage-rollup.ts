@@ -4,7 +4,7 @@
  * inserts the rows, so the rollup and the rows never disagree; a time series
  * reads the rollup only.
  */
-import type { Timeseries, TimeseriesQuery } from '../../metering/usage-ledger.js';
+import type { Timeseries, TimeseriesGroupBy, TimeseriesQuery } from '../../metering/usage-ledger.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 import { assembleTimeseries, rollUp, type HourLatency, type HourSums } from '../usage-rollup.js';
 import type { SqliteDatabase } from './database.js';
@@ -24,6 +24,8 @@ interface RangeParams {
   readonly model: string | null;
 }
 
+const GROUP_COLUMN: Readonly<Record<TimeseriesGroupBy, string>> = { model: 'route_model', tenant: 'tenant' };
+
 /** Optional filters as bound values: NULL selects every tenant (model). */
 const FILTER = '(@tenant IS NULL OR tenant = @tenant) AND (@model IS NULL OR route_model = @model)';
 
@@ -41,15 +43,23 @@ export function prepareRollup(db: SqliteDatabase): SqliteRollup {
     `INSERT INTO usage_latency_hourly (hour, tenant, route_model, bucket, count) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (hour, bucket, tenant, route_model) DO UPDATE SET count = count + excluded.count`,
   );
-  // Grouped in the primary keys' order (hour first, then bucket), so SQLite aggregates as it scans, without sorting.
-  const sums = db.prepare<[RangeParams], HourSums>(
-    `SELECT hour, SUM(requests) AS requests, SUM(errors) AS errors,
-            SUM(prompt_tokens) AS inputTokens, SUM(completion_tokens) AS outputTokens, SUM(cost_usd) AS costUsd
-       FROM usage_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY hour`,
-  );
-  const latencies = db.prepare<[RangeParams], HourLatency>(
-    `SELECT hour, bucket, SUM(count) AS count
-       FROM usage_latency_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY hour, bucket`,
+  // Grouped in the primary keys' order (hour first, then bucket), so SQLite aggregates as it scans, without sorting;
+  // broken down by a name too when the query asks (`groupBy`), one statement each way.
+  const reads = new Map(
+    ([undefined, 'model', 'tenant'] as const).map((by) => {
+      const name = by === undefined ? '' : `, ${GROUP_COLUMN[by]} AS name`;
+      const also = by === undefined ? '' : `, ${GROUP_COLUMN[by]}`;
+      const sums = db.prepare<[RangeParams], HourSums>(
+        `SELECT hour${name}, SUM(requests) AS requests, SUM(errors) AS errors,
+                SUM(prompt_tokens) AS inputTokens, SUM(completion_tokens) AS outputTokens, SUM(cost_usd) AS costUsd
+           FROM usage_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY hour${also}`,
+      );
+      const latencies = db.prepare<[RangeParams], HourLatency>(
+        `SELECT hour${name}, bucket, SUM(count) AS count
+           FROM usage_latency_hourly WHERE hour >= @start AND hour < @end AND ${FILTER} GROUP BY hour, bucket${also}`,
+      );
+      return [by, { sums, latencies }] as const;
+    }),
   );
   return {
     add(records) {
@@ -59,7 +69,8 @@ export function prepareRollup(db: SqliteDatabase): SqliteRollup {
     },
     timeseries(query) {
       const params: RangeParams = { start: query.start, end: query.end, tenant: query.tenant ?? null, model: query.model ?? null };
-      return assembleTimeseries(query, sums.all(params), latencies.all(params));
+      const read = reads.get(query.groupBy)!;
+      return assembleTimeseries(query, read.sums.all(params), read.latencies.all(params));
     },
   };
 }
