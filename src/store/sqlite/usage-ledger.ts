@@ -182,7 +182,7 @@ export class SqliteUsageLedger implements UsageLedger {
     if (query.fromDay !== undefined) assertUtcDay(query.fromDay);
     if (query.toDay !== undefined) assertUtcDay(query.toDay);
     await this.flushForRead();
-    return usageReport(this.connection.db, query);
+    return await usageReport(this.connection.db, query);
   }
 
   async billingLines(query: BillingQuery): Promise<BillingLine[]> {
@@ -194,7 +194,7 @@ export class SqliteUsageLedger implements UsageLedger {
   async timeseries(query: TimeseriesQuery): Promise<Timeseries> {
     assertTimeseriesQuery(query);
     await this.flushForRead();
-    return this.connection.sql.rollup.timeseries(query);
+    return await this.connection.sql.rollup.timeseries(query);
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {
