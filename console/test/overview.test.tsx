@@ -28,7 +28,14 @@ function timeseries(request: Received) {
   const data: SeriesBucket[] = [];
   for (let t = from; t < to; t += step) data.push({ start: new Date(t).toISOString(), requests: 4, errors: 1, input_tokens: 12_000, output_tokens: 800, cost_usd: 0.0125, latency_p50_ms: 840, latency_p95_ms: 2300 });
   const n = data.length;
-  return { status: 200, body: { object: 'timeseries', bucket, from: query.get('from'), to: query.get('to'), tenant: null, model: null, data, total: { requests: 4 * n, errors: n, input_tokens: 12_000 * n, output_tokens: 800 * n, cost_usd: 0.0125 * n, latency_p50_ms: 840, latency_p95_ms: 2300 } } };
+  const groups =
+    query.get('group_by') === 'model'
+      ? [
+          { model: 'gpt-5', requests: 3 * n, errors: 0, input_tokens: 9_000 * n, output_tokens: 600 * n, cost_usd: 0.0125 * n, latency_p50_ms: 640, latency_p95_ms: 1900 },
+          { model: 'gpt-oss:20b', requests: n, errors: n, input_tokens: 3_000 * n, output_tokens: 200 * n, cost_usd: 0, latency_p50_ms: 4100, latency_p95_ms: 9800 },
+        ]
+      : undefined;
+  return { status: 200, body: { object: 'timeseries', bucket, from: query.get('from'), to: query.get('to'), tenant: null, model: null, data, total: { requests: 4 * n, errors: n, input_tokens: 12_000 * n, output_tokens: 800 * n, cost_usd: 0.0125 * n, latency_p50_ms: 840, latency_p95_ms: 2300 }, groups } };
 }
 
 const button = (name: string): HTMLButtonElement => [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === name)!;
@@ -87,6 +94,18 @@ describe('OverviewPage against an admin API on loopback', () => {
     expect(rows).toHaveLength(hours);
     expect(rows[0]?.querySelector('td')?.textContent).toBe('$0.013');
     expect(toggle.getAttribute('aria-expanded')).toBe('true');
+
+    // Which model is slow or failing: one row per model, from a request of its own (the charts do not wait for it), a failing one flagged.
+    expect(asked.get('group_by')).toBeNull();
+    await until(() => document.querySelector('[data-testid=models]') !== null, 'the table by model');
+    const grouped = server.received.filter((r) => r.path.startsWith('/timeseries') && r.path.includes('group_by=model'));
+    expect(grouped).toHaveLength(1);
+    expect(new URL(grouped[0]!.path, 'http://x').searchParams.get('from')).toBe(asked.get('from'));
+    const models = [...document.querySelectorAll('[data-testid=models] tbody tr')].map((tr) => [tr.getAttribute('data-model'), tr.querySelector('td:nth-of-type(4)')?.textContent, tr.textContent?.includes('failing')]);
+    expect(models).toEqual([
+      ['gpt-5', '1.90 s', false],
+      ['gpt-oss:20b', '9.80 s', true],
+    ]);
   });
 
   it('asks for 30 daily buckets for 30 d, and is not ready before they are shown', async () => {

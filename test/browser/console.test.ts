@@ -87,6 +87,12 @@ describe('signing in', () => {
     // Exactly the four calls above: the store is this test's own.
     await expect.poll(() => page.getByTestId('tile-requests').locator('.tile-value').textContent()).toBe('4');
     expect(await page.getByTestId('tile-errors').locator('.tile-value').textContent()).toBe('0');
+    // Per model, from the same answer.
+    const modelRows = await page.locator('[data-testid=models] tbody tr').all();
+    expect(await Promise.all(modelRows.map(async (row) => [await row.getAttribute('data-model'), await row.locator('td').first().textContent()]))).toEqual([
+      ['gpt-5', '3'],
+      ['gpt-5-mini', '1'],
+    ]);
   });
 });
 

@@ -110,6 +110,8 @@ export interface Timeseries {
   readonly model: string | null;
   readonly data: readonly SeriesBucket[];
   readonly total: SeriesPoint;
+  /** Asked with `group_by=model`: the range per route model, most requests first. */
+  readonly groups?: readonly (SeriesPoint & { readonly model: string })[];
 }
 
 export type CircuitState = 'closed' | 'open' | 'half_open';

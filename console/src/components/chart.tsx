@@ -80,7 +80,7 @@ export function Chart({ id, title, x, bucket, series, unit }: ChartProps) {
         </button>
       </figcaption>
       {asTable ? (
-        <div class="scroll" id={`${id}-table`}>
+        <div class="scroll" id={`${id}-table`} tabIndex={0} role="region" aria-label={`${title}, as a table`}>
           <table>
             <caption class="visually-hidden">{title}</caption>
             <thead>

@@ -100,7 +100,7 @@ export function KeysPanel({ tenant }: { tenant: string }) {
       {keys.data === null && keys.loading && <p class="muted">Loading…</p>}
       {keys.data !== null && list.length === 0 && <p class="muted">No keys yet. Create one below.</p>}
       {list.length > 0 && (
-        <div class="scroll card">
+        <div class="scroll card" tabIndex={0} role="region" aria-label={`Keys of ${tenant}`}>
           <table data-testid="keys">
             <thead>
               <tr>

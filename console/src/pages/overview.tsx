@@ -65,6 +65,54 @@ function Charts({ series }: { series: Timeseries }) {
   );
 }
 
+/** Share of a model's calls that failed past which it is flagged. */
+const FAILING_ERROR_RATE = 0.05;
+
+/** Which model is slow or failing: the range per route model. */
+function ModelTable({ groups }: { groups: NonNullable<Timeseries['groups']> }) {
+  return (
+    <section class="card" aria-labelledby="by-model-title">
+      <h2 id="by-model-title">By model</h2>
+      <div class="scroll" tabIndex={0} role="region" aria-label="By model">
+        <table data-testid="models">
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col" class="num">Requests</th>
+              <th scope="col" class="num">Errors</th>
+              <th scope="col" class="num">p50</th>
+              <th scope="col" class="num">p95</th>
+              <th scope="col" class="num">Tokens in / out</th>
+              <th scope="col" class="num">Cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {groups.map((g) => {
+              const rate = g.requests === 0 ? 0 : g.errors / g.requests;
+              return (
+                <tr key={g.model} data-model={g.model}>
+                  <th scope="row">{g.model}</th>
+                  <td class="num">{formatCount(g.requests)}</td>
+                  <td class="num">
+                    {formatCount(g.errors)} <span class="muted small">({formatPercent(rate)})</span>
+                    {rate >= FAILING_ERROR_RATE && <span class="badge badge-bad"> failing</span>}
+                  </td>
+                  <td class="num">{formatDuration(g.latency_p50_ms)}</td>
+                  <td class="num">{formatDuration(g.latency_p95_ms)}</td>
+                  <td class="num">
+                    {formatTokens(g.input_tokens)} / {formatTokens(g.output_tokens)}
+                  </td>
+                  <td class="num">{formatUsd(g.cost_usd)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
 export function OverviewPage() {
   const api = useApi();
   const [range, setRange] = useState<OverviewRange>('today');
@@ -72,9 +120,17 @@ export function OverviewPage() {
     const window = overviewWindow(range, new Date());
     return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString() });
   }, [api, range]);
+
   const total = data?.total;
   // Ready once the data of the chosen range is on the page, never with the previous range's.
   const ready = data !== null && fresh;
+  // The breakdown by model is its own request, sent once the charts have their data: grouping costs
+  // the store more, and the charts should not wait for the table below them.
+  const models = useLoad(() => {
+    if (!ready) return Promise.resolve(null);
+    const window = overviewWindow(range, new Date());
+    return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString(), group_by: 'model' });
+  }, [api, range, ready]);
 
   return (
     <section class="page" aria-labelledby="overview-title" data-ready={ready ? 'true' : 'false'} aria-busy={loading}>
@@ -102,6 +158,7 @@ export function OverviewPage() {
           </dl>
           {total.requests === 0 && <p class="empty card">{EMPTY_NOTE[range]}</p>}
           {data !== null && <Charts series={data} />}
+          {models.fresh && models.data?.groups !== undefined && models.data.groups.length > 0 && <ModelTable groups={models.data.groups} />}
         </>
       )}
     </section>

@@ -42,7 +42,7 @@ function RouteCard({ route }: { route: Route }) {
         {route.context_window !== null && <> · Context: {formatCount(route.context_window)} tokens</>}
         {route.description !== null && <> · {route.description}</>}
       </p>
-      <div class="scroll">
+      <div class="scroll" tabIndex={0} role="region" aria-label={`Deployments of ${route.model}`}>
         <table>
           <thead>
             <tr>
@@ -116,7 +116,7 @@ export function RoutesPage() {
           ))}
           <section class="card" aria-labelledby="providers-title">
             <h2 id="providers-title">Providers</h2>
-            <div class="scroll">
+            <div class="scroll" tabIndex={0} role="region" aria-label="Providers">
               <table>
                 <thead>
                   <tr>

@@ -51,7 +51,7 @@ function UsageTable({ group, from, to }: { group: Group; from: string; to: strin
       {data === null && loading && <p class="muted">Loading…</p>}
       {data !== null && rows.length === 0 && <p class="muted">No calls in this period.</p>}
       {rows.length > 0 && (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-label={GROUP_TITLE[group]}>
           <table data-testid={`usage-${group}`}>
             <thead>
               <tr>

@@ -65,7 +65,7 @@ export function TenantsPage() {
       {tenants.data === null && tenants.loading && <p class="muted">Loading…</p>}
       {tenants.data !== null && list.length === 0 && <p class="muted">No tenants yet. Create the first one below.</p>}
       {list.length > 0 && (
-        <div class="scroll card">
+        <div class="scroll card" tabIndex={0} role="region" aria-label="Tenants">
           <table data-testid="tenants">
             <thead>
               <tr>

@@ -146,7 +146,7 @@ export function TrafficPage() {
           {feed.dropped} events were dropped because the console read them slower than calls finished.
         </p>
       )}
-      <div class="scroll card">
+      <div class="scroll card" tabIndex={0} role="region" aria-label="Finished calls">
         <table class="feed" aria-label="Finished calls, newest first">
           <thead>
             <tr>
