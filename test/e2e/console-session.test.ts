@@ -64,12 +64,12 @@ async function login(token = ADMIN_TOKEN, headers: Record<string, string> = {}):
 }
 
 describe('console session login', () => {
-  it('sets an HttpOnly, SameSite=Strict session cookie of 32 random bytes and answers the CSRF token', async () => {
+  it('sets an HttpOnly, SameSite=Strict cookie holding a signed session (expiry, 16 random bytes, MAC) and answers the CSRF token', async () => {
     const { answer, cookie, csrf } = await login();
     expect(answer.status).toBe(200);
     expect(answer.headers['cache-control']).toBe('no-store');
     const setCookie = answer.headers['set-cookie']?.[0] ?? '';
-    expect(setCookie).toMatch(/^tollgate_session=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+    expect(setCookie).toMatch(/^tollgate_session=[0-9a-z]+\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
     expect(csrf).toMatch(/^[0-9a-f]{64}$/);
     expect(answer.body['object']).toBe('session');
     const expiresAt = Number(answer.body['expires_at']);
@@ -171,5 +171,24 @@ describe('the admin API with a session cookie', () => {
     const after = await send('GET', '/tenants', { headers: { cookie } });
     expect(after.status).toBe(401);
     expect(after.body.error?.code).toBe('invalid_session');
+  });
+
+  it('is accepted by every gateway with the same admin token — another replica, or this one restarted — and by none with another token', async () => {
+    const { cookie, csrf } = await login();
+    const replica = await startTestGateway(baseConfig(ADMIN_TOKEN));
+    const stranger = await startTestGateway(baseConfig('another-admin-token-0123456789'));
+    try {
+      const read = await send('GET', '/session', { headers: { cookie }, base: replica.url });
+      expect(read.status).toBe(200);
+      expect(read.body['csrf_token']).toBe(csrf);
+      const changed = await send('POST', '/tenants', { headers: { cookie, 'x-csrf-token': csrf }, body: { name: 'made-on-a-replica' }, base: replica.url });
+      expect(changed.status).toBe(201);
+      const refused = await send('GET', '/tenants', { headers: { cookie }, base: stranger.url });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error?.code).toBe('invalid_session');
+    } finally {
+      await replica.close();
+      await stranger.close();
+    }
   });
 });

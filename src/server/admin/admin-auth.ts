@@ -77,7 +77,7 @@ export class AdminAuth {
 
   constructor(options: AdminAuthOptions) {
     this.adminToken = options.adminToken;
-    this.sessions = options.sessions ?? new ConsoleSessions();
+    this.sessions = options.sessions ?? new ConsoleSessions(options.adminToken);
     this.throttle = options.throttle ?? new LoginThrottle();
   }
 

@@ -1,19 +1,28 @@
 /**
  * Browser sessions of the admin API, for the web console: a login with the
- * admin token sets an HttpOnly cookie naming a random session, and every
+ * admin token sets an HttpOnly cookie holding a signed session, and every
  * state-changing request made with that cookie must also carry the session's
  * CSRF token in `x-csrf-token` (a cross-site page can send the cookie, never
- * read the token). Sessions live in this process's memory, bounded in number
- * and time; a restart logs every browser out.
+ * read the token).
+ *
+ * A session is not kept anywhere: the cookie is `<expiry>.<nonce>.<mac>`,
+ * signed with a key derived from the admin token, and the CSRF token is
+ * derived from the nonce with the same key. So every replica of a gateway
+ * (they share the admin token) accepts a session another replica issued —
+ * the console works behind a round-robin balancer without sticky sessions —
+ * a restart logs nobody out, and changing the admin token ends every
+ * session at once. Signing out forgets the nonce on the replica that
+ * answered (and the browser drops the cookie); the same cookie value, if it
+ * was copied, stays valid on the other replicas until it expires.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 export const SESSION_COOKIE = 'tollgate_session';
 /** How long a console login lasts. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
-/** Sessions held at once; the oldest go first beyond this (a login flood cannot grow memory). */
-export const MAX_SESSIONS = 1024;
+/** Signed-out sessions remembered at once (each until it would have expired); beyond, the oldest are forgotten. */
+export const MAX_SIGNED_OUT = 10_000;
 
 export interface ConsoleSession {
   readonly csrfToken: string;
@@ -22,26 +31,26 @@ export interface ConsoleSession {
 }
 
 export interface IssuedSession extends ConsoleSession {
-  /** The cookie's value; only its hash is kept. */
+  /** The cookie's value. */
   readonly id: string;
 }
 
-/** Keyed by a hash of the cookie value, so the map's contents cannot be replayed as cookies. */
-function keyOf(id: string): string {
-  return createHash('sha256').update(id).digest('hex');
-}
+const EXPIRY = /^[0-9a-z]{1,11}$/;
+const NONCE = /^[0-9a-f]{32}$/;
 
 export class ConsoleSessions {
-  private readonly byKey = new Map<string, ConsoleSession>();
+  private readonly key: Buffer;
+  /** Nonces of sessions signed out here, with when they would have expired. */
+  private readonly signedOut = new Map<string, number>();
 
+  /** `secret` is the admin token: sessions are signed with a key derived from it. */
   constructor(
+    secret: string,
     private readonly now: () => number = Date.now,
     private readonly ttlMs: number = SESSION_TTL_MS,
-    private readonly max: number = MAX_SESSIONS,
-  ) {}
-
-  get size(): number {
-    return this.byKey.size;
+    private readonly maxSignedOut: number = MAX_SIGNED_OUT,
+  ) {
+    this.key = createHmac('sha256', secret).update('tollgate console session v1').digest();
   }
 
   /** A new session's lifetime, the cookie's Max-Age. */
@@ -50,38 +59,49 @@ export class ConsoleSessions {
   }
 
   create(): IssuedSession {
-    const now = this.now();
-    this.prune(now);
-    // Insertion order is age order: the first key is the oldest session.
-    while (this.byKey.size >= this.max) {
-      const oldest = this.byKey.keys().next();
-      if (oldest.done === true) break;
-      this.byKey.delete(oldest.value);
-    }
-    const id = randomBytes(32).toString('hex');
-    const session: ConsoleSession = { csrfToken: randomBytes(32).toString('hex'), expiresAt: now + this.ttlMs };
-    this.byKey.set(keyOf(id), session);
-    return { id, ...session };
+    const expiresAt = this.now() + this.ttlMs;
+    const nonce = randomBytes(16).toString('hex');
+    const signed = `${expiresAt.toString(36)}.${nonce}`;
+    return { id: `${signed}.${this.mac(signed)}`, csrfToken: this.csrfOf(nonce), expiresAt };
   }
 
-  /** The live session a cookie value names; an expired one is removed. */
+  /** The live session a cookie value names: signed with this gateway's key, not expired, not signed out. */
   find(id: string): ConsoleSession | undefined {
-    const key = keyOf(id);
-    const session = this.byKey.get(key);
-    if (session === undefined) return undefined;
-    if (session.expiresAt <= this.now()) {
-      this.byKey.delete(key);
-      return undefined;
-    }
-    return session;
+    const verified = this.verify(id);
+    if (verified === undefined || this.signedOut.has(verified.nonce)) return undefined;
+    return { csrfToken: this.csrfOf(verified.nonce), expiresAt: verified.expiresAt };
   }
 
+  /** Signs a session out here; an invalid or expired cookie value has nothing to end. */
   remove(id: string): void {
-    this.byKey.delete(keyOf(id));
+    const verified = this.verify(id);
+    if (verified === undefined) return;
+    const now = this.now();
+    for (const [nonce, expiresAt] of this.signedOut) if (expiresAt <= now) this.signedOut.delete(nonce);
+    while (this.signedOut.size >= this.maxSignedOut) {
+      const oldest = this.signedOut.keys().next();
+      if (oldest.done === true) break;
+      this.signedOut.delete(oldest.value);
+    }
+    this.signedOut.set(verified.nonce, verified.expiresAt);
   }
 
-  private prune(now: number): void {
-    for (const [key, session] of this.byKey) if (session.expiresAt <= now) this.byKey.delete(key);
+  private verify(id: string): { readonly nonce: string; readonly expiresAt: number } | undefined {
+    const [expiry, nonce, mac, extra] = id.split('.');
+    if (expiry === undefined || nonce === undefined || mac === undefined || extra !== undefined || !EXPIRY.test(expiry) || !NONCE.test(nonce)) return undefined;
+    const expected = Buffer.from(this.mac(`${expiry}.${nonce}`));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const expiresAt = Number.parseInt(expiry, 36);
+    return expiresAt > this.now() ? { nonce, expiresAt } : undefined;
+  }
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.key).update(text).digest('base64url');
+  }
+
+  private csrfOf(nonce: string): string {
+    return createHmac('sha256', this.key).update(`csrf.${nonce}`).digest('hex');
   }
 }
 
