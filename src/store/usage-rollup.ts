@@ -148,6 +148,23 @@ export interface HourLatency {
   readonly count: number;
 }
 
+/** The additive part of a time span's sums (the percentiles come from a histogram). */
+type RangeSums = { requests: number; errors: number; inputTokens: number; outputTokens: number; costUsd: number };
+
+/** Adds an hour's sums to the entry of `key`, made at the first. */
+function addInto<K>(entries: Map<K, RangeSums>, key: K, row: HourSums): void {
+  const into = entries.get(key);
+  if (into === undefined) {
+    entries.set(key, { requests: row.requests, errors: row.errors, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: row.costUsd });
+    return;
+  }
+  into.requests += row.requests;
+  into.errors += row.errors;
+  into.inputTokens += row.inputTokens;
+  into.outputTokens += row.outputTokens;
+  into.costUsd += row.costUsd;
+}
+
 /**
  * Every bucket of the range, zeros where the rollup had nothing, and the
  * total with percentiles of the summed histogram. The stores return hours
@@ -157,19 +174,8 @@ export interface HourLatency {
 export function assembleTimeseries(query: TimeseriesQuery, hours: readonly HourSums[], latencies: readonly HourLatency[]): Timeseries {
   const width = TIMESERIES_BUCKET_MS[query.bucket];
   const bucketOf = (hour: number): number => hour - (hour % width);
-  const sumsAt = new Map<number, { requests: number; errors: number; inputTokens: number; outputTokens: number; costUsd: number }>();
-  for (const row of hours) {
-    const start = bucketOf(row.hour);
-    const sums = sumsAt.get(start);
-    if (sums === undefined) sumsAt.set(start, { requests: row.requests, errors: row.errors, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: row.costUsd });
-    else {
-      sums.requests += row.requests;
-      sums.errors += row.errors;
-      sums.inputTokens += row.inputTokens;
-      sums.outputTokens += row.outputTokens;
-      sums.costUsd += row.costUsd;
-    }
-  }
+  const sumsAt = new Map<number, RangeSums>();
+  for (const row of hours) addInto(sumsAt, bucketOf(row.hour), row);
   const histograms = new Map<number, Map<number, number>>();
   const overall = new Map<number, number>();
   for (const { hour, bucket, count } of latencies) {
@@ -207,19 +213,8 @@ export function assembleTimeseries(query: TimeseriesQuery, hours: readonly HourS
 
 /** The whole range per name (route model or tenant), most requests first, then by name. */
 function groupTotals(hours: readonly HourSums[], latencies: readonly HourLatency[]): TimeseriesGroup[] {
-  const sums = new Map<string, { requests: number; errors: number; inputTokens: number; outputTokens: number; costUsd: number }>();
-  for (const row of hours) {
-    const name = row.name ?? '';
-    const into = sums.get(name);
-    if (into === undefined) sums.set(name, { requests: row.requests, errors: row.errors, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: row.costUsd });
-    else {
-      into.requests += row.requests;
-      into.errors += row.errors;
-      into.inputTokens += row.inputTokens;
-      into.outputTokens += row.outputTokens;
-      into.costUsd += row.costUsd;
-    }
-  }
+  const sums = new Map<string, RangeSums>();
+  for (const row of hours) addInto(sums, row.name ?? '', row);
   const histograms = new Map<string, Map<number, number>>();
   for (const { name = '', bucket, count } of latencies) {
     let histogram = histograms.get(name);
