@@ -199,6 +199,22 @@ describe('three replicas behind nginx', { timeout: 60_000 }, () => {
     expect(performance.now() - at).toBeLessThan(1_000);
   });
 
+  it('share console sessions: a login through the balancer is honoured by every replica, round robin, without sticky sessions', async () => {
+    const login = await fetch(`${nginx.url}/admin/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: ADMIN }) });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';', 1)[0]!;
+    const { csrf_token: csrf } = (await login.json()) as { csrf_token: string };
+    // Three replicas behind round robin: nine reads and three changes reach each of them.
+    const reads = await Promise.all(Array.from({ length: 9 }, () => fetch(`${nginx.url}/admin/v1/session`, { headers: { cookie } })));
+    expect(reads.map((r) => r.status)).toEqual(Array.from({ length: 9 }, () => 200));
+    for (let i = 0; i < 3; i++) {
+      const changed = await fetch(`${nginx.url}/admin/v1/tenants`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify({ name: `console-${i}` }) });
+      expect(changed.status).toBe(201);
+    }
+    // Straight to each replica, too.
+    for (const replica of replicas) expect((await fetch(`${replica.url}/admin/v1/session`, { headers: { cookie } })).status).toBe(200);
+  });
+
   it('keep serving when one replica is killed with -9 mid-stream: its calls are ledgered as lost, its budget holds expire', async () => {
     const { key } = await newKey(replicas[0]!.url, 'crash');
     const victim = replicas[2]!;
