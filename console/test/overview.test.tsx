@@ -74,7 +74,7 @@ describe('OverviewPage against an admin API on loopback', () => {
     expect(root().dataset.ready).toBe('false');
     await until(() => root().dataset.ready === 'true', 'the data');
 
-    const asked = new URL(server.received[0]!.path, 'http://x').searchParams;
+    const asked = new URL(server.received.find((r) => r.path.startsWith('/timeseries'))!.path, 'http://x').searchParams;
     expect(asked.get('bucket')).toBe('hour');
     expect(button('Today').getAttribute('aria-pressed')).toBe('true');
     const hours = (Date.parse(asked.get('to')!) - Date.parse(asked.get('from')!)) / 3_600_000;
@@ -120,6 +120,24 @@ describe('OverviewPage against an admin API on loopback', () => {
     expect(button('30 d').getAttribute('aria-pressed')).toBe('true');
     expect(button('Today').getAttribute('aria-pressed')).toBe('false');
     expect(tile('Requests')).toBe('120');
+  });
+
+  it('narrows every number to one tenant chosen from the tenant list', async () => {
+    server.on('GET', '/timeseries', timeseries);
+    server.on('GET', '/tenants', () => ({ status: 200, body: { object: 'list', data: [{ object: 'tenant', name: 'team-a' }, { object: 'tenant', name: 'team-b' }] } }));
+    mount();
+    await until(() => root().dataset.ready === 'true' && document.querySelectorAll('[data-testid=overview-tenant] option').length === 3, 'the data and the tenants');
+    const select = document.querySelector<HTMLSelectElement>('[data-testid=overview-tenant]')!;
+    expect([...select.options].map((o) => o.textContent)).toEqual(['All tenants', 'team-a', 'team-b']);
+    expect(new URL(server.received.find((r) => r.path.startsWith('/timeseries'))!.path, 'http://x').searchParams.get('tenant')).toBeNull();
+    select.value = 'team-b';
+    void act(() => {
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await until(() => server.received.some((r) => r.path.startsWith('/timeseries') && r.path.includes('tenant=team-b') && r.path.includes('group_by=model')), 'both requests for team-b');
+    const forB = server.received.filter((r) => r.path.startsWith('/timeseries') && r.path.includes('tenant=team-b'));
+    expect(forB.map((r) => new URL(r.path, 'http://x').searchParams.get('group_by'))).toEqual([null, 'model']);
+    expect(root().dataset.ready).toBe('true');
   });
 
   it('says there were no calls yet today', async () => {

@@ -1,6 +1,6 @@
 /** Today at a glance: tiles for the totals and charts per hour or day, from /admin/v1/timeseries. */
 import { useMemo, useState } from 'preact/hooks';
-import type { Timeseries } from '../api/types.js';
+import type { List, Tenant, Timeseries } from '../api/types.js';
 import { useApi } from '../components/api-context.js';
 import { Chart } from '../components/chart.js';
 import { ErrorNote } from '../components/error-note.js';
@@ -116,10 +116,13 @@ function ModelTable({ groups }: { groups: NonNullable<Timeseries['groups']> }) {
 export function OverviewPage() {
   const api = useApi();
   const [range, setRange] = useState<OverviewRange>('today');
+  // One tenant's traffic, or everyone's ('').
+  const [tenant, setTenant] = useState('');
+  const tenants = useLoad(() => api.get<List<Tenant>>('/tenants'), [api]);
   const { data, error, loading, fresh } = useLoad(() => {
     const window = overviewWindow(range, new Date());
-    return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString() });
-  }, [api, range]);
+    return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString(), tenant });
+  }, [api, range, tenant]);
 
   const total = data?.total;
   // Ready once the data of the chosen range is on the page, never with the previous range's.
@@ -129,13 +132,24 @@ export function OverviewPage() {
   const models = useLoad(() => {
     if (!ready) return Promise.resolve(null);
     const window = overviewWindow(range, new Date());
-    return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString(), group_by: 'model' });
-  }, [api, range, ready]);
+    return api.get<Timeseries>('/timeseries', { bucket: window.bucket, from: window.from.toISOString(), to: window.to.toISOString(), tenant, group_by: 'model' });
+  }, [api, range, tenant, ready]);
 
   return (
     <section class="page" aria-labelledby="overview-title" data-ready={ready ? 'true' : 'false'} aria-busy={loading}>
       <div class="page-head">
         <h1 id="overview-title">Overview</h1>
+        <label class="inline-label">
+          Tenant{' '}
+          <select value={tenant} onChange={(e) => setTenant(e.currentTarget.value)} data-testid="overview-tenant">
+            <option value="">All tenants</option>
+            {(tenants.data?.data ?? []).map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
         <div class="segmented" role="group" aria-label="Range">
           {RANGES.map((r) => (
             <button key={r.id} type="button" aria-pressed={range === r.id} onClick={() => setRange(r.id)}>
