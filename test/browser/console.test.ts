@@ -24,6 +24,10 @@ let gateway: Gateway;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** What the page reported as errors: script exceptions, CSP violations, failed loads other than the refusals the tests provoke. */
+const pageErrors: string[] = [];
+/** The refusals the tests provoke on purpose: a wrong token, no session yet, a change without the CSRF token, a revoked key. */
+const EXPECTED_REFUSAL = /\/(admin\/v1\/(session|tenants)|v1\/chat\/completions)$/;
 
 function gatewayConfig(): GatewayConfig {
   const base = config([provider({ name: 'openai', kind: 'openai', baseUrl: upstream.url, apiKey: 'sk-upstream-0123456789' })], [model('gpt-5', ['openai/gpt-5']), model('gpt-5-mini', ['openai/gpt-5-mini'])]);
@@ -55,6 +59,15 @@ beforeAll(async () => {
   page = await context.newPage();
   // Well inside the test's own timeout, so a failure names the element it waited for.
   page.setDefaultTimeout(8_000);
+  page.on('pageerror', (error) => pageErrors.push(`exception: ${error.message}`));
+  page.on('console', (message) => {
+    // The page's own failed loads are reported by the response below, with their address; the browser's (its icon) only here.
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 40[13]/.test(message.text())) pageErrors.push(message.text());
+  });
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname;
+    if (response.status() >= 400 && !([401, 403].includes(response.status()) && EXPECTED_REFUSAL.test(path))) pageErrors.push(`${response.status()} ${path}`);
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -168,5 +181,11 @@ describe('pages', () => {
       await saveScreenshot(page, `flows-${name}`);
     }
     expect(await page.locator('[data-route="gpt-5-mini"]').textContent()).toContain('Circuit closed');
+  });
+});
+
+describe('the browser’s console', () => {
+  it('reported no script error, Content-Security-Policy violation or failed load through all of the above', () => {
+    expect(pageErrors).toEqual([]);
   });
 });
