@@ -7,6 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../src/metering/usage-record.js';
 import type { UsageLedger } from '../../src/metering/usage-ledger.js';
+import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database.js';
+import { usageReport } from '../../src/store/sqlite/usage-report.js';
+import { prepareRollup, readTimeseries } from '../../src/store/sqlite/usage-rollup.js';
 import { fileLedger, randomRows, seeded } from '../reports/support/ledger-rows.js';
 
 const DAY = 86_400_000;
@@ -14,12 +17,14 @@ const START = Date.UTC(2026, 10, 1);
 const DAYS = 12;
 let ledger: UsageLedger;
 let dispose: () => Promise<void>;
+let path: string;
 let rows: UsageRecord[];
 
 beforeAll(async () => {
   const opened = fileLedger();
   ledger = opened.ledger;
   dispose = opened.dispose;
+  path = opened.path;
   rows = randomRows(3_000, START, START + DAYS * DAY, seeded(21));
   for (const row of rows) ledger.append(row);
   await ledger.flush();
@@ -72,5 +77,34 @@ describe('rollup reads on SQLite', () => {
     const all = await ledger.usage({ groupBy: [] });
     expect(all).toHaveLength(1);
     expect(all[0]!.requests).toBe(rows.length);
+  });
+
+  it('ask for the connection anew each day, so a file the ledger reopened meanwhile is read from its new connection', async () => {
+    /** The ledger's connection, replaced by a new one (the old one closed) at the first turn of the event loop, as when the ledger reopens its file. */
+    const reopening = (): { readonly database: () => SqliteDatabase; readonly close: () => void } => {
+      const first = openSqlite(path);
+      const second = openSqlite(path);
+      let current = first;
+      setImmediate(() => {
+        first.close();
+        current = second;
+      });
+      return { database: () => current, close: () => second.close() };
+    };
+    // Each made just before its read, so the swap falls between the read's first day and its second.
+    const forSeries = reopening();
+    try {
+      const series = await readTimeseries(() => prepareRollup(forSeries.database()), { bucket: 'day', start: START, end: START + DAYS * DAY });
+      expect(series.total.requests).toBe(rows.length);
+    } finally {
+      forSeries.close();
+    }
+    const forReport = reopening();
+    try {
+      const report = await usageReport(forReport.database, { groupBy: ['tenant'] });
+      expect(report.reduce((n, g) => n + g.requests, 0)).toBe(rows.length);
+    } finally {
+      forReport.close();
+    }
   });
 });

@@ -35,6 +35,7 @@ import { prepareStatements, type RowError } from './ledger-statements.js';
 import { fromRow } from './usage-rows.js';
 import { usageReport } from './usage-report.js';
 import { billingLines } from './billing-lines.js';
+import { readTimeseries } from './usage-rollup.js';
 import { assertTimeseriesQuery } from '../usage-rollup.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
 
@@ -182,7 +183,7 @@ export class SqliteUsageLedger implements UsageLedger {
     if (query.fromDay !== undefined) assertUtcDay(query.fromDay);
     if (query.toDay !== undefined) assertUtcDay(query.toDay);
     await this.flushForRead();
-    return await usageReport(this.connection.db, query);
+    return await usageReport(() => this.connection.db, query);
   }
 
   async billingLines(query: BillingQuery): Promise<BillingLine[]> {
@@ -194,7 +195,7 @@ export class SqliteUsageLedger implements UsageLedger {
   async timeseries(query: TimeseriesQuery): Promise<Timeseries> {
     assertTimeseriesQuery(query);
     await this.flushForRead();
-    return await this.connection.sql.rollup.timeseries(query);
+    return await readTimeseries(() => this.connection.sql.rollup, query);
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {

@@ -53,9 +53,10 @@ function compareGroups(a: UsageGroup, b: UsageGroup, columns: readonly (keyof Us
  * better-sqlite3 answers on the event loop, and thirty days of 50 tenants'
  * rollup grouped by key take SQLite ~175 ms that every proxied call would
  * wait out: the range is read a day at a time, the event loop free between
- * days, and the days' groups are added up here.
+ * days, and the days' groups are added up here. `database` is asked anew for
+ * each day, as for billing lines.
  */
-export async function usageReport(db: SqliteDatabase, query: UsageQuery): Promise<UsageGroup[]> {
+export async function usageReport(database: () => SqliteDatabase, query: UsageQuery): Promise<UsageGroup[]> {
   const where: string[] = ['hour >= ?', 'hour < ?'];
   const filters: string[] = [];
   const filter = (sql: string, value: string | undefined): void => {
@@ -68,17 +69,17 @@ export async function usageReport(db: SqliteDatabase, query: UsageQuery): Promis
   filter('route_model = ?', query.model);
   const groups = [...new Set(query.groupBy)].map((g) => GROUP_COLUMNS[g]);
   const select = [...groups.map((g) => `${g.expression} AS ${g.as}`), SUMS].join(', ');
-  const statement = db.prepare<Array<string | number>, UsageGroup>(
-    [`SELECT ${select} FROM usage_hourly WHERE ${where.join(' AND ')}`, groups.length > 0 ? `GROUP BY ${groups.map((g) => g.as).join(', ')}` : ''].join(' '),
-  );
+  const sql = [`SELECT ${select} FROM usage_hourly WHERE ${where.join(' AND ')}`, groups.length > 0 ? `GROUP BY ${groups.map((g) => g.as).join(', ')}` : ''].join(' ');
   // The range to walk: the days asked for, else the hours the rollup holds (both ends of its primary key).
-  const held = db.prepare<[], { first: number | null; last: number | null }>('SELECT MIN(hour) AS first, MAX(hour) AS last FROM usage_hourly').get();
+  const held = database().prepare<[], { first: number | null; last: number | null }>('SELECT MIN(hour) AS first, MAX(hour) AS last FROM usage_hourly').get();
   if (held?.first === null || held?.first === undefined || held.last === null) return [];
   const from = query.fromDay === undefined ? held.first - (held.first % CHUNK_MS) : dayStartMs(query.fromDay);
   const to = query.toDay === undefined ? held.last + 1 : dayStartMs(query.toDay) + CHUNK_MS;
   const merged = new Map<string, UsageGroup & Sums>();
   for (let start = from; start < to; start += CHUNK_MS) {
     if (start > from) await new Promise<void>((resolve) => setImmediate(resolve));
+    // Prepared for each day (microseconds): the ledger may have reopened its file in between.
+    const statement = database().prepare<Array<string | number>, UsageGroup>(sql);
     for (const row of statement.all(start, Math.min(to, start + CHUNK_MS), ...filters)) {
       if (row.requests === null || row.requests === 0) continue;
       const key = JSON.stringify(groups.map((g) => row[g.as as keyof UsageGroup] ?? null));

@@ -2,7 +2,7 @@
  * The hourly rollup on the embedded store (tables: migration 6; what they
  * hold: store/usage-rollup.ts). `add` runs inside the transaction that
  * inserts the rows, so the rollup and the rows never disagree; a time series
- * reads the rollup only.
+ * reads the rollup only, a day at a time (`readTimeseries`).
  */
 import type { Timeseries, TimeseriesGroupBy, TimeseriesQuery } from '../../metering/usage-ledger.js';
 import type { UsageRecord } from '../../metering/usage-record.js';
@@ -12,8 +12,8 @@ import type { SqliteDatabase } from './database.js';
 export interface SqliteRollup {
   /** Adds the records to the rollup; call it in the transaction that inserts them. */
   readonly add: (records: readonly UsageRecord[]) => void;
-  /** Reads the range a day at a time, the event loop free between days (see CHUNK_HOURS). */
-  readonly timeseries: (query: TimeseriesQuery) => Promise<Timeseries>;
+  /** The rollup's rows of `[start, end)` (hours of `query`'s range), as a time series sums them. */
+  readonly readHours: (query: TimeseriesQuery, start: number, end: number) => { readonly sums: HourSums[]; readonly latencies: HourLatency[] };
 }
 
 /**
@@ -79,17 +79,27 @@ export function prepareRollup(db: SqliteDatabase): SqliteRollup {
       for (const s of batch.hourly) addSums.run(s.hour, s.tenant, s.keyId, s.routeModel, s.requests, s.errors, s.promptTokens, s.completionTokens, s.cachedTokens, s.reasoningTokens, s.costUsd);
       for (const l of batch.latency) addLatency.run(l.hour, l.tenant, l.routeModel, l.bucket, l.count);
     },
-    async timeseries(query) {
+    readHours(query, start, end) {
       const read = reads.get(query.groupBy)!;
-      const sums: HourSums[] = [];
-      const latencies: HourLatency[] = [];
-      for (let start = query.start; start < query.end; start += CHUNK_HOURS * HOUR_MS) {
-        if (start > query.start) await nextTurn();
-        const params: RangeParams = { start, end: Math.min(query.end, start + CHUNK_HOURS * HOUR_MS), tenant: query.tenant ?? null, model: query.model ?? null };
-        for (const row of read.sums.all(params)) sums.push(row);
-        for (const row of read.latencies.all(params)) latencies.push(row);
-      }
-      return assembleTimeseries(query, sums, latencies);
+      const params: RangeParams = { start, end, tenant: query.tenant ?? null, model: query.model ?? null };
+      return { sums: read.sums.all(params), latencies: read.latencies.all(params) };
     },
   };
+}
+
+/**
+ * A time series read a day at a time, the event loop free between days (see
+ * CHUNK_HOURS). `rollup` is asked anew for each day: the ledger may have
+ * reopened its file, with new statements, in between.
+ */
+export async function readTimeseries(rollup: () => SqliteRollup, query: TimeseriesQuery): Promise<Timeseries> {
+  const sums: HourSums[] = [];
+  const latencies: HourLatency[] = [];
+  for (let start = query.start; start < query.end; start += CHUNK_HOURS * HOUR_MS) {
+    if (start > query.start) await nextTurn();
+    const chunk = rollup().readHours(query, start, Math.min(query.end, start + CHUNK_HOURS * HOUR_MS));
+    for (const row of chunk.sums) sums.push(row);
+    for (const row of chunk.latencies) latencies.push(row);
+  }
+  return assembleTimeseries(query, sums, latencies);
 }
