@@ -4,22 +4,13 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../src/app.js';
 import { apiError, startAdminServer, type AdminServer } from './admin-server.js';
+import { until } from './until.js';
 
 const CSRF = 'f'.repeat(64);
 const session = { object: 'session', csrf_token: CSRF, expires_at: 1_796_520_581 };
 
 interface HappyDomWindow {
   readonly happyDOM: { setURL(url: string): void };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    });
-  }
-  throw new Error(`Timed out waiting for ${what}: ${document.body.textContent ?? ''}`);
 }
 
 const byText = (selector: string, text: string): HTMLElement | undefined => [...document.querySelectorAll<HTMLElement>(selector)].find((e) => e.textContent?.trim() === text);

@@ -7,6 +7,7 @@ import type { ApiKey } from '../src/api/types.js';
 import { ApiContext } from '../src/components/api-context.js';
 import { KeysPanel } from '../src/components/keys-panel.js';
 import { apiError, startAdminServer, type AdminServer } from './admin-server.js';
+import { until } from './until.js';
 
 const SECRET = 'tg_ewxyo7sphvza_YNa75fKKifjBzSRSdIsx8DCAnhLkxRxw';
 const ROTATED = 'tg_ewxyo7sphvza_NQz2SroIfRHYLYUnX7h3kHquWt0buyrX';
@@ -30,17 +31,6 @@ function keyView(overrides: Partial<ApiKey> = {}): ApiKey {
     status: 'active',
     ...overrides,
   };
-}
-
-/** Waits until the check passes, letting the loopback answers arrive and Preact render. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    });
-  }
-  throw new Error(`Timed out waiting for ${what}: ${document.body.textContent ?? ''}`);
 }
 
 function fill(id: string, value: string): void {

@@ -7,16 +7,7 @@ import type { SeriesBucket } from '../src/api/types.js';
 import { ApiContext } from '../src/components/api-context.js';
 import { OverviewPage } from '../src/pages/overview.js';
 import { apiError, startAdminServer, type AdminServer, type Received } from './admin-server.js';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    });
-  }
-  throw new Error(`Timed out waiting for ${what}: ${document.body.textContent ?? ''}`);
-}
+import { until } from './until.js';
 
 /** Every bucket of the window asked for, as the endpoint answers. */
 function timeseries(request: Received) {
